@@ -71,14 +71,14 @@ class Parser {
   void reset();
 
  private:
-  bool scan(std::vector<Response>& out);
-  bool parseResponse(const std::string& raw, Response& r);
+  bool scan(const char* p, size_t n, std::vector<Response>& out);
+  bool parseResponse(size_t end, Response& r);
+  bool fail(std::string why);
 
   Limits limits_;
-  std::string buf_;         // the response being accumulated
-  size_t scanPos_ = 0;      // where to resume looking for CRLF in buf_
-  size_t literalLeft_ = 0;  // bytes of literal still expected
+  std::string buf_;         // the incomplete response (nothing after it)
   size_t lineStart_ = 0;    // start of the current line within buf_
+  size_t literalLeft_ = 0;  // bytes of literal still expected
   std::string error_;
 };
 

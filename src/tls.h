@@ -14,8 +14,8 @@ typedef struct bio_st BIO;
 namespace imap {
 
 struct TlsOptions {
-  // Extra trusted CA certificates in PEM. When empty the system default
-  // trust store is used.
+  // Trusted CA certificates in PEM. As in Node's `ca`, a non-empty value
+  // replaces the system trust store; when empty the system store is used.
   std::string caPem;
   // Name sent as SNI and checked against the certificate. Defaults to host.
   std::string servername;
@@ -32,12 +32,25 @@ class TlsContext {
   ~TlsContext();
   SSL_CTX* get() const { return ctx_; }
   bool verify() const { return verify_; }
+  // TlsOptions::servername; when non-empty sessions use it instead of host.
+  const std::string& servername() const { return servername_; }
 
  private:
   TlsContext() = default;
   SSL_CTX* ctx_ = nullptr;
   bool verify_ = true;
+  std::string servername_;
 };
+
+// Usage contract for the connection layer:
+//  - After EVERY call to handshake(), readPlain(), writePlain() or close(),
+//    send takeCipher() if hasCipher(). handshake() returning Ok has usually
+//    just queued the client's Finished; Error may have queued an alert.
+//  - When handshake() returns Ok, call readPlain() at once: the bytes that
+//    completed the handshake may already carry application data (e.g. the
+//    IMAP greeting) and no further network input may ever arrive for it.
+//  - Errors are sticky: once any call returns Error, every later call does
+//    too and error() keeps the first reason.
 
 class TlsSession {
  public:
@@ -50,8 +63,8 @@ class TlsSession {
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
 
-  // Drives the handshake. Ok once finished, WantMore while it needs more
-  // ciphertext from the peer, Error on failure (see error()).
+  // Drives the handshake. Ok once finished (and on later calls), WantMore
+  // while it needs more ciphertext from the peer, Error on failure.
   Status handshake();
   bool established() const { return established_; }
 
@@ -61,11 +74,22 @@ class TlsSession {
   std::string takeCipher();
   bool hasCipher() const;
 
-  // Decrypted application bytes, appended to out. Error when the peer sent
-  // garbage or an alert.
+  // Appends all plaintext decryptable from the ciphertext fed so far. Ok
+  // means no error (out may be unchanged; WantMore is never returned). Error
+  // when the peer sent garbage or a fatal alert. A clean close_notify from
+  // the peer returns Ok (with any data that preceded it) and sets
+  // peerClosed(); the connection should then be treated as at EOF. Called
+  // before established(), it first drives the handshake and returns its
+  // WantMore/Error status.
   Status readPlain(std::string& out);
-  // Encrypts application bytes; output is collected by takeCipher().
+  // Encrypts application bytes; output is collected by takeCipher(). All of
+  // data is consumed. Error before established() or after close().
   Status writePlain(std::string_view data);
+  // Queues our close_notify (collect it with takeCipher()). Optional; the
+  // socket can be closed right after.
+  void close();
+  // The peer sent close_notify; no more plaintext will arrive.
+  bool peerClosed() const { return peerClosed_; }
 
   // Human-readable reason for the last Error, including the certificate
   // verification result when that is what failed.
@@ -75,6 +99,8 @@ class TlsSession {
 
  private:
   void setError(const char* what);
+  Status fail(const char* what);
+  void trimBuffers();
 
   std::shared_ptr<TlsContext> ctx_;
   SSL* ssl_ = nullptr;
@@ -82,6 +108,9 @@ class TlsSession {
   BIO* out_ = nullptr;  // ssl -> network
   bool established_ = false;
   bool verifyFailed_ = false;
+  bool peerClosed_ = false;
+  bool closed_ = false;
+  bool failed_ = false;
   std::string error_;
 };
 

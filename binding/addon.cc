@@ -1,0 +1,153 @@
+// The addon: one NativeEngine class per environment (main thread or worker).
+// It only converts; the engine lives in src/.
+#include <napi.h>
+
+#include <memory>
+#include <vector>
+
+#include "convert.h"
+#include "engine.h"
+
+namespace {
+
+class NativeEngine;
+using Batch = std::vector<imap::Event>;
+void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch);
+using Tsfn = Napi::TypedThreadSafeFunction<NativeEngine, Batch, callJs>;
+
+class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeEngine",
+                       {
+                           InstanceMethod<&NativeEngine::AddAccount>("addAccount"),
+                           InstanceMethod<&NativeEngine::RemoveAccount>("removeAccount"),
+                           InstanceMethod<&NativeEngine::Close>("close"),
+                           InstanceMethod<&NativeEngine::Status>("status"),
+                           InstanceMethod<&NativeEngine::Ref>("ref"),
+                           InstanceMethod<&NativeEngine::Unref>("unref"),
+                       });
+  }
+
+  explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) {
+      Napi::TypeError::New(env, "NativeEngine needs an event callback").ThrowAsJavaScriptException();
+      return;
+    }
+    tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "imap-push events", 0, 1, this);
+    engine_ = std::make_unique<imap::Engine>([this](Batch&& batch) {
+      auto* data = new Batch(std::move(batch));
+      if (tsfn_.NonBlockingCall(data) != napi_ok) delete data;
+    });
+    napi_add_env_cleanup_hook(env, CleanupHook, this);
+    hookAdded_ = true;
+  }
+
+  ~NativeEngine() override {
+    Shutdown();
+    if (hookAdded_) napi_remove_env_cleanup_hook(Env(), CleanupHook, this);
+  }
+
+  // The Closed event has reached JS: the loop thread is ending on its own.
+  void OnClosed() {
+    if (engine_) engine_->join();
+    ReleaseTsfn();
+  }
+
+ private:
+  // Runs when the environment (process or worker) tears down, and from the
+  // destructor. Safe to run twice.
+  static void CleanupHook(void* arg) {
+    auto* self = static_cast<NativeEngine*>(arg);
+    self->hookAdded_ = false;
+    self->Shutdown();
+  }
+
+  void Shutdown() {
+    if (engine_) engine_->shutdownNow();
+    ReleaseTsfn();
+  }
+
+  void ReleaseTsfn() {
+    if (tsfnLive_) {
+      tsfnLive_ = false;
+      tsfn_.Release();
+    }
+  }
+
+  Napi::Value AddAccount(const Napi::CallbackInfo& info) {
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(info.Env(), "account must be an object").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    imap::AccountConfig cfg;
+    if (!binding::toAccountConfig(info[0].As<Napi::Object>(), cfg)) return info.Env().Undefined();
+    engine_->addAccount(std::move(cfg));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RemoveAccount(const Napi::CallbackInfo& info) {
+    if (!info[0].IsString()) {
+      Napi::TypeError::New(info.Env(), "accountId must be a string").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    engine_->removeAccount(info[0].As<Napi::String>().Utf8Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    engine_->close();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Status(const Napi::CallbackInfo& info) {
+    std::string id = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+    auto list = engine_->status(id);
+    Napi::Array arr = Napi::Array::New(info.Env(), list.size());
+    for (size_t i = 0; i < list.size(); ++i) arr.Set(static_cast<uint32_t>(i), binding::toJs(info.Env(), list[i]));
+    return arr;
+  }
+
+  // An engine with nothing to watch need not keep the process alive.
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (tsfnLive_) tsfn_.Ref(info.Env());
+    return info.Env().Undefined();
+  }
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (tsfnLive_) tsfn_.Unref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Tsfn tsfn_;
+  bool tsfnLive_ = true;
+  bool hookAdded_ = false;
+  std::unique_ptr<imap::Engine> engine_;
+};
+
+void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) {
+  std::unique_ptr<Batch> owned(batch);  // freed even when env is gone
+  if (!env || !fn) return;
+  Napi::HandleScope scope(env);
+  Napi::Array args = Napi::Array::New(env, owned->size() * 2);
+  bool closed = false;
+  uint32_t i = 0;
+  for (const auto& e : *owned) {
+    args.Set(i++, binding::eventName(e.type));
+    args.Set(i++, binding::toJs(env, e));
+    closed = closed || e.type == imap::Event::Type::Closed;
+  }
+  if (closed) self->OnClosed();
+  fn.Call({args});
+}
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {InstanceValue("NativeEngine", NativeEngine::Define(env), napi_enumerable)});
+  }
+};
+
+}  // namespace
+
+NODE_API_ADDON(Addon)

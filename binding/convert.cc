@@ -1,0 +1,223 @@
+#include "convert.h"
+
+#include <cmath>
+
+namespace binding {
+
+namespace {
+
+bool getString(const Napi::Object& o, const char* key, std::string& out, bool required = false) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) {
+    if (!required) return true;
+  } else if (v.IsString()) {
+    out = v.As<Napi::String>().Utf8Value();
+    return true;
+  }
+  Napi::TypeError::New(o.Env(), std::string("account option '") + key + "' must be a string")
+      .ThrowAsJavaScriptException();
+  return false;
+}
+
+bool getNumber(const Napi::Object& o, const char* key, uint64_t& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0) {
+    Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a non-negative number")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  out = static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
+  return true;
+}
+
+bool getDouble(const Napi::Object& o, const char* key, double& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsNumber()) {
+    Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a number").ThrowAsJavaScriptException();
+    return false;
+  }
+  out = v.As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+bool getBool(const Napi::Object& o, const char* key, bool& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  out = v.ToBoolean().Value();
+  return true;
+}
+
+Napi::Object subObject(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsObject() ? v.As<Napi::Object>() : Napi::Object::New(o.Env());
+}
+
+Napi::Value dateOrNull(Napi::Env env, double ms) {
+  if (std::isnan(ms)) return env.Null();
+  return Napi::Date::New(env, ms);
+}
+
+Napi::Array addresses(Napi::Env env, const std::vector<imap::Address>& list) {
+  Napi::Array arr = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    Napi::Object a = Napi::Object::New(env);
+    a.Set("name", list[i].name);
+    a.Set("address", list[i].address);
+    arr.Set(static_cast<uint32_t>(i), a);
+  }
+  return arr;
+}
+
+Napi::Array strings(Napi::Env env, const std::vector<std::string>& list) {
+  Napi::Array arr = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); ++i) arr.Set(static_cast<uint32_t>(i), list[i]);
+  return arr;
+}
+
+Napi::Value stringOrNull(Napi::Env env, const std::string& s) {
+  if (s.empty()) return env.Null();
+  return Napi::String::New(env, s);
+}
+
+Napi::Value numberOrNull(Napi::Env env, uint32_t n) {
+  if (n == 0) return env.Null();
+  return Napi::Number::New(env, n);
+}
+
+}  // namespace
+
+bool toAccountConfig(const Napi::Object& o, imap::AccountConfig& c) {
+  std::string tls = "implicit";
+  uint64_t port = 0;
+  if (!getString(o, "id", c.id, true) || !getString(o, "host", c.host, true) || !getNumber(o, "port", port) ||
+      !getString(o, "tls", tls) || !getString(o, "user", c.user) || !getString(o, "pass", c.pass) ||
+      !getString(o, "accessToken", c.accessToken) || !getBool(o, "allowInsecureAuth", c.allowInsecureAuth))
+    return false;
+  c.port = static_cast<uint16_t>(port);
+  c.tls = tls == "none" ? imap::TlsMode::None : tls == "starttls" ? imap::TlsMode::StartTls : imap::TlsMode::Implicit;
+
+  Napi::Object t = subObject(o, "tlsOptions");
+  if (!getString(t, "ca", c.tlsOptions.caPem) || !getString(t, "servername", c.tlsOptions.servername) ||
+      !getBool(t, "rejectUnauthorized", c.tlsOptions.rejectUnauthorized))
+    return false;
+
+  Napi::Value folders = o.Get("folders");
+  if (folders.IsArray()) {
+    Napi::Array arr = folders.As<Napi::Array>();
+    c.folders.clear();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value f = arr.Get(i);
+      if (!f.IsString()) {
+        Napi::TypeError::New(o.Env(), "option 'folders' must be an array of strings").ThrowAsJavaScriptException();
+        return false;
+      }
+      c.folders.push_back(f.As<Napi::String>().Utf8Value());
+    }
+  }
+
+  Napi::Object idle = subObject(o, "idle");
+  Napi::Object rc = subObject(o, "reconnect");
+  Napi::Object to = subObject(o, "timeouts");
+  return getNumber(idle, "refreshMs", c.idle.refreshMs) && getNumber(idle, "pollMs", c.idle.pollMs) &&
+         getNumber(idle, "doneTimeoutMs", c.idle.doneTimeoutMs) &&
+         getNumber(rc, "initialDelayMs", c.reconnect.initialDelayMs) && getDouble(rc, "factor", c.reconnect.factor) &&
+         getNumber(rc, "maxDelayMs", c.reconnect.maxDelayMs) && getDouble(rc, "jitter", c.reconnect.jitter) &&
+         getNumber(rc, "authFailureDelayMs", c.authFailureDelayMs) &&
+         getBool(rc, "stopOnAuthFailure", c.stopOnAuthFailure) && getNumber(to, "connectMs", c.timeouts.connectMs) &&
+         getNumber(to, "commandMs", c.timeouts.commandMs) && getNumber(to, "logoutMs", c.timeouts.logoutMs);
+}
+
+const char* eventName(imap::Event::Type t) {
+  using T = imap::Event::Type;
+  switch (t) {
+    case T::NewMessage: return "newMessage";
+    case T::MessageDeleted: return "messageDeleted";
+    case T::FlagsChanged: return "flagsChanged";
+    case T::ConnectionStatus: return "connectionStatus";
+    case T::IdleRefreshed: return "idleRefreshed";
+    case T::FolderReset: return "folderReset";
+    case T::AccountReady: return "accountReady";
+    case T::AccountFailed: return "accountFailed";
+    case T::AccountRemoved: return "accountRemoved";
+    case T::Closed: return "closed";
+  }
+  return "unknown";
+}
+
+Napi::Object toJs(Napi::Env env, const imap::Event& e) {
+  using T = imap::Event::Type;
+  Napi::Object o = Napi::Object::New(env);
+  if (e.type == T::Closed) return o;
+  o.Set("accountId", e.accountId);
+  if (!e.folder.empty()) o.Set("folder", e.folder);
+  switch (e.type) {
+    case T::NewMessage: {
+      o.Set("uid", e.uid);
+      o.Set("uidValidity", e.uidValidity);
+      o.Set("seq", e.seq);
+      o.Set("flags", strings(env, e.flags));
+      o.Set("size", static_cast<double>(e.size));
+      o.Set("internalDate", dateOrNull(env, e.internalDate));
+      if (e.modseq) o.Set("modseq", static_cast<double>(e.modseq));
+      Napi::Object env_ = Napi::Object::New(env);
+      const imap::Envelope& v = e.envelope;
+      env_.Set("subject", v.subject);
+      env_.Set("from", addresses(env, v.from));
+      env_.Set("sender", addresses(env, v.sender));
+      env_.Set("to", addresses(env, v.to));
+      env_.Set("cc", addresses(env, v.cc));
+      env_.Set("bcc", addresses(env, v.bcc));
+      env_.Set("replyTo", addresses(env, v.replyTo));
+      env_.Set("date", dateOrNull(env, v.date));
+      env_.Set("messageId", stringOrNull(env, v.messageId));
+      env_.Set("inReplyTo", stringOrNull(env, v.inReplyTo));
+      o.Set("envelope", env_);
+      break;
+    }
+    case T::MessageDeleted:
+      o.Set("uid", numberOrNull(env, e.uid));
+      o.Set("seq", numberOrNull(env, e.seq));
+      break;
+    case T::FlagsChanged:
+      o.Set("uid", numberOrNull(env, e.uid));
+      o.Set("seq", numberOrNull(env, e.seq));
+      o.Set("flags", strings(env, e.flags));
+      if (e.modseq) o.Set("modseq", static_cast<double>(e.modseq));
+      break;
+    case T::ConnectionStatus:
+      o.Set("state", imap::stateName(e.state));
+      o.Set("previous", imap::stateName(e.previous));
+      break;
+    case T::FolderReset:
+      o.Set("uidValidity", e.uidValidity);
+      break;
+    default:
+      break;
+  }
+  if (!e.errorCode.empty()) {
+    o.Set("errorCode", e.errorCode);
+    o.Set("errorMessage", e.errorMessage);
+  }
+  return o;
+}
+
+Napi::Object toJs(Napi::Env env, const imap::FolderStatus& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("accountId", s.accountId);
+  o.Set("folder", s.folder);
+  o.Set("state", s.state);
+  o.Set("mode", stringOrNull(env, s.mode));
+  o.Set("uidValidity", numberOrNull(env, s.uidValidity));
+  o.Set("uidNext", numberOrNull(env, s.uidNext));
+  o.Set("highestModseq", s.highestModseq ? Napi::Value(Napi::Number::New(env, static_cast<double>(s.highestModseq))) : env.Null());
+  o.Set("exists", s.exists);
+  if (!s.lastErrorCode.empty()) {
+    o.Set("errorCode", s.lastErrorCode);
+    o.Set("errorMessage", s.lastErrorMessage);
+  }
+  return o;
+}
+
+}  // namespace binding

@@ -1,0 +1,63 @@
+// Account configuration as the engine sees it: already validated and
+// defaulted by the JS layer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backoff.h"
+#include "tls.h"
+
+namespace imap {
+
+enum class TlsMode { Implicit, StartTls, None };
+
+struct IdleOptions {
+  uint64_t refreshMs = 25 * 60 * 1000;  // RFC 2177: re-issue before 29 min
+  uint64_t pollMs = 60 * 1000;          // NOOP interval without IDLE
+  uint64_t doneTimeoutMs = 10 * 1000;   // DONE must be answered by then
+};
+
+struct TimeoutOptions {
+  uint64_t connectMs = 30 * 1000;  // DNS + TCP + TLS + greeting
+  uint64_t commandMs = 60 * 1000;  // any single command
+  uint64_t logoutMs = 2 * 1000;    // LOGOUT on close/remove
+};
+
+struct AccountConfig {
+  std::string id;
+  std::string host;
+  uint16_t port = 993;
+  TlsMode tls = TlsMode::Implicit;
+  TlsOptions tlsOptions;
+  std::string user;
+  std::string pass;
+  std::string accessToken;
+  bool allowInsecureAuth = false;
+  std::vector<std::string> folders{"INBOX"};
+
+  IdleOptions idle;
+  TimeoutOptions timeouts;
+  BackoffPolicy reconnect;
+  // After AUTH_FAILED the next attempt waits at least this long, so a wrong
+  // password never turns into a login storm (and an account lock-out).
+  uint64_t authFailureDelayMs = 5 * 60 * 1000;
+  bool stopOnAuthFailure = false;
+};
+
+// A snapshot of one watched folder, readable from any thread.
+struct FolderStatus {
+  std::string accountId;
+  std::string folder;
+  std::string state;
+  std::string mode;  // "idle" or "poll" once watching, else ""
+  uint32_t uidValidity = 0;
+  uint32_t uidNext = 0;
+  uint64_t highestModseq = 0;
+  uint32_t exists = 0;
+  std::string lastErrorCode;
+  std::string lastErrorMessage;
+};
+
+}  // namespace imap

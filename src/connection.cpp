@@ -1,0 +1,249 @@
+#include "connection.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include <cstring>
+
+namespace imap {
+
+namespace {
+
+// Requests and handles outlive the Connection that started them whenever a
+// close races a callback; their `data` is cleared so the callback only frees.
+struct WriteReq {
+  uv_write_t req;
+  std::string data;
+};
+
+void freeHandle(uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); }
+
+bool parseIpLiteral(const std::string& host, uint16_t port, sockaddr_storage& out) {
+  std::memset(&out, 0, sizeof out);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
+  if (uv_ip4_addr(host.c_str(), port, v4) == 0) return true;
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
+  return uv_ip6_addr(host.c_str(), port, v6) == 0;
+}
+
+}  // namespace
+
+Connection::Connection(LoopShared* shared, Handler* handler) : shared_(shared), handler_(handler) {}
+
+Connection::~Connection() { close(); }
+
+void Connection::close() {
+  dead_ = true;
+  if (resolve_) {
+    resolve_->data = nullptr;
+    uv_cancel(reinterpret_cast<uv_req_t*>(resolve_));
+    resolve_ = nullptr;
+  }
+  if (tcp_) {
+    tcp_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp_), freeHandle);
+    tcp_ = nullptr;
+  }
+}
+
+void Connection::connect(const std::string& host, uint16_t port, std::shared_ptr<TlsContext> implicitTls) {
+  host_ = host;
+  port_ = port;
+  implicit_ = static_cast<bool>(implicitTls);
+  tlsCtx_ = std::move(implicitTls);
+
+  sockaddr_storage ip;
+  if (parseIpLiteral(host, port, ip)) {
+    addrs_.push_back(ip);
+    tryNextAddress();
+    return;
+  }
+  resolve_ = new uv_getaddrinfo_t;
+  resolve_->data = this;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  std::string service = std::to_string(port);
+  int rc = uv_getaddrinfo(shared_->loop, resolve_, onResolved, host.c_str(), service.c_str(), &hints);
+  if (rc != 0) {
+    delete resolve_;
+    resolve_ = nullptr;
+    fail("CONNECT_FAILED", std::string("cannot resolve ") + host + ": " + uv_strerror(rc));
+  }
+}
+
+void Connection::onResolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  auto* self = static_cast<Connection*>(req->data);
+  delete req;
+  if (!self) {
+    if (res) uv_freeaddrinfo(res);
+    return;
+  }
+  self->resolve_ = nullptr;
+  if (status != 0) {
+    if (res) uv_freeaddrinfo(res);
+    self->fail("CONNECT_FAILED", std::string("cannot resolve ") + self->host_ + ": " + uv_strerror(status));
+    return;
+  }
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    sockaddr_storage ss{};
+    std::memcpy(&ss, a->ai_addr, a->ai_addrlen);
+    self->addrs_.push_back(ss);
+  }
+  uv_freeaddrinfo(res);
+  self->tryNextAddress();
+}
+
+void Connection::tryNextAddress() {
+  if (tcp_) {
+    tcp_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp_), freeHandle);
+    tcp_ = nullptr;
+  }
+  if (nextAddr_ >= addrs_.size()) {
+    fail("CONNECT_FAILED", "cannot connect to " + host_ + ":" + std::to_string(port_) +
+                               (lastConnectError_.empty() ? "" : ": " + lastConnectError_));
+    return;
+  }
+  const sockaddr_storage& addr = addrs_[nextAddr_++];
+  tcp_ = new uv_tcp_t;
+  uv_tcp_init(shared_->loop, tcp_);
+  tcp_->data = this;
+  uv_tcp_nodelay(tcp_, 1);
+  auto* req = new uv_connect_t;
+  int rc = uv_tcp_connect(req, tcp_, reinterpret_cast<const sockaddr*>(&addr), onTcpConnected);
+  if (rc != 0) {
+    delete req;
+    lastConnectError_ = uv_strerror(rc);
+    tryNextAddress();
+  }
+}
+
+void Connection::onTcpConnected(uv_connect_t* req, int status) {
+  auto* self = static_cast<Connection*>(req->handle->data);
+  delete req;
+  if (!self) return;
+  if (status != 0) {
+    self->lastConnectError_ = uv_strerror(status);
+    self->tryNextAddress();
+    return;
+  }
+  self->addrs_.clear();
+  self->addrs_.shrink_to_fit();
+  self->tcpUp();
+}
+
+void Connection::tcpUp() {
+  uv_read_start(reinterpret_cast<uv_stream_t*>(tcp_), onAlloc, onRead);
+  if (implicit_) {
+    startTls(tlsCtx_);
+    return;
+  }
+  handler_->onConnected();
+}
+
+void Connection::startTls(std::shared_ptr<TlsContext> ctx) {
+  tlsCtx_ = std::move(ctx);
+  tls_ = std::make_unique<TlsSession>(tlsCtx_, host_);
+  if (tls_->handshake() == TlsSession::Status::Error) {
+    fail("TLS_FAILED", "TLS handshake with " + host_ + " failed: " + tls_->error());
+    return;
+  }
+  flushCipher();
+}
+
+void Connection::onAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(h->data);
+  if (!self) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
+  *buf = uv_buf_init(self->shared_->readBuf.data(), static_cast<unsigned>(self->shared_->readBuf.size()));
+}
+
+void Connection::onRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(s->data);
+  if (!self || n == 0) return;
+  if (n < 0) {
+    self->fail("CONNECTION_LOST", n == UV_EOF ? "connection closed by server"
+                                              : std::string("connection lost: ") + uv_strerror(static_cast<int>(n)));
+    return;
+  }
+  if (self->tls_) {
+    self->handleCipher(buf->base, static_cast<size_t>(n));
+  } else {
+    self->handler_->onData(buf->base, static_cast<size_t>(n));
+  }
+}
+
+void Connection::handleCipher(const char* data, size_t len) {
+  tls_->feedCipher(data, len);
+  if (!tls_->established()) {
+    auto st = tls_->handshake();
+    flushCipher();
+    if (dead_) return;
+    if (st == TlsSession::Status::Error) {
+      fail("TLS_FAILED", "TLS handshake with " + host_ + " failed: " + tls_->error());
+      return;
+    }
+    if (st == TlsSession::Status::WantMore) return;
+    if (implicit_) {
+      handler_->onConnected();
+    } else {
+      handler_->onTlsUpgraded();
+    }
+    if (dead_) return;
+  }
+  std::string plain;
+  auto st = tls_->readPlain(plain);
+  flushCipher();
+  if (!plain.empty()) handler_->onData(plain.data(), plain.size());
+  if (dead_) return;
+  if (st == TlsSession::Status::Error) {
+    fail("CONNECTION_LOST", "TLS connection ended: " + tls_->error());
+  }
+}
+
+void Connection::flushCipher() {
+  if (tls_ && tls_->hasCipher()) writeRaw(tls_->takeCipher());
+}
+
+void Connection::write(const std::string& data) {
+  if (dead_ || !tcp_) return;
+  if (tls_) {
+    if (tls_->writePlain(data) == TlsSession::Status::Error) {
+      fail("CONNECTION_LOST", "TLS write failed: " + tls_->error());
+      return;
+    }
+    flushCipher();
+    return;
+  }
+  writeRaw(data);
+}
+
+void Connection::writeRaw(std::string data) {
+  if (!tcp_ || data.empty()) return;
+  auto* w = new WriteReq;
+  w->data = std::move(data);
+  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1, [](uv_write_t* req, int status) {
+    auto* wr = reinterpret_cast<WriteReq*>(req);
+    auto* self = static_cast<Connection*>(req->handle->data);
+    delete wr;
+    if (self && status < 0 && status != UV_ECANCELED) {
+      self->fail("CONNECTION_LOST", std::string("write failed: ") + uv_strerror(status));
+    }
+  });
+  if (rc != 0) {
+    delete w;
+    fail("CONNECTION_LOST", std::string("write failed: ") + uv_strerror(rc));
+  }
+}
+
+void Connection::fail(const std::string& code, const std::string& message) {
+  if (dead_) return;
+  close();
+  handler_->onClosed(code, message);
+}
+
+}  // namespace imap

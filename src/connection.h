@@ -1,0 +1,83 @@
+// One client transport: DNS, TCP on libuv, optional TLS (implicit or
+// upgraded by STARTTLS). Bytes in, bytes out; no IMAP knowledge.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tls.h"
+
+namespace imap {
+
+// Shared by every connection of one loop: the loop runs callbacks one at a
+// time, so a single read buffer serves them all.
+struct LoopShared {
+  uv_loop_t* loop = nullptr;
+  std::vector<char> readBuf = std::vector<char>(64 * 1024);
+};
+
+class Connection {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    // TCP is up and, for implicit TLS, the handshake finished.
+    virtual void onConnected() = 0;
+    // A STARTTLS upgrade finished its handshake.
+    virtual void onTlsUpgraded() = 0;
+    virtual void onData(const char* data, size_t len) = 0;
+    // The transport is gone. code: CONNECT_FAILED, TLS_FAILED,
+    // CONNECTION_LOST. Not called after close().
+    virtual void onClosed(const std::string& code, const std::string& message) = 0;
+  };
+
+  Connection(LoopShared* shared, Handler* handler);
+  // Handlers must not delete the Connection from inside a callback; they
+  // call close() and drop it later (the handles free themselves).
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void connect(const std::string& host, uint16_t port, std::shared_ptr<TlsContext> implicitTls);
+  // Starts a client handshake over the open TCP stream. Every byte read from
+  // now on is TLS; plaintext already delivered stays the caller's problem.
+  void startTls(std::shared_ptr<TlsContext> ctx);
+  void write(const std::string& data);
+  // Idempotent; no handler callback follows.
+  void close();
+  bool closed() const { return dead_; }
+  bool secure() const { return tls_ && tls_->established(); }
+
+ private:
+  struct Tcp;
+  static void onResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
+  static void onTcpConnected(uv_connect_t* req, int status);
+  static void onAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void onRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+
+  void tryNextAddress();
+  void tcpUp();
+  void handleCipher(const char* data, size_t len);
+  void flushCipher();
+  void writeRaw(std::string data);
+  void fail(const std::string& code, const std::string& message);
+
+  LoopShared* shared_;
+  Handler* handler_;
+  std::string host_;
+  uint16_t port_ = 0;
+  std::shared_ptr<TlsContext> tlsCtx_;
+  bool implicit_ = false;
+  std::unique_ptr<TlsSession> tls_;
+  uv_tcp_t* tcp_ = nullptr;
+  uv_getaddrinfo_t* resolve_ = nullptr;
+  std::vector<sockaddr_storage> addrs_;
+  size_t nextAddr_ = 0;
+  std::string lastConnectError_;
+  bool dead_ = false;
+};
+
+}  // namespace imap

@@ -1,0 +1,51 @@
+// Plain event structs: the only thing that leaves the engine thread.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "envelope.h"
+
+namespace imap {
+
+// A watched folder connection's public state. Exactly these seven.
+enum class ConnState { Disconnected, Connecting, Connected, Authenticating, Authenticated, Idle, Error };
+const char* stateName(ConnState s);
+
+struct Event {
+  enum class Type {
+    NewMessage,
+    MessageDeleted,
+    FlagsChanged,
+    ConnectionStatus,
+    IdleRefreshed,
+    FolderReset,
+    AccountReady,    // every folder of a new account is watched
+    AccountFailed,   // the first connection of a new account failed
+    AccountRemoved,  // removeAccount finished
+    Closed,          // the engine finished close(); no event follows
+  };
+
+  Type type = Type::ConnectionStatus;
+  std::string accountId;
+  std::string folder;
+
+  uint32_t uid = 0;  // 0 = unknown (e.g. EXPUNGE without QRESYNC)
+  uint32_t seq = 0;  // 0 = not applicable
+  uint32_t uidValidity = 0;
+  uint64_t modseq = 0;
+  uint64_t size = 0;
+  double internalDate = NAN;
+  std::vector<std::string> flags;
+  bool hasEnvelope = false;
+  Envelope envelope;
+
+  ConnState state = ConnState::Disconnected;
+  ConnState previous = ConnState::Disconnected;
+  std::string errorCode;  // empty when no error
+  std::string errorMessage;
+};
+
+}  // namespace imap

@@ -1,0 +1,369 @@
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <climits>
+#include <cstdio>
+
+namespace imap {
+
+namespace {
+
+// Idle memory BIOs above this capacity are replaced: a mem BIO never shrinks,
+// so one large read would otherwise pin its buffer for the connection's life.
+constexpr size_t kKeepBioBytes = 4096;
+constexpr size_t kIoChunk = 16384;
+constexpr size_t kMaxIo = INT_MAX;
+
+// SSL_free_buffers had a use-after-free (CVE-2024-4741) before these releases.
+#if OPENSSL_VERSION_MAJOR > 3 || OPENSSL_VERSION_MINOR > 3 ||                     \
+    (OPENSSL_VERSION_MINOR == 3 && OPENSSL_VERSION_PATCH >= 1) ||                 \
+    (OPENSSL_VERSION_MINOR == 2 && OPENSSL_VERSION_PATCH >= 2) ||                 \
+    (OPENSSL_VERSION_MINOR == 1 && OPENSSL_VERSION_PATCH >= 6) ||                 \
+    (OPENSSL_VERSION_MINOR == 0 && OPENSSL_VERSION_PATCH >= 14)
+#define IMAP_TLS_FREE_BUFFERS 1
+#endif
+
+// Drains the thread's OpenSSL error queue into "reason; reason".
+std::string drainErrors() {
+  std::string out;
+  unsigned long code;
+  while ((code = ERR_get_error()) != 0) {
+    if (!out.empty()) out += "; ";
+    if (const char* r = ERR_reason_error_string(code)) {
+      out += r;
+    } else {
+      char buf[256];
+      ERR_error_string_n(code, buf, sizeof buf);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+BIO* newMemBio() {
+  BIO* b = BIO_new(BIO_s_mem());
+  // Empty means "retry later", not EOF: more ciphertext may still arrive.
+  if (b) BIO_set_mem_eof_return(b, -1);
+  return b;
+}
+
+size_t bioCapacity(BIO* b) {
+  BUF_MEM* m = nullptr;
+  BIO_get_mem_ptr(b, &m);
+  return m ? m->max : 0;
+}
+
+int noPassword(char*, int, int, void*) { return 0; }
+
+// Adds every certificate in pem to store; false with err on bad input.
+bool loadCaPem(X509_STORE* store, const std::string& pem, std::string& err) {
+  if (pem.size() > kMaxIo) {
+    err = "TLS: ca PEM too large";
+    return false;
+  }
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) {
+    err = "TLS: out of memory reading ca";
+    return false;
+  }
+  int count = 0;
+  bool ok = true;
+  for (;;) {
+    X509* cert = PEM_read_bio_X509(bio, nullptr, noPassword, nullptr);
+    if (!cert) {
+      unsigned long e = ERR_peek_last_error();
+      if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE && count > 0) {
+        ERR_clear_error();  // normal end of input
+      } else if (count == 0 && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+        err = "TLS: no certificates found in ca PEM";
+        ok = false;
+      } else {
+        std::string why = drainErrors();
+        err = "TLS: invalid ca PEM (certificate " + std::to_string(count + 1) + "): " +
+              (why.empty() ? std::string("parse error") : why);
+        ok = false;
+      }
+      break;
+    }
+    int added = X509_STORE_add_cert(store, cert);
+    X509_free(cert);
+    if (added != 1) {
+      err = "TLS: cannot add ca certificate: " + drainErrors();
+      ok = false;
+      break;
+    }
+    ++count;
+  }
+  BIO_free(bio);
+  return ok;
+}
+
+bool isIpLiteral(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// "[::1]" -> "::1", "fe80::1%eth0" -> "fe80::1", "host." -> "host".
+std::string normalizeHost(std::string h) {
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  auto pct = h.find('%');
+  if (pct != std::string::npos && isIpLiteral(h.substr(0, pct))) h.resize(pct);
+  if (h.size() > 1 && h.back() == '.' && !isIpLiteral(h)) h.pop_back();
+  return h;
+}
+
+}  // namespace
+
+std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& opts, std::string& err) {
+  ERR_clear_error();
+  std::shared_ptr<TlsContext> c(new TlsContext());
+  c->verify_ = opts.rejectUnauthorized;
+  c->servername_ = opts.servername;
+  c->ctx_ = SSL_CTX_new(TLS_client_method());
+  if (!c->ctx_) {
+    err = "TLS: cannot create context: " + drainErrors();
+    return nullptr;
+  }
+  SSL_CTX* ctx = c->ctx_;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // RELEASE_BUFFERS frees the ~34 KiB record buffers while a connection idles.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Renegotiation could make writePlain need input; IMAP servers don't need it.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+
+  if (!opts.caPem.empty()) {
+    // Node semantics: `ca` replaces the default trust store.
+    if (!loadCaPem(SSL_CTX_get_cert_store(ctx), opts.caPem, err)) return nullptr;
+  } else if (c->verify_ && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+    err = "TLS: cannot load system trust store: " + drainErrors();
+    return nullptr;
+  }
+  ERR_clear_error();
+  SSL_CTX_set_verify(ctx, c->verify_ ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  return c;
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+TlsSession::TlsSession(std::shared_ptr<TlsContext> ctx, const std::string& host)
+    : ctx_(std::move(ctx)) {
+  if (!ctx_ || !ctx_->get()) {
+    failed_ = true;
+    error_ = "TLS: no context";
+    return;
+  }
+  ERR_clear_error();
+  ssl_ = SSL_new(ctx_->get());
+  BIO* in = newMemBio();
+  BIO* out = newMemBio();
+  if (!ssl_ || !in || !out) {
+    BIO_free(in);
+    BIO_free(out);
+    fail("TLS setup failed");
+    return;
+  }
+  SSL_set_bio(ssl_, in, out);  // ssl_ owns both from here
+  in_ = in;
+  out_ = out;
+  SSL_set_connect_state(ssl_);
+
+  const std::string& raw = ctx_->servername().empty() ? host : ctx_->servername();
+  if (raw.find('\0') != std::string::npos) {
+    failed_ = true;
+    error_ = "TLS: invalid host name";
+    return;
+  }
+  std::string name = normalizeHost(raw);
+  bool ip = isIpLiteral(name);
+  // SNI regardless of verification: virtual hosts need it to pick a cert.
+  if (!ip && !name.empty() && SSL_set_tlsext_host_name(ssl_, name.c_str()) != 1) {
+    fail("TLS: cannot set server name");
+    return;
+  }
+  if (!ctx_->verify()) return;
+  if (name.empty()) {
+    // An empty name would silently disable the hostname check.
+    failed_ = true;
+    error_ = "TLS: no host name to verify the certificate against";
+    return;
+  }
+  if (ip) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), name.c_str()) != 1) {
+      fail("TLS: cannot set IP address to verify");
+      return;
+    }
+  } else {
+    SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (SSL_set1_host(ssl_, name.c_str()) != 1) {
+      fail("TLS: cannot set host name to verify");
+      return;
+    }
+  }
+}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+void TlsSession::setError(const char* what) {
+  std::string reasons = drainErrors();
+  long vr = (ssl_ && ctx_->verify()) ? SSL_get_verify_result(ssl_) : X509_V_OK;
+  std::string msg = what;
+  if (vr != X509_V_OK) {
+    verifyFailed_ = true;
+    msg += ": certificate verify failed: ";
+    msg += X509_verify_cert_error_string(vr);
+  } else if (!reasons.empty()) {
+    msg += ": " + reasons;
+  }
+  if (error_.empty()) error_ = std::move(msg);
+}
+
+TlsSession::Status TlsSession::fail(const char* what) {
+  setError(what);
+  failed_ = true;
+  return Status::Error;
+}
+
+TlsSession::Status TlsSession::handshake() {
+  if (failed_) return Status::Error;
+  if (established_) return Status::Ok;
+  ERR_clear_error();
+  int r = SSL_do_handshake(ssl_);
+  if (r == 1) {
+    established_ = true;
+    trimBuffers();
+    return Status::Ok;
+  }
+  switch (SSL_get_error(ssl_, r)) {
+    case SSL_ERROR_WANT_READ:
+      return Status::WantMore;
+    case SSL_ERROR_ZERO_RETURN:
+      peerClosed_ = true;
+      return fail("TLS handshake failed: closed by peer");
+    default:
+      return fail("TLS handshake failed");
+  }
+}
+
+void TlsSession::feedCipher(const char* data, size_t len) {
+  if (failed_ || !in_) return;
+  while (len > 0) {
+    int n = static_cast<int>(len < kMaxIo ? len : kMaxIo);
+    int w = BIO_write(in_, data, n);
+    if (w <= 0) {
+      fail("TLS: out of memory buffering input");
+      return;
+    }
+    data += w;
+    len -= static_cast<size_t>(w);
+  }
+}
+
+std::string TlsSession::takeCipher() {
+  std::string s;
+  if (!out_) return s;
+  size_t n = BIO_ctrl_pending(out_);
+  if (n == 0) return s;
+  s.resize(n);
+  size_t got = 0;
+  while (got < n) {
+    size_t want = n - got;
+    int r = BIO_read(out_, &s[got], static_cast<int>(want < kMaxIo ? want : kMaxIo));
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  s.resize(got);
+  trimBuffers();
+  return s;
+}
+
+bool TlsSession::hasCipher() const { return out_ && BIO_ctrl_pending(out_) > 0; }
+
+TlsSession::Status TlsSession::readPlain(std::string& out) {
+  if (failed_) return Status::Error;
+  if (!established_) {
+    Status s = handshake();
+    if (s != Status::Ok) return s;
+  }
+  if (peerClosed_) return Status::Ok;
+  ERR_clear_error();
+  char buf[kIoChunk];
+  for (;;) {
+    // Probing with nothing to read would re-allocate the ~16 KiB record
+    // buffer that SSL_MODE_RELEASE_BUFFERS just freed, pinning it while idle.
+    if (!SSL_has_pending(ssl_) && BIO_ctrl_pending(in_) == 0) break;
+    size_t n = 0;
+    int r = SSL_read_ex(ssl_, buf, sizeof buf, &n);
+    if (r == 1) {
+      out.append(buf, n);
+      continue;
+    }
+    int e = SSL_get_error(ssl_, r);
+    if (e == SSL_ERROR_WANT_READ) break;
+    if (e == SSL_ERROR_ZERO_RETURN) {
+      peerClosed_ = true;
+      break;
+    }
+    return fail("TLS read failed");
+  }
+  trimBuffers();
+  return Status::Ok;
+}
+
+TlsSession::Status TlsSession::writePlain(std::string_view data) {
+  if (failed_) return Status::Error;
+  if (!established_ || closed_) {
+    failed_ = true;
+    if (error_.empty())
+      error_ = established_ ? "TLS write after close" : "TLS write before handshake completed";
+    return Status::Error;
+  }
+  ERR_clear_error();
+  while (!data.empty()) {
+    size_t n = 0;
+    if (SSL_write_ex(ssl_, data.data(), data.size(), &n) != 1) return fail("TLS write failed");
+    data.remove_prefix(n);
+  }
+  return Status::Ok;
+}
+
+void TlsSession::close() {
+  if (failed_ || closed_ || !established_) return;
+  closed_ = true;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);  // queues close_notify; we never wait for the peer's
+  ERR_clear_error();
+}
+
+void TlsSession::trimBuffers() {
+  if (!established_ || !ssl_) return;
+#ifdef IMAP_TLS_FREE_BUFFERS
+  // RELEASE_BUFFERS misses one case: post-handshake messages (TLS 1.3
+  // session tickets) allocate a ~16 KiB write buffer that stays until our
+  // next write. This frees it; OpenSSL refuses while data is in flight.
+  SSL_free_buffers(ssl_);
+#endif
+  if (BIO_ctrl_pending(in_) == 0 && bioCapacity(in_) > kKeepBioBytes) {
+    if (BIO* b = newMemBio()) {
+      SSL_set0_rbio(ssl_, b);  // frees the old one
+      in_ = b;
+    }
+  }
+  if (BIO_ctrl_pending(out_) == 0 && bioCapacity(out_) > kKeepBioBytes) {
+    if (BIO* b = newMemBio()) {
+      SSL_set0_wbio(ssl_, b);
+      out_ = b;
+    }
+  }
+}
+
+}  // namespace imap
