@@ -96,11 +96,11 @@ std::string iconvName(std::string cs) {
     const char* label;
     const char* name;
   } kMap[] = {
-      {"GB2312", "GB18030"},        {"EUC-CN", "GB18030"},          {"CSGB2312", "GB18030"},
-      {"X-GBK", "GB18030"},         {"SHIFT_JIS", "CP932"},         {"SJIS", "CP932"},
-      {"X-SJIS", "CP932"},          {"MS_KANJI", "CP932"},          {"CSSHIFTJIS", "CP932"},
-      {"KS_C_5601-1987", "CP949"},  {"KS_C_5601-1989", "CP949"},    {"EUC-KR", "CP949"},
-      {"ISO-8859-8-I", "ISO-8859-8"}, {"ISO-8859-1", "CP1252"},     {"LATIN1", "CP1252"},
+      {"GB2312", "GB18030"},     {"EUC-CN", "GB18030"},         {"CSGB2312", "GB18030"},
+      {"X-GBK", "GB18030"},      {"SHIFT_JIS", "CP932"},        {"SJIS", "CP932"},
+      {"X-SJIS", "CP932"},       {"MS_KANJI", "CP932"},         {"CSSHIFTJIS", "CP932"},
+      {"EUC-KR", "CP949"},       {"KS_C_5601-1987", "CP949"},   {"KS_C_5601-1989", "CP949"},
+      {"ISO-8859-1", "CP1252"},  {"LATIN1", "CP1252"},          {"ISO-8859-8-I", "ISO-8859-8"},
   };
   for (const auto& m : kMap)
     if (cs == m.label) return m.name;

@@ -591,21 +591,23 @@ void IdleSession::proceed() {
     fetchFlagged();
     return;
   }
-  bool firstWatch = state_ != ConnState::Idle;
   if (hasCap("IDLE")) {
     polling_ = false;
     startIdle();
   } else {
     polling_ = true;
-    setState(ConnState::Idle);
+    watching();
     arm(Timer::Poll, cfg_->idle.pollMs);
   }
-  if (firstWatch) {
-    backoff_.reset();
-    if (!everReady_) {
-      everReady_ = true;
-      owner_->sessionReady(*this);
-    }
+}
+
+void IdleSession::watching() {
+  if (state_ == ConnState::Idle) return;
+  setState(ConnState::Idle);
+  backoff_.reset();
+  if (!everReady_) {
+    everReady_ = true;
+    owner_->sessionReady(*this);
   }
 }
 
@@ -668,7 +670,7 @@ void IdleSession::startIdle() {
        },
        [this](const Response&) {
          idleActive_ = true;
-         if (!closing_) setState(ConnState::Idle);
+         if (!closing_) watching();
          if (doneWanted_ || newPending_ || !flagSeqs_.empty() || closing_) {
            sendDone();
            return;

@@ -103,6 +103,7 @@ class IdleSession : private Connection::Handler {
   void fetchNew();
   void fetchFlagged();
   void startIdle();
+  void watching();  // the folder is now watched (IDLE or polling)
   void sendDone();
   void poll();
   void logout();

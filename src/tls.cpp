@@ -4,12 +4,15 @@
 #include <openssl/bio.h>
 #include <openssl/buffer.h>
 #include <openssl/err.h>
+#include <openssl/opensslv.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <climits>
 #include <cstdio>
+#include <mutex>
+#include <unordered_map>
 
 namespace imap {
 
@@ -17,7 +20,7 @@ namespace {
 
 // Idle memory BIOs above this capacity are replaced: a mem BIO never shrinks,
 // so one large read would otherwise pin its buffer for the connection's life.
-constexpr size_t kKeepBioBytes = 4096;
+constexpr size_t kKeepBioBytes = 1024;
 constexpr size_t kIoChunk = 16384;
 constexpr size_t kMaxIo = INT_MAX;
 
@@ -65,12 +68,12 @@ int noPassword(char*, int, int, void*) { return 0; }
 // Adds every certificate in pem to store; false with err on bad input.
 bool loadCaPem(X509_STORE* store, const std::string& pem, std::string& err) {
   if (pem.size() > kMaxIo) {
-    err = "TLS: ca PEM too large";
+    err = "ca PEM too large";
     return false;
   }
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   if (!bio) {
-    err = "TLS: out of memory reading ca";
+    err = "out of memory reading ca";
     return false;
   }
   int count = 0;
@@ -83,11 +86,11 @@ bool loadCaPem(X509_STORE* store, const std::string& pem, std::string& err) {
         ERR_clear_error();  // normal end of input
       } else if (count == 0 && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
         ERR_clear_error();
-        err = "TLS: no certificates found in ca PEM";
+        err = "no certificates found in ca PEM";
         ok = false;
       } else {
         std::string why = drainErrors();
-        err = "TLS: invalid ca PEM (certificate " + std::to_string(count + 1) + "): " +
+        err = "invalid ca PEM (certificate " + std::to_string(count + 1) + "): " +
               (why.empty() ? std::string("parse error") : why);
         ok = false;
       }
@@ -96,7 +99,7 @@ bool loadCaPem(X509_STORE* store, const std::string& pem, std::string& err) {
     int added = X509_STORE_add_cert(store, cert);
     X509_free(cert);
     if (added != 1) {
-      err = "TLS: cannot add ca certificate: " + drainErrors();
+      err = "cannot add ca certificate: " + drainErrors();
       ok = false;
       break;
     }
@@ -104,6 +107,41 @@ bool loadCaPem(X509_STORE* store, const std::string& pem, std::string& err) {
   }
   BIO_free(bio);
   return ok;
+}
+
+// The system trust store, parsed once per process (~750 KiB) and shared by
+// every context, as Node does with its root store. X509_STORE is internally
+// locked, so sharing across engine threads is safe.
+X509_STORE* systemStore(std::string& err) {
+  static std::mutex mu;
+  static X509_STORE* store = nullptr;
+  std::lock_guard<std::mutex> lock(mu);
+  if (store) return store;
+  X509_STORE* s = X509_STORE_new();
+  if (!s || X509_STORE_set_default_paths(s) != 1) {
+    err = "cannot load system trust store: " + drainErrors();
+    X509_STORE_free(s);
+    return nullptr;
+  }
+  ERR_clear_error();
+  store = s;  // kept for the process lifetime
+  return store;
+}
+
+// Live contexts by options, so accounts with equal options share one SSL_CTX
+// (~12 KiB each) as the header promises. Leaked to dodge exit-time ordering.
+struct ContextCache {
+  std::mutex mu;
+  std::unordered_map<std::string, std::weak_ptr<TlsContext>> live;
+};
+ContextCache& contextCache() {
+  static ContextCache* c = new ContextCache;
+  return *c;
+}
+
+std::string cacheKey(const TlsOptions& o) {
+  return std::string(o.rejectUnauthorized ? "v" : "n") + std::to_string(o.servername.size()) + ":" +
+         o.servername + o.caPem;
 }
 
 bool isIpLiteral(const std::string& s) {
@@ -123,13 +161,20 @@ std::string normalizeHost(std::string h) {
 }  // namespace
 
 std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& opts, std::string& err) {
+  std::string key = cacheKey(opts);
+  ContextCache& cache = contextCache();
+  std::lock_guard<std::mutex> lock(cache.mu);
+  auto it = cache.live.find(key);
+  if (it != cache.live.end()) {
+    if (auto existing = it->second.lock()) return existing;
+  }
   ERR_clear_error();
   std::shared_ptr<TlsContext> c(new TlsContext());
   c->verify_ = opts.rejectUnauthorized;
   c->servername_ = opts.servername;
   c->ctx_ = SSL_CTX_new(TLS_client_method());
   if (!c->ctx_) {
-    err = "TLS: cannot create context: " + drainErrors();
+    err = "cannot create TLS context: " + drainErrors();
     return nullptr;
   }
   SSL_CTX* ctx = c->ctx_;
@@ -144,22 +189,33 @@ std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& opts, std::stri
   if (!opts.caPem.empty()) {
     // Node semantics: `ca` replaces the default trust store.
     if (!loadCaPem(SSL_CTX_get_cert_store(ctx), opts.caPem, err)) return nullptr;
-  } else if (c->verify_ && SSL_CTX_set_default_verify_paths(ctx) != 1) {
-    err = "TLS: cannot load system trust store: " + drainErrors();
-    return nullptr;
+  } else if (c->verify_) {
+    X509_STORE* store = systemStore(err);
+    if (!store) return nullptr;
+    SSL_CTX_set1_cert_store(ctx, store);
   }
   ERR_clear_error();
   SSL_CTX_set_verify(ctx, c->verify_ ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  c->cacheKey_ = std::move(key);  // only cached contexts touch the cache on destruction
+  cache.live[c->cacheKey_] = c;
   return c;
 }
 
-TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+TlsContext::~TlsContext() {
+  SSL_CTX_free(ctx_);
+  if (cacheKey_.empty()) return;
+  ContextCache& cache = contextCache();
+  std::lock_guard<std::mutex> lock(cache.mu);
+  auto it = cache.live.find(cacheKey_);
+  // A racing create() may already have replaced our expired entry.
+  if (it != cache.live.end() && it->second.expired()) cache.live.erase(it);
+}
 
 TlsSession::TlsSession(std::shared_ptr<TlsContext> ctx, const std::string& host)
     : ctx_(std::move(ctx)) {
   if (!ctx_ || !ctx_->get()) {
     failed_ = true;
-    error_ = "TLS: no context";
+    error_ = "no TLS context";
     return;
   }
   ERR_clear_error();
@@ -180,32 +236,32 @@ TlsSession::TlsSession(std::shared_ptr<TlsContext> ctx, const std::string& host)
   const std::string& raw = ctx_->servername().empty() ? host : ctx_->servername();
   if (raw.find('\0') != std::string::npos) {
     failed_ = true;
-    error_ = "TLS: invalid host name";
+    error_ = "invalid host name";
     return;
   }
   std::string name = normalizeHost(raw);
   bool ip = isIpLiteral(name);
   // SNI regardless of verification: virtual hosts need it to pick a cert.
   if (!ip && !name.empty() && SSL_set_tlsext_host_name(ssl_, name.c_str()) != 1) {
-    fail("TLS: cannot set server name");
+    fail("cannot set TLS server name");
     return;
   }
   if (!ctx_->verify()) return;
   if (name.empty()) {
     // An empty name would silently disable the hostname check.
     failed_ = true;
-    error_ = "TLS: no host name to verify the certificate against";
+    error_ = "no host name to verify the certificate against";
     return;
   }
   if (ip) {
     if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), name.c_str()) != 1) {
-      fail("TLS: cannot set IP address to verify");
+      fail("cannot set IP address to verify");
       return;
     }
   } else {
     SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     if (SSL_set1_host(ssl_, name.c_str()) != 1) {
-      fail("TLS: cannot set host name to verify");
+      fail("cannot set host name to verify");
       return;
     }
   }
@@ -213,16 +269,17 @@ TlsSession::TlsSession(std::shared_ptr<TlsContext> ctx, const std::string& host)
 
 TlsSession::~TlsSession() { SSL_free(ssl_); }
 
+// error_ is the bare reason; callers add their own context. `what` is the
+// fallback when OpenSSL queued nothing more specific.
 void TlsSession::setError(const char* what) {
   std::string reasons = drainErrors();
   long vr = (ssl_ && ctx_->verify()) ? SSL_get_verify_result(ssl_) : X509_V_OK;
-  std::string msg = what;
+  std::string msg;
   if (vr != X509_V_OK) {
     verifyFailed_ = true;
-    msg += ": certificate verify failed: ";
-    msg += X509_verify_cert_error_string(vr);
-  } else if (!reasons.empty()) {
-    msg += ": " + reasons;
+    msg = std::string("certificate verify failed: ") + X509_verify_cert_error_string(vr);
+  } else {
+    msg = reasons.empty() ? std::string(what) : reasons;
   }
   if (error_.empty()) error_ = std::move(msg);
 }
@@ -248,9 +305,9 @@ TlsSession::Status TlsSession::handshake() {
       return Status::WantMore;
     case SSL_ERROR_ZERO_RETURN:
       peerClosed_ = true;
-      return fail("TLS handshake failed: closed by peer");
+      return fail("closed by peer during handshake");
     default:
-      return fail("TLS handshake failed");
+      return fail("handshake failed");
   }
 }
 
@@ -260,7 +317,7 @@ void TlsSession::feedCipher(const char* data, size_t len) {
     int n = static_cast<int>(len < kMaxIo ? len : kMaxIo);
     int w = BIO_write(in_, data, n);
     if (w <= 0) {
-      fail("TLS: out of memory buffering input");
+      fail("out of memory buffering input");
       return;
     }
     data += w;
@@ -313,7 +370,7 @@ TlsSession::Status TlsSession::readPlain(std::string& out) {
       peerClosed_ = true;
       break;
     }
-    return fail("TLS read failed");
+    return fail("read failed");
   }
   trimBuffers();
   return Status::Ok;
@@ -324,13 +381,13 @@ TlsSession::Status TlsSession::writePlain(std::string_view data) {
   if (!established_ || closed_) {
     failed_ = true;
     if (error_.empty())
-      error_ = established_ ? "TLS write after close" : "TLS write before handshake completed";
+      error_ = established_ ? "write after close" : "write before handshake completed";
     return Status::Error;
   }
   ERR_clear_error();
   while (!data.empty()) {
     size_t n = 0;
-    if (SSL_write_ex(ssl_, data.data(), data.size(), &n) != 1) return fail("TLS write failed");
+    if (SSL_write_ex(ssl_, data.data(), data.size(), &n) != 1) return fail("write failed");
     data.remove_prefix(n);
   }
   return Status::Ok;

@@ -24,7 +24,8 @@ struct TlsOptions {
   bool rejectUnauthorized = true;
 };
 
-// A shared client context, built once per distinct TlsOptions.
+// A shared client context, built once per distinct TlsOptions: create()
+// returns the live context for equal options when there is one.
 class TlsContext {
  public:
   // Returns nullptr and sets err on failure (e.g. unparseable CA PEM).
@@ -40,6 +41,7 @@ class TlsContext {
   SSL_CTX* ctx_ = nullptr;
   bool verify_ = true;
   std::string servername_;
+  std::string cacheKey_;
 };
 
 // Usage contract for the connection layer:
@@ -91,8 +93,9 @@ class TlsSession {
   // The peer sent close_notify; no more plaintext will arrive.
   bool peerClosed() const { return peerClosed_; }
 
-  // Human-readable reason for the last Error, including the certificate
-  // verification result when that is what failed.
+  // Human-readable reason for the first Error, without a "TLS ..." prefix
+  // (e.g. "certificate verify failed: hostname mismatch", "wrong version
+  // number"), including the verification result when that is what failed.
   const std::string& error() const { return error_; }
   // True when the failure was certificate/hostname verification.
   bool verifyFailed() const { return verifyFailed_; }

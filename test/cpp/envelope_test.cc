@@ -224,6 +224,8 @@ TEST(EncodedWords, RandomInputIsSafe) {
     }
     std::string r = decodeWords(s);
     std::string conv;
+    ASSERT_TRUE(toUtf8("UTF-8", r, conv));
+    ASSERT_EQ(conv, r) << "output is not valid UTF-8";
     toUtf8(charsets[rng() % 7], s, conv);
     (void)parseRfc5322Date(s);
     (void)parseInternalDate(s);

@@ -674,7 +674,8 @@ std::string transcript() {
   t += "* 7 FETCH (BINARY[1] ~{5}\r\n" + std::string("ab\0cd", 5) + " UID 8)\r\n";
   t += "* 8 FETCH (BODY[] {0}\r\n UID 9)\r\n";
   t += "* 9 FETCH (BODY[TEXT]<0> {4+}\r\n\r\n\r\n UID 10)\r\n";
-  t += "* 10 FETCH (BODY[] {3}\r\n}{5 BODY[1] {2}\r\n{1} UID 11)\r\n";
+  t += "* 10 FETCH (BODY[] {3}\r\n}{5 BODY[1] {3}\r\n{1} UID 11)\r\n";
+  t += "* X-ECHO {3}\r\n{9}\r\n";  // literal data that looks like a marker
   t += "* 30 EXISTS\n";
   t += "* OK [X-WEIRD some \"unbalanced text] still fine\r\n";
   t += "* BYE Logging out\r\n";
@@ -717,11 +718,13 @@ TEST(Parser, TranscriptWhole) {
   EXPECT_EQ(rs[16].type, Response::Type::Continuation);
   EXPECT_EQ(rs[16].text, "idling");
   EXPECT_EQ(dumpValues(rs[20].args), "[405,407:409]");
-  EXPECT_EQ(rs[27].args[2].str, "A \"B\"");
-  EXPECT_EQ(rs[29].args[0].list[1].str, std::string("ab\0cd", 5));
-  EXPECT_EQ(rs[30].args[0].list[1].str, "");
-  EXPECT_EQ(rs[31].args[0].list[1].str, "\r\n\r\n");
-  EXPECT_EQ(dumpValue(rs[32].args[0]), "(BODY[] \"}{5\" BODY[1] \"{1\" UID #11)");
+  EXPECT_EQ(rs[26].args[2].str, "A \"B\"");
+  EXPECT_EQ(rs[28].args[0].list[1].str, std::string("ab\0cd", 5));
+  EXPECT_EQ(rs[29].args[0].list[1].str, "");
+  EXPECT_EQ(rs[30].args[0].list[1].str, "\r\n\r\n");
+  EXPECT_EQ(dumpValue(rs[31].args[0]), "(BODY[] \"}{5\" BODY[1] \"{1}\" UID #11)");
+  EXPECT_EQ(rs[32].keyword, "X-ECHO");
+  EXPECT_EQ(dumpValues(rs[32].args), "[\"{9}\"]");
   EXPECT_EQ(*rs[33].number, 30u);
   EXPECT_EQ(rs[34].code->raw, "X-WEIRD some \"unbalanced text");
   EXPECT_EQ(rs[35].status, "BYE");

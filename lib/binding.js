@@ -1,0 +1,27 @@
+'use strict';
+
+const path = require('path');
+
+// A source build (npm install) wins over a shipped prebuild for this platform.
+const candidates = [
+  path.join(__dirname, '..', 'build', 'Release', 'imap_push.node'),
+  path.join(__dirname, '..', 'build', 'Debug', 'imap_push.node'),
+  path.join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'imap_push.node'),
+];
+
+function load() {
+  const errors = [];
+  for (const file of candidates) {
+    try {
+      return require(file);
+    } catch (err) {
+      if (err.code !== 'MODULE_NOT_FOUND') throw err;
+      errors.push(file);
+    }
+  }
+  const err = new Error(`imap-push: native addon not found (looked in ${errors.join(', ')}); run 'npm run build'`);
+  err.code = 'ADDON_NOT_FOUND';
+  throw err;
+}
+
+module.exports = load();

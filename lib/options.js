@@ -1,0 +1,184 @@
+'use strict';
+
+const { optionError } = require('./errors');
+
+const MAX_IDLE_REFRESH_MS = 29 * 60 * 1000; // RFC 2177: servers may drop IDLE after 30 min
+
+const ENGINE_DEFAULTS = Object.freeze({
+  idle: { refreshMs: 25 * 60 * 1000, pollMs: 60 * 1000, doneTimeoutMs: 10 * 1000 },
+  reconnect: {
+    initialDelayMs: 1000,
+    factor: 2,
+    maxDelayMs: 60 * 1000,
+    jitter: 0.2,
+    authFailureDelayMs: 5 * 60 * 1000,
+    stopOnAuthFailure: false,
+  },
+  timeouts: { connectMs: 30 * 1000, commandMs: 60 * 1000, logoutMs: 2 * 1000 },
+});
+
+const TLS_MODES = ['implicit', 'starttls', 'none'];
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function checkObject(value, path) {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw optionError(path, 'must be an object');
+  return value;
+}
+
+const join = (path, key) => (path ? `${path}.${key}` : key);
+
+function checkKeys(obj, allowed, path) {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) throw optionError(join(path, key), 'is not a known option');
+  }
+}
+
+function num(obj, key, path, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = true } = {}) {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    throw optionError(join(path, key), `must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
+  }
+  return v;
+}
+
+function bool(obj, key, path) {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw optionError(join(path, key), 'must be a boolean');
+  return v;
+}
+
+function str(obj, key, path, { required = false, nonEmpty = true } = {}) {
+  const v = obj[key];
+  const name = join(path, key);
+  if (v === undefined || v === null) {
+    if (required) throw optionError(name, 'is required');
+    return undefined;
+  }
+  if (typeof v !== 'string' || (nonEmpty && v.length === 0)) throw optionError(name, 'must be a non-empty string');
+  return v;
+}
+
+function pick(values) {
+  const out = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Validates the tunables shared by the engine and (as overrides) each account. */
+function normalizeTunables(src, base) {
+  const idle = checkObject(src.idle, 'idle');
+  checkKeys(idle, ['refreshMs', 'pollMs', 'doneTimeoutMs'], 'idle');
+  const reconnect = checkObject(src.reconnect, 'reconnect');
+  checkKeys(reconnect, Object.keys(ENGINE_DEFAULTS.reconnect), 'reconnect');
+  const timeouts = checkObject(src.timeouts, 'timeouts');
+  checkKeys(timeouts, ['connectMs', 'commandMs', 'logoutMs'], 'timeouts');
+
+  const out = {
+    idle: {
+      ...base.idle,
+      ...pick({
+        refreshMs: num(idle, 'refreshMs', 'idle', { min: 1, max: MAX_IDLE_REFRESH_MS - 1 }),
+        pollMs: num(idle, 'pollMs', 'idle', { min: 1 }),
+        doneTimeoutMs: num(idle, 'doneTimeoutMs', 'idle', { min: 1 }),
+      }),
+    },
+    reconnect: {
+      ...base.reconnect,
+      ...pick({
+        initialDelayMs: num(reconnect, 'initialDelayMs', 'reconnect'),
+        factor: num(reconnect, 'factor', 'reconnect', { min: 1, max: 100, integer: false }),
+        maxDelayMs: num(reconnect, 'maxDelayMs', 'reconnect'),
+        jitter: num(reconnect, 'jitter', 'reconnect', { min: 0, max: 1, integer: false }),
+        authFailureDelayMs: num(reconnect, 'authFailureDelayMs', 'reconnect'),
+        stopOnAuthFailure: bool(reconnect, 'stopOnAuthFailure', 'reconnect'),
+      }),
+    },
+    timeouts: {
+      ...base.timeouts,
+      ...pick({
+        connectMs: num(timeouts, 'connectMs', 'timeouts', { min: 1 }),
+        commandMs: num(timeouts, 'commandMs', 'timeouts', { min: 1 }),
+        logoutMs: num(timeouts, 'logoutMs', 'timeouts', { min: 1 }),
+      }),
+    },
+  };
+  if (out.reconnect.maxDelayMs < out.reconnect.initialDelayMs) {
+    throw optionError('reconnect.maxDelayMs', 'must not be below reconnect.initialDelayMs');
+  }
+  return out;
+}
+
+function normalizeEngineOptions(options) {
+  const o = checkObject(options, 'options');
+  checkKeys(o, ['idle', 'reconnect', 'timeouts'], '');
+  return normalizeTunables(o, ENGINE_DEFAULTS);
+}
+
+function pemText(v, path) {
+  const list = Array.isArray(v) ? v : [v];
+  return list
+    .map((item, i) => {
+      if (typeof item === 'string') return item;
+      if (Buffer.isBuffer(item)) return item.toString('utf8');
+      throw optionError(Array.isArray(v) ? `${path}[${i}]` : path, 'must be a PEM string, a Buffer or an array of them');
+    })
+    .join('\n');
+}
+
+const ACCOUNT_KEYS = [
+  'id', 'host', 'port', 'tls', 'tlsOptions', 'user', 'pass', 'accessToken',
+  'allowInsecureAuth', 'folders', 'idle', 'reconnect', 'timeouts',
+];
+
+/** Returns the native account config: validated, defaulted, with engine tunables merged in. */
+function normalizeAccount(account, engineOptions) {
+  if (!isPlainObject(account)) throw optionError('account', 'must be an object');
+  checkKeys(account, ACCOUNT_KEYS, '');
+  const id = str(account, 'id', '', { required: true });
+  const host = str(account, 'host', '', { required: true });
+  const tls = account.tls === undefined ? 'implicit' : account.tls;
+  if (!TLS_MODES.includes(tls)) throw optionError('tls', `must be one of ${TLS_MODES.map((m) => `'${m}'`).join(', ')}`);
+  const port = num(account, 'port', '', { min: 1, max: 65535 }) ?? (tls === 'implicit' ? 993 : 143);
+
+  const tlsIn = checkObject(account.tlsOptions, 'tlsOptions');
+  checkKeys(tlsIn, ['ca', 'servername', 'rejectUnauthorized'], 'tlsOptions');
+  const tlsOptions = pick({
+    ca: tlsIn.ca === undefined ? undefined : pemText(tlsIn.ca, 'tlsOptions.ca'),
+    servername: str(tlsIn, 'servername', 'tlsOptions'),
+    rejectUnauthorized: bool(tlsIn, 'rejectUnauthorized', 'tlsOptions'),
+  });
+
+  const user = str(account, 'user', '', { required: true });
+  const pass = str(account, 'pass', '', { nonEmpty: false });
+  const accessToken = str(account, 'accessToken', '');
+  if (pass === undefined && accessToken === undefined) throw optionError('pass', 'or accessToken is required');
+  if (pass !== undefined && accessToken !== undefined) throw optionError('accessToken', 'cannot be combined with pass');
+
+  let folders = account.folders === undefined ? ['INBOX'] : account.folders;
+  if (!Array.isArray(folders) || folders.length === 0 || folders.some((f) => typeof f !== 'string' || f === '')) {
+    throw optionError('folders', 'must be a non-empty array of folder names');
+  }
+  if (new Set(folders).size !== folders.length) throw optionError('folders', 'must not repeat a folder');
+  folders = [...folders];
+
+  return {
+    id,
+    host,
+    port,
+    tls,
+    tlsOptions,
+    user,
+    ...pick({ pass, accessToken }),
+    allowInsecureAuth: bool(account, 'allowInsecureAuth', '') || false,
+    folders,
+    ...normalizeTunables(account, engineOptions),
+  };
+}
+
+module.exports = { normalizeEngineOptions, normalizeAccount, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS };
