@@ -128,7 +128,10 @@ class MockImapServer extends EventEmitter {
     clearTimeout(this._stallTimer);
     for (const w of this._waiters) w.reject(new Error('MockImapServer closed'));
     this._waiters.clear();
-    for (const s of this._sessions) s.destroy();
+    for (const s of this._sessions) {
+      s.destroy();
+      s.onClose(); // don't wait for socket events: connections must read 0 after close()
+    }
     for (const raw of this._sockets) raw.destroy();
     const srv = this._server;
     if (!srv || !srv.listening) return;

@@ -58,6 +58,7 @@ class Session {
 
   attach(socket) {
     this.socket = socket;
+    if (socket.setNoDelay) socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
     socket.on('error', (e) => { this.lastError = e; });
     socket.on('close', () => this.onClose());
@@ -77,7 +78,14 @@ class Session {
   write(data, then) {
     if (this.closed) return;
     this.out.push({ data, at: Date.now() + this.server._delayMs, then });
-    this.pump();
+    if (!this.pumpScheduled) {
+      // Deferred so a whole command response leaves in one segment.
+      this.pumpScheduled = true;
+      process.nextTick(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   pump() {
@@ -85,17 +93,30 @@ class Session {
     clearTimeout(this.timer);
     this.timer = null;
     const now = Date.now();
+    let batch = [];
+    // One write per burst: many tiny writes trip Nagle/delayed-ACK stalls.
+    const flush = () => {
+      if (batch.length && !this.socket.destroyed) {
+        this.socket.write(Buffer.concat(batch.map((d) => (Buffer.isBuffer(d) ? d : Buffer.from(d, 'latin1')))));
+      }
+      batch = [];
+    };
     while (this.out.length) {
       const item = this.out[0];
       if (item.at > now) {
+        flush();
         this.timer = setTimeout(() => this.pump(), item.at - now);
         return;
       }
       this.out.shift();
-      if (item.data && !this.socket.destroyed) this.socket.write(item.data, 'latin1');
-      if (item.then) item.then();
-      if (this.closed) return;
+      if (item.data) batch.push(item.data);
+      if (item.then) {
+        flush();
+        item.then();
+        if (this.closed) return;
+      }
     }
+    flush();
   }
 
   end() {

@@ -43,6 +43,7 @@ class RawClient {
 
   _attach(sock) {
     this.socket = sock;
+    if (sock.setNoDelay) sock.setNoDelay(true);
     sock.on('data', (d) => this._onData(d));
     sock.on('error', (e) => { this.error = e; });
     sock.on('close', () => {
