@@ -51,6 +51,14 @@ inline bool isTagChar(unsigned char c) {
   }
 }
 
+// ASCII-only, unlike imap::upper(), which goes through the C locale.
+std::string upperAscii(const char* p, size_t n) {
+  std::string r(p, n);
+  for (auto& c : r)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return r;
+}
+
 bool isStatusWord(const std::string& w) {
   return w == "OK" || w == "NO" || w == "BAD" || w == "BYE" || w == "PREAUTH";
 }
@@ -85,48 +93,64 @@ struct Tokenizer {
 
   // Values until `end` (or, inCode, an unnested ']', left at `pos`).
   bool run(std::vector<Value>& out) {
-    std::vector<std::vector<Value>> stack;
-    std::vector<Value>* cur = &out;
+    // Items of all open lists share one scratch vector so each list is
+    // allocated once, at its final size, when it closes.
+    thread_local std::vector<Value> items;
+    thread_local std::vector<size_t> opens;
+    items.clear();
+    opens.clear();
+    bool ok = tokens(items, opens);
+    if (ok) {
+      out.reserve(out.size() + items.size());
+      for (auto& v : items) out.push_back(std::move(v));
+    }
+    items.clear();
+    if (items.capacity() > 4096) items.shrink_to_fit();
+    return ok;
+  }
+
+  bool tokens(std::vector<Value>& items, std::vector<size_t>& opens) {
     for (;;) {
       while (pos < end && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
       if (pos >= end) {
-        if (!stack.empty()) return fail("unbalanced '('");
+        if (!opens.empty()) return fail("unbalanced '('");
         return true;
       }
       unsigned char c = static_cast<unsigned char>(s[pos]);
       switch (c) {
         case '(':
-          if (stack.size() >= maxDepth) return fail("lists nested too deeply");
-          stack.emplace_back();
-          cur = &stack.back();
+          if (opens.size() >= maxDepth) return fail("lists nested too deeply");
+          opens.push_back(items.size());
           ++pos;
           continue;
         case ')': {
-          if (stack.empty()) return fail("unexpected ')'");
+          if (opens.empty()) return fail("unexpected ')'");
+          size_t first = opens.back();
+          opens.pop_back();
           Value v;
           v.kind = Value::Kind::List;
-          v.list = std::move(stack.back());
-          stack.pop_back();
-          cur = stack.empty() ? &out : &stack.back();
-          cur->push_back(std::move(v));
+          v.list.reserve(items.size() - first);
+          for (size_t i = first; i < items.size(); ++i) v.list.push_back(std::move(items[i]));
+          items.resize(first);
+          items.push_back(std::move(v));
           ++pos;
           continue;
         }
         case '"':
-          if (!quoted(*cur)) return false;
+          if (!quoted(items)) return false;
           continue;
         case '{':
-          if (!literal(*cur, pos + 1)) return false;
+          if (!literal(items, pos + 1)) return false;
           continue;
         case '~':
           if (pos + 1 < end && s[pos + 1] == '{') {
-            if (!literal(*cur, pos + 2)) return false;
+            if (!literal(items, pos + 2)) return false;
             continue;
           }
           break;
         case ']':
           if (inCode) {
-            if (!stack.empty()) return fail("unbalanced '(' in response code");
+            if (!opens.empty()) return fail("unbalanced '(' in response code");
             return true;
           }
           break;
@@ -134,7 +158,7 @@ struct Tokenizer {
           break;
       }
       if (c != '[' && !isAtomChar(c, inCode)) return fail("unexpected character");
-      if (!atom(*cur)) return false;
+      if (!atom(items)) return false;
     }
   }
 
@@ -274,7 +298,7 @@ void parseRespText(const char* s, size_t pos, size_t end, size_t maxDepth, Respo
     }
     if (close != std::string::npos) {
       ResponseCode code;
-      code.name = upper(std::string_view(s + nameBegin, nameEnd - nameBegin));
+      code.name = upperAscii(s + nameBegin, nameEnd - nameBegin);
       code.args = std::move(args);
       code.raw.assign(s + nameBegin, close - nameBegin);
       r.code = std::move(code);
@@ -421,7 +445,7 @@ bool Parser::parseResponse(size_t end, Response& r) {
       wEnd = scanWord(s, pos, end);
       if (wEnd == pos) return fail("untagged response without a keyword");
     }
-    std::string word = upper(std::string_view(s + pos, wEnd - pos));
+    std::string word = upperAscii(s + pos, wEnd - pos);
     if (!numeric && isStatusWord(word)) {
       r.status = std::move(word);
       parseRespText(s, wEnd, end, maxDepth, r);
@@ -443,7 +467,7 @@ bool Parser::parseResponse(size_t end, Response& r) {
   r.tag.assign(s, pos);
   while (pos < end && s[pos] == ' ') ++pos;
   size_t wEnd = scanWord(s, pos, end);
-  r.status = upper(std::string_view(s + pos, wEnd - pos));
+  r.status = upperAscii(s + pos, wEnd - pos);
   if (!isStatusWord(r.status)) return fail("tagged response without a status: " + r.tag);
   parseRespText(s, wEnd, end, maxDepth, r);
   return true;

@@ -1,0 +1,92 @@
+'use strict';
+
+const { MailEngine } = require('..');
+
+function expectOptionError(fn, option) {
+  let caught;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(TypeError);
+  expect(caught.code).toBe('INVALID_OPTION');
+  expect(caught.option).toBe(option);
+  expect(caught.message).toContain(`'${option}'`);
+}
+
+const base = { id: 'a', host: '127.0.0.1', user: 'u', pass: 'p' };
+
+describe('engine options', () => {
+  test.each([
+    [{ idle: { refreshMs: 29 * 60 * 1000 } }, 'idle.refreshMs'],
+    [{ idle: { refreshMs: 0 } }, 'idle.refreshMs'],
+    [{ idle: { pollMs: 'often' } }, 'idle.pollMs'],
+    [{ idle: 5 }, 'idle'],
+    [{ reconnect: { factor: 0.5 } }, 'reconnect.factor'],
+    [{ reconnect: { jitter: 2 } }, 'reconnect.jitter'],
+    [{ reconnect: { initialDelayMs: 5000, maxDelayMs: 10 } }, 'reconnect.maxDelayMs'],
+    [{ reconnect: { stopOnAuthFailure: 'yes' } }, 'reconnect.stopOnAuthFailure'],
+    [{ timeouts: { connectMs: -1 } }, 'timeouts.connectMs'],
+    [{ idel: {} }, 'idel'],
+  ])('%j is rejected naming %s', (opts, option) => {
+    expectOptionError(() => new MailEngine(opts), option);
+  });
+});
+
+describe('account options', () => {
+  let engine;
+  beforeAll(() => {
+    engine = new MailEngine();
+  });
+  afterAll(() => engine.close());
+
+  test.each([
+    [{ ...base, id: '' }, 'id'],
+    [{ ...base, id: undefined }, 'id'],
+    [{ ...base, host: 42 }, 'host'],
+    [{ ...base, port: 70000 }, 'port'],
+    [{ ...base, port: 1.5 }, 'port'],
+    [{ ...base, tls: 'ssl' }, 'tls'],
+    [{ ...base, tlsOptions: { rejectUnauthorized: 'no' } }, 'tlsOptions.rejectUnauthorized'],
+    [{ ...base, tlsOptions: { ca: 7 } }, 'tlsOptions.ca'],
+    [{ ...base, tlsOptions: { cert: 'x' } }, 'tlsOptions.cert'],
+    [{ ...base, user: undefined }, 'user'],
+    [{ id: 'a', host: 'h', user: 'u' }, 'pass'],
+    [{ ...base, accessToken: 't' }, 'accessToken'],
+    [{ ...base, folders: [] }, 'folders'],
+    [{ ...base, folders: ['INBOX', 'INBOX'] }, 'folders'],
+    [{ ...base, folders: 'INBOX' }, 'folders'],
+    [{ ...base, allowInsecureAuth: 1 }, 'allowInsecureAuth'],
+    [{ ...base, idle: { refreshMs: 30 * 60 * 1000 } }, 'idle.refreshMs'],
+    [{ ...base, password: 'x' }, 'password'],
+  ])('%j is rejected naming %s', (account, option) => {
+    expectOptionError(() => engine.addAccount(account), option);
+  });
+
+  test('an invalid option error never echoes the password', () => {
+    expect.assertions(3);
+    try {
+      engine.addAccount({ ...base, pass: 'hunter2-secret', port: 'x' });
+    } catch (err) {
+      expect(err.option).toBe('port');
+      expect(err.message).not.toContain('hunter2-secret');
+      expect(JSON.stringify(err)).not.toContain('hunter2-secret');
+    }
+  });
+
+  test('the port defaults to 993 with implicit TLS and 143 otherwise', () => {
+    const { normalizeAccount, ENGINE_DEFAULTS } = require('../lib/options');
+    expect(normalizeAccount(base, ENGINE_DEFAULTS).port).toBe(993);
+    expect(normalizeAccount({ ...base, tls: 'starttls' }, ENGINE_DEFAULTS).port).toBe(143);
+    expect(normalizeAccount({ ...base, tls: 'none' }, ENGINE_DEFAULTS).port).toBe(143);
+    expect(normalizeAccount(base, ENGINE_DEFAULTS).folders).toEqual(['INBOX']);
+  });
+
+  test('account tunables override engine defaults', () => {
+    const { normalizeAccount, normalizeEngineOptions } = require('../lib/options');
+    const engineOpts = normalizeEngineOptions({ idle: { pollMs: 5000 } });
+    const acc = normalizeAccount({ ...base, idle: { refreshMs: 60000 } }, engineOpts);
+    expect(acc.idle).toEqual({ refreshMs: 60000, pollMs: 5000, doneTimeoutMs: 10000 });
+  });
+});
