@@ -77,13 +77,21 @@ bool parseU64(const char* s, size_t b, size_t e, uint64_t& out) {
 }
 
 struct Tokenizer {
+  Tokenizer(const char* s, size_t pos, size_t end, size_t maxDepth, bool inCode, std::vector<Value>& items,
+            std::vector<size_t>& opens)
+      : s(s), pos(pos), end(end), maxDepth(maxDepth), inCode(inCode), items(items), opens(opens) {}
+
   const char* s;
   size_t pos;
   size_t end;
   size_t maxDepth;
   bool inCode;  // stop at a ']' outside lists (response-code arguments)
+  // Items of all open lists share one scratch vector, reused across
+  // responses, so each list is allocated once, at its final size.
+  std::vector<Value>& items;
+  std::vector<size_t>& opens;  // index in `items` where each open list starts
   std::string err;
-  // No ']' exists between any position below this and it (see skipBracket).
+  // No ']' exists between any position below this and it (see closeBracket).
   size_t noCloseBefore = 0;
 
   bool fail(const char* why) {
@@ -93,23 +101,20 @@ struct Tokenizer {
 
   // Values until `end` (or, inCode, an unnested ']', left at `pos`).
   bool run(std::vector<Value>& out) {
-    // Items of all open lists share one scratch vector so each list is
-    // allocated once, at its final size, when it closes.
-    thread_local std::vector<Value> items;
-    thread_local std::vector<size_t> opens;
     items.clear();
     opens.clear();
-    bool ok = tokens(items, opens);
+    bool ok = tokens();
     if (ok) {
       out.reserve(out.size() + items.size());
       for (auto& v : items) out.push_back(std::move(v));
     }
     items.clear();
     if (items.capacity() > 4096) items.shrink_to_fit();
+    if (opens.capacity() > 4096) opens.shrink_to_fit();
     return ok;
   }
 
-  bool tokens(std::vector<Value>& items, std::vector<size_t>& opens) {
+  bool tokens() {
     for (;;) {
       while (pos < end && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
       if (pos >= end) {
@@ -280,12 +285,13 @@ size_t scanWord(const char* s, size_t p, size_t end) {
 }
 
 // resp-text after the status word or '+': optional [code], then text.
-void parseRespText(const char* s, size_t pos, size_t end, size_t maxDepth, Response& r) {
+void parseRespText(const char* s, size_t pos, size_t end, size_t maxDepth, std::vector<Value>& items,
+                   std::vector<size_t>& opens, Response& r) {
   if (pos < end && s[pos] == ' ') ++pos;
   if (pos < end && s[pos] == '[') {
     size_t nameBegin = pos + 1;
     size_t nameEnd = scanWord(s, nameBegin, end);
-    Tokenizer t{s, nameEnd, end, maxDepth, true, {}};
+    Tokenizer t(s, nameEnd, end, maxDepth, true, items, opens);
     std::vector<Value> args;
     size_t close;
     if (t.run(args) && t.pos < end && s[t.pos] == ']') {
@@ -327,7 +333,9 @@ bool parseValues(const std::string& s, size_t& pos, size_t end, std::vector<Valu
                  size_t maxDepth, std::string& err) {
   if (end > s.size()) end = s.size();
   if (pos > end) pos = end;
-  Tokenizer t{s.data(), pos, end, maxDepth, false, {}};
+  std::vector<Value> items;
+  std::vector<size_t> opens;
+  Tokenizer t(s.data(), pos, end, maxDepth, false, items, opens);
   bool ok = t.run(out);
   pos = t.pos;
   if (!ok) err = std::move(t.err);
@@ -423,7 +431,7 @@ bool Parser::parseResponse(size_t end, Response& r) {
 
   if (first == '+') {
     r.type = Response::Type::Continuation;
-    parseRespText(s, 1, end, maxDepth, r);
+    parseRespText(s, 1, end, maxDepth, items_, opens_, r);
     return true;
   }
 
@@ -448,11 +456,11 @@ bool Parser::parseResponse(size_t end, Response& r) {
     std::string word = upperAscii(s + pos, wEnd - pos);
     if (!numeric && isStatusWord(word)) {
       r.status = std::move(word);
-      parseRespText(s, wEnd, end, maxDepth, r);
+      parseRespText(s, wEnd, end, maxDepth, items_, opens_, r);
       return true;
     }
     r.keyword = std::move(word);
-    Tokenizer t{s, wEnd, end, maxDepth, false, {}};
+    Tokenizer t(s, wEnd, end, maxDepth, false, items_, opens_);
     if (!t.run(r.args)) return fail(r.keyword + ": " + t.err);
     return true;
   }
@@ -469,7 +477,7 @@ bool Parser::parseResponse(size_t end, Response& r) {
   size_t wEnd = scanWord(s, pos, end);
   r.status = upperAscii(s + pos, wEnd - pos);
   if (!isStatusWord(r.status)) return fail("tagged response without a status: " + r.tag);
-  parseRespText(s, wEnd, end, maxDepth, r);
+  parseRespText(s, wEnd, end, maxDepth, items_, opens_, r);
   return true;
 }
 

@@ -80,6 +80,8 @@ class Parser {
   size_t lineStart_ = 0;    // start of the current line within buf_
   size_t literalLeft_ = 0;  // bytes of literal still expected
   std::string error_;
+  std::vector<Value> items_;  // tokeniser scratch, reused across responses
+  std::vector<size_t> opens_;
 };
 
 // Tokenises a sequence of IMAP values (atoms, numbers, quoted strings,

@@ -303,6 +303,7 @@ async function startDovecot(opts = {}) {
     dir,
     users,
     pid: child.pid,
+    instance,
     maildir,
     deliver,
     log: () => readLog(dir),
@@ -310,4 +311,4 @@ async function startDovecot(opts = {}) {
   };
 }
 
-module.exports = { startDovecot, dovecotAvailable, DOVECOT_BIN };
+module.exports = { startDovecot, dovecotAvailable, instancePids, DOVECOT_BIN };

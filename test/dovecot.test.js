@@ -1,0 +1,154 @@
+'use strict';
+
+// Integration against a real Dovecot started on loopback under a temp dir.
+// Dovecot delays IDLE notifications by ~500 ms, so waits allow several seconds.
+
+const { execFileSync } = require('child_process');
+const path = require('path');
+const { MailEngine } = require('..');
+const { startDovecot, dovecotAvailable } = require('./support/dovecot');
+const { waitForEvent, recordEvents, waitUntil, sleep } = require('./support/wait');
+
+if (!dovecotAvailable()) {
+  // CI installs dovecot-imapd; a developer machine without it is told loudly.
+  console.warn('dovecot-imapd is not installed: skipping the Dovecot integration tests');
+}
+const describeDovecot = dovecotAvailable() ? describe : describe.skip;
+
+function message(subject, extra = '') {
+  return `From: =?UTF-8?Q?J=C3=BCrgen?= <juergen@example.com>\nTo: Alice <alice@example.com>\n` +
+    `Subject: ${subject}\nDate: Tue, 1 Jul 2003 10:52:37 +0200\nMessage-ID: <${subject.replace(/\W/g, '')}@test>\n${extra}\nbody\n`;
+}
+
+describeDovecot('Dovecot', () => {
+  let dovecot;
+  let engine;
+  let counter = 0;
+  const users = { alice: 'secret', bob: 'builder', carol: 'c4rol', dave: 'd4ve', erin: 'er1n' };
+
+  const doveadm = (...args) => execFileSync('doveadm', ['-c', path.join(dovecot.dir, 'dovecot.conf'), ...args], { encoding: 'utf8' });
+
+  beforeAll(async () => {
+    dovecot = await startDovecot({ users });
+  });
+  afterAll(async () => {
+    if (dovecot) await dovecot.stop();
+  });
+  beforeEach(() => {
+    engine = new MailEngine({ reconnect: { initialDelayMs: 200, maxDelayMs: 1000 } });
+  });
+  afterEach(async () => {
+    await engine.close();
+  });
+
+  const account = (user, extra = {}) => ({
+    id: `${user}-${++counter}`,
+    host: '127.0.0.1',
+    port: dovecot.tlsPort,
+    tlsOptions: { ca: dovecot.caPem },
+    user,
+    pass: users[user],
+    ...extra,
+  });
+
+  test('pushes a new message with its decoded envelope over implicit TLS', async () => {
+    const status = await engine.addAccount(account('alice'));
+    expect(status.folders[0]).toMatchObject({ folder: 'INBOX', state: 'idle', mode: 'idle' });
+    const got = waitForEvent(engine, 'newMessage');
+    dovecot.deliver('alice', message('=?ISO-8859-1?Q?Caf=E9_booking?='));
+    const msg = await got;
+    expect(msg).toMatchObject({ accountId: status.accountId, folder: 'INBOX', uidValidity: expect.any(Number) });
+    expect(msg.uid).toBeGreaterThan(0);
+    expect(msg.envelope.subject).toBe('Café booking');
+    expect(msg.envelope.from).toEqual([{ name: 'Jürgen', address: 'juergen@example.com' }]);
+    expect(msg.envelope.to).toEqual([{ name: 'Alice', address: 'alice@example.com' }]);
+    expect(msg.envelope.date).toEqual(new Date('2003-07-01T08:52:37Z'));
+    expect(msg.envelope.messageId).toBe('<ISO88591QCafE9_booking@test>');
+    // Dates cross from the addon's realm, so instanceof against Jest's Date fails.
+    expect(Object.prototype.toString.call(msg.internalDate)).toBe('[object Date]');
+    expect(Math.abs(msg.internalDate.getTime() - Date.now())).toBeLessThan(10 * 60 * 1000);
+    expect(msg.size).toBeGreaterThan(50);
+  });
+
+  test('STARTTLS on the plain port, then flag changes and expunges', async () => {
+    const acc = account('bob', { port: dovecot.port, tls: 'starttls' });
+    await engine.addAccount(acc);
+    const got = waitForEvent(engine, 'newMessage');
+    dovecot.deliver('bob', message('flags'));
+    const { uid } = await got;
+
+    const flagged = waitForEvent(engine, 'flagsChanged', (e) => e.flags.includes('\\Flagged'));
+    doveadm('flags', 'add', '-u', 'bob', '\\Flagged', 'mailbox', 'INBOX', 'uid', String(uid));
+    expect(await flagged).toMatchObject({ accountId: acc.id, folder: 'INBOX', uid });
+
+    const deleted = waitForEvent(engine, 'messageDeleted');
+    doveadm('expunge', '-u', 'bob', 'mailbox', 'INBOX', 'uid', String(uid));
+    expect(await deleted).toMatchObject({ accountId: acc.id, folder: 'INBOX', uid });
+  });
+
+  test('mail delivered while the connection is down is reported once after the reconnect', async () => {
+    const events = recordEvents(engine);
+    const acc = account('carol');
+    await engine.addAccount(acc);
+    dovecot.deliver('carol', message('before'));
+    await waitForEvent(engine, 'newMessage');
+
+    const down = waitForEvent(engine, 'connectionStatus', (e) => e.state === 'disconnected');
+    doveadm('kick', 'carol');
+    const status = await down;
+    expect(status.error).toMatchObject({ code: expect.stringMatching(/SERVER_BYE|CONNECTION_LOST/) });
+    dovecot.deliver('carol', message('during1'));
+    dovecot.deliver('carol', message('during2'));
+
+    await waitUntil(() => events.of('newMessage').length >= 3, 15000, 'three messages');
+    await sleep(1500); // anything reported twice would show up by now
+    const subjects = events.of('newMessage').map((e) => e.envelope.subject);
+    expect(subjects).toEqual(['before', 'during1', 'during2']);
+    const uids = events.of('newMessage').map((e) => e.uid);
+    expect(new Set(uids).size).toBe(3);
+    expect(engine.status(acc.id).folders[0]).toMatchObject({ state: 'idle', uidNext: Math.max(...uids) + 1 });
+  });
+
+  test('watches several folders, each on its own connection', async () => {
+    doveadm('mailbox', 'create', '-u', 'dave', 'Tickets');
+    const acc = account('dave', { folders: ['INBOX', 'Tickets'] });
+    const status = await engine.addAccount(acc);
+    expect(status.folders.map((f) => f.folder).sort()).toEqual(['INBOX', 'Tickets']);
+    const got = waitForEvent(engine, 'newMessage', (e) => e.folder === 'Tickets');
+    dovecot.deliver('dave', message('ticket'), 'Tickets');
+    expect((await got).envelope.subject).toBe('ticket');
+  });
+
+  test('a self-signed certificate is refused without the CA', async () => {
+    const acc = account('alice', { tlsOptions: {} });
+    await expect(engine.addAccount(acc)).rejects.toMatchObject({ code: 'TLS_FAILED' });
+    expect(engine.status(acc.id)).toBeNull();
+  });
+
+  test('a hostname mismatch is refused', async () => {
+    const acc = account('alice', { tlsOptions: { ca: dovecot.caPem, servername: 'mail.example.org' } });
+    await expect(engine.addAccount(acc)).rejects.toMatchObject({ code: 'TLS_FAILED' });
+  });
+
+  test('a wrong password rejects with AUTH_FAILED and the error does not contain it', async () => {
+    const acc = account('erin', { pass: 'wrong-password-123' });
+    const err = await engine.addAccount(acc).catch((e) => e);
+    expect(err.code).toBe('AUTH_FAILED');
+    expect(err.message).not.toContain('wrong-password-123');
+  });
+
+  test('a password is not sent over plaintext unless allowed', async () => {
+    const acc = account('erin', { port: dovecot.port, tls: 'none' });
+    await expect(engine.addAccount(acc)).rejects.toMatchObject({ code: 'INSECURE_AUTH' });
+    const allowed = account('erin', { port: dovecot.port, tls: 'none', allowInsecureAuth: true });
+    await expect(engine.addAccount(allowed)).resolves.toMatchObject({ accountId: allowed.id });
+  });
+
+  test('removeAccount logs out and forgets the account', async () => {
+    const acc = account('erin');
+    await engine.addAccount(acc);
+    await engine.removeAccount(acc.id);
+    expect(engine.status(acc.id)).toBeNull();
+    expect(engine.status()).toEqual([]);
+  });
+});
