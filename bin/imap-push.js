@@ -17,7 +17,7 @@ const USAGE = `usage:
                   (--pass-env VAR | --token-env VAR) [--folder F ...] [--id ID] [--allow-insecure-auth]`;
 
 function printEvent(event, payload, extra = {}) {
-  const line = { event, ...payload, ...extra };
+  const line = { event, ...extra, ...payload };
   if (payload.error) line.error = { code: payload.error.code, message: payload.error.message };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

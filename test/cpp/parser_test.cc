@@ -965,3 +965,65 @@ TEST(Parser, PathologicalInputStaysLinear) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].args[0].num, 1u);
 }
+
+namespace {
+
+struct Outcome {
+  std::string responses;
+  bool failed;
+};
+
+Outcome run(const std::string& in, const std::vector<size_t>& cuts, Parser::Limits limits) {
+  Parser p(limits);
+  std::vector<Response> out;
+  size_t prev = 0;
+  for (size_t c : cuts) {
+    p.feed(in.data() + prev, c - prev, out);
+    prev = c;
+  }
+  p.feed(in.data() + prev, in.size() - prev, out);
+  return {dumpAll(out), p.failed()};
+}
+
+}  // namespace
+
+// Corrupted transcripts: never crash, and the outcome (responses delivered,
+// whether it failed) still doesn't depend on how the input was split.
+TEST(Parser, MutatedInputIsSplitInvariant) {
+  const std::string base = transcript();
+  const char noise[] = {'{', '}', '(', ')', '"', '\\', '[', ']', '\r', '\n', ' ', '~', '+', '*', '0', '9', 'a', '\0', '\xff'};
+  Parser::Limits tight;
+  tight.maxLine = 120;
+  tight.maxLiteral = 40;
+  tight.maxResponse = 600;
+  tight.maxDepth = 4;
+  std::mt19937 rng(7);
+  int failures = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string in = base;
+    int edits = 1 + rng() % 4;
+    for (int e = 0; e < edits; ++e) {
+      size_t at = rng() % in.size();
+      char c = noise[rng() % sizeof noise];
+      if (rng() % 2)
+        in[at] = c;
+      else
+        in.insert(in.begin() + at, c);
+    }
+    for (const Parser::Limits& limits : {Parser::Limits{}, tight}) {
+      Outcome whole = run(in, {}, limits);
+      failures += whole.failed;
+      std::vector<size_t> ones;
+      for (size_t i = 1; i < in.size(); ++i) ones.push_back(i);
+      Outcome bytes = run(in, ones, limits);
+      EXPECT_EQ(bytes.failed, whole.failed) << round;
+      ASSERT_EQ(bytes.responses, whole.responses) << round;
+      std::vector<size_t> cuts;
+      for (size_t pos = 1 + rng() % 97; pos < in.size(); pos += 1 + rng() % 97) cuts.push_back(pos);
+      Outcome chunks = run(in, cuts, limits);
+      EXPECT_EQ(chunks.failed, whole.failed) << round;
+      ASSERT_EQ(chunks.responses, whole.responses) << round;
+    }
+  }
+  EXPECT_GT(failures, 0);  // the corruption does reach the error paths
+}

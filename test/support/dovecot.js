@@ -164,12 +164,13 @@ function killPid(pid, sig) {
   } catch (_) { /* already gone */ }
 }
 
-const live = new Map(); // child -> instance_name
+const live = new Map(); // child -> { instance, dir }
 process.once('exit', () => {
   // Last resort when a test forgets stop(): never leave daemons behind.
-  for (const [child, instance] of live) {
+  for (const [child, { instance, dir }] of live) {
     killPid(child.pid, 'SIGKILL');
     for (const pid of instancePids(instance)) killPid(pid, 'SIGKILL');
+    try { fs.rmSync(dir, { recursive: true, force: true }); } catch (_) { /* best effort */ }
   }
 });
 
@@ -189,8 +190,12 @@ async function startOnce(dir, id, opts) {
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
   child.on('error', (e) => { output += String(e); });
-  live.set(child, instance);
+  live.set(child, { instance, dir });
   child.once('exit', () => live.delete(child));
+  // A forgotten instance must not keep the test runner alive; the exit hook kills it.
+  child.unref();
+  child.stdout.unref();
+  child.stderr.unref();
 
   const deadline = Date.now() + (opts.startTimeoutMs || START_TIMEOUT_MS);
   while (Date.now() < deadline) {
