@@ -11,7 +11,8 @@ const { makeCerts } = require('./certs');
 
 const DOVECOT_BIN = process.env.DOVECOT_BIN || '/usr/sbin/dovecot';
 const START_TIMEOUT_MS = 15000;
-const STOP_TIMEOUT_MS = 8000;
+const STOP_TIMEOUT_MS = 10000; // > the watchdog's own 8 s SIGTERM->SIGKILL grace
+const WATCHDOG = path.join(__dirname, 'dovecot-watchdog.js');
 
 function dovecotAvailable() {
   try {
@@ -164,15 +165,15 @@ function killPid(pid, sig) {
   } catch (_) { /* already gone */ }
 }
 
-const live = new Map(); // child -> { instance, dir }
-process.once('exit', () => {
-  // Last resort when a test forgets stop(): never leave daemons behind.
-  for (const [child, { instance, dir }] of live) {
-    killPid(child.pid, 'SIGKILL');
-    for (const pid of instancePids(instance)) killPid(pid, 'SIGKILL');
-    try { fs.rmSync(dir, { recursive: true, force: true }); } catch (_) { /* best effort */ }
+async function terminate(watchdog, masterPid, instance) {
+  killPid(watchdog.pid, 'SIGTERM');
+  if (!(await waitExit(watchdog, STOP_TIMEOUT_MS))) {
+    killPid(watchdog.pid, 'SIGKILL');
+    await waitExit(watchdog, 2000);
   }
-});
+  if (masterPid) killPid(masterPid, 'SIGKILL');
+  for (const pid of instancePids(instance)) killPid(pid, 'SIGKILL');
+}
 
 let instanceCounter = 0;
 
@@ -183,30 +184,32 @@ async function startOnce(dir, id, opts) {
   fs.writeFileSync(confPath, renderConfig({ dir, ports, id, instance }));
   fs.writeFileSync(path.join(dir, 'dovecot.log'), '');
 
-  const child = spawn(DOVECOT_BIN, ['-F', '-c', confPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // The watchdog owns dovecot and cleans up if this process dies without
+  // stop(); stdin stays open as the "parent alive" signal.
+  const child = spawn(process.execPath, [WATCHDOG, DOVECOT_BIN, confPath, dir, instance], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
+  let masterPid = null;
+  child.stdout.on('data', (d) => {
+    output += d;
+    const m = /\{"pid":(\d+)\}/.exec(output);
+    if (m) masterPid = Number(m[1]);
+  });
   child.stderr.on('data', (d) => { output += d; });
   child.on('error', (e) => { output += String(e); });
-  live.set(child, { instance, dir });
-  child.once('exit', () => live.delete(child));
-  // A forgotten instance must not keep the test runner alive; the exit hook kills it.
+  // A forgotten instance must not keep the test runner alive.
   child.unref();
-  child.stdout.unref();
-  child.stderr.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) stream.unref();
 
   const deadline = Date.now() + (opts.startTimeoutMs || START_TIMEOUT_MS);
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
-    if (await probeGreeting(ports.imap, 1000)) return { child, ports, instance };
+    if (await probeGreeting(ports.imap, 1000)) return { child, ports, instance, masterPid: () => masterPid };
     await new Promise((r) => setTimeout(r, 100));
   }
   const log = readLog(dir) + output;
-  killPid(child.pid, 'SIGKILL');
-  await waitExit(child, 2000);
-  for (const pid of instancePids(instance)) killPid(pid, 'SIGKILL');
+  await terminate(child, masterPid, instance);
   const err = new Error(`dovecot did not become ready on port ${ports.imap}:\n${log}`);
   err.addrInUse = /Address already in use/i.test(log);
   throw err;
@@ -266,7 +269,7 @@ async function startDovecot(opts = {}) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw lastErr;
   }
-  const { child, ports, instance } = started;
+  const { child, ports, instance, masterPid } = started;
 
   let deliverSeq = 0;
   function deliver(user, raw, folder = 'INBOX') {
@@ -288,13 +291,7 @@ async function startDovecot(opts = {}) {
   function stop() {
     if (stopping) return stopping;
     stopping = (async () => {
-      killPid(child.pid, 'SIGTERM');
-      if (!(await waitExit(child, STOP_TIMEOUT_MS))) {
-        killPid(child.pid, 'SIGKILL');
-        await waitExit(child, 2000);
-      }
-      // The master normally reaps its services; SIGKILL any straggler it spawned.
-      for (const pid of instancePids(instance)) killPid(pid, 'SIGKILL');
+      await terminate(child, masterPid(), instance);
       fs.rmSync(dir, { recursive: true, force: true });
     })();
     return stopping;
@@ -307,7 +304,7 @@ async function startDovecot(opts = {}) {
     caPem: certs.caPem,
     dir,
     users,
-    pid: child.pid,
+    pid: masterPid(), // dovecot master (the watchdog is its parent)
     instance,
     maildir,
     deliver,
