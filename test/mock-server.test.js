@@ -204,6 +204,16 @@ describe('mailbox updates', () => {
     expect(srv.commandLog.map((e) => e.command)).toContain('DONE');
   });
 
+  test('idleKeepaliveMs sends "* OK Still here" while idling', async () => {
+    const srv = await server({ idleKeepaliveMs: 50 });
+    const { c } = await selected(srv);
+    c.send('k IDLE');
+    await c.waitForLine(/^\+ idling/);
+    expect(await c.readLine(1000)).toBe('* OK Still here');
+    c.send('DONE');
+    await c.waitForLine(/^k OK/);
+  });
+
   test('non-idle clients get queued updates before the next tagged reply', async () => {
     const srv = await server();
     const { c } = await selected(srv);
@@ -305,13 +315,25 @@ describe('FETCH', () => {
     const hms = srv.mailbox('INBOX').highestModseq;
     srv.setFlags('INBOX', 1, ['\\Flagged']);
     const r = await c.ok(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${hms})`);
-    // The fetch result, then the queued unsolicited update (as real servers do).
+    // CONDSTORE gets enabled (HIGHESTMODSEQ first, like Dovecot), the fetch
+    // result, then the queued unsolicited update.
     expect(r.untagged).toEqual([
+      `* OK [HIGHESTMODSEQ ${hms + 1}] Highest`,
       `* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (${hms + 1}))`,
       `* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (${hms + 1}))`,
     ]);
     const s = await c.ok('UID SEARCH UNSEEN');
     expect(s.untagged).toEqual(['* SEARCH 1 2']);
+    const silent = await c.ok('UID STORE 2 +FLAGS.SILENT (\\Seen)');
+    expect(silent.untagged).toEqual([`* 2 FETCH (UID 2 MODSEQ (${hms + 2}))`]);
+  });
+
+  test('sequence sets past EXISTS are BAD (as in Dovecot), UID sets are not', async () => {
+    const srv = await server();
+    const { c } = await selected(srv);
+    expect((await c.command('FETCH 1:* (FLAGS)')).status).toBe('BAD');
+    expect((await c.ok('UID FETCH 1:* (FLAGS)')).untagged).toEqual([]);
+    expect((await c.ok('UID SEARCH ALL')).untagged).toEqual(['* SEARCH']);
   });
 });
 

@@ -37,16 +37,24 @@ function freePort() {
 
 // Dovecot refuses uid 0 for mail processes and for its internal/login users,
 // so under root everything runs as the packaged 'dovecot' account.
+function groupName(gid) {
+  const line = fs.readFileSync('/etc/group', 'utf8').split('\n')
+    .find((l) => l.split(':')[2] === String(gid));
+  if (!line) throw new Error(`no /etc/group entry for gid ${gid}`);
+  return line.split(':')[0];
+}
+
 function identity() {
   const me = os.userInfo();
   if (me.uid !== 0) {
-    return { internalUser: me.username, uid: me.uid, gid: me.gid, root: false };
+    // Unix listeners are chowned to the internal group; unprivileged we can only use our own.
+    return { internalUser: me.username, internalGroup: groupName(me.gid), uid: me.uid, gid: me.gid, root: false };
   }
   const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n')
     .find((l) => l.startsWith('dovecot:'));
   if (!line) throw new Error('running as root but no "dovecot" user exists in /etc/passwd');
   const f = line.split(':');
-  return { internalUser: 'dovecot', uid: Number(f[2]), gid: Number(f[3]), root: true };
+  return { internalUser: 'dovecot', internalGroup: groupName(Number(f[3])), uid: Number(f[2]), gid: Number(f[3]), root: true };
 }
 
 function renderConfig({ dir, ports, id, instance }) {
@@ -67,6 +75,7 @@ auth_failure_delay = 0
 first_valid_uid = 0
 default_internal_user = ${id.internalUser}
 default_login_user = ${id.internalUser}
+default_internal_group = ${id.internalGroup}
 mail_location = maildir:~/Maildir
 mail_plugins =
 passdb {

@@ -24,6 +24,7 @@ class MockImapServer extends EventEmitter {
       quoteStyle: 'literal',
       greeting: 'Mock IMAP ready',
       maxConnections: Infinity,
+      idleKeepaliveMs: 0, // >0: send "* OK Still here" while idling, like Dovecot
       ...opts,
     };
     if (!['none', 'implicit'].includes(this.opts.tls)) throw new Error(`bad tls option ${this.opts.tls}`);

@@ -69,6 +69,7 @@ class Session {
     this.closed = true;
     clearTimeout(this.timer);
     clearTimeout(this.endTimer);
+    clearInterval(this.keepalive);
     this.out = [];
     this.server._sessionClosed(this);
   }
@@ -445,6 +446,14 @@ class Session {
     this.tagged(tag, 'OK', 'Enabled.');
   }
 
+  // RFC 7162 3.1: a CONDSTORE-enabling command on a selected mailbox
+  // reports HIGHESTMODSEQ first (Dovecot does this too).
+  enableCondstore() {
+    if (this.condstore) return;
+    this.condstore = true;
+    if (this.mailbox) this.untagged(`OK [HIGHESTMODSEQ ${this.mailbox.highestModseq}] Highest`);
+  }
+
   deselect() {
     this.mailbox = null;
     this.view = [];
@@ -584,7 +593,10 @@ class Session {
     this.write('+ idling\r\n');
     this.idleTag = tag;
     this.flushPending(false);
+    const every = this.server.opts.idleKeepaliveMs;
+    if (every > 0) this.keepalive = setInterval(() => this.untagged('OK Still here'), every);
     this.lineHandler = (line) => {
+      clearInterval(this.keepalive);
       this.idleTag = null;
       this.server._log(this, tag, 'DONE', line);
       if (line.trim().toUpperCase() === 'DONE') this.tagged(tag, 'OK', 'Idle completed.');
@@ -617,7 +629,8 @@ class Session {
       const match = syn.seqSetMatcher(ranges, max);
       return this.view.map((m, i) => [m, i + 1]).filter(([m]) => match(m.uid));
     }
-    if (syn.maxExplicit(ranges) > this.view.length) throw new ImapSyntaxError('Invalid messageset');
+    // Dovecot: any sequence number past EXISTS (or '*' on an empty mailbox) is BAD.
+    if (!this.view.length || syn.maxExplicit(ranges) > this.view.length) throw new ImapSyntaxError('Invalid messageset');
     const match = syn.seqSetMatcher(ranges, this.view.length);
     return this.view.map((m, i) => [m, i + 1]).filter(([, seq]) => match(seq));
   }
@@ -652,7 +665,7 @@ class Session {
       }
       if (vanished && changedSince === null) throw new ImapSyntaxError('VANISHED requires CHANGEDSINCE');
     }
-    if (changedSince !== null || items.some((it) => it.name === 'MODSEQ')) this.condstore = true;
+    if (changedSince !== null || items.some((it) => it.name === 'MODSEQ')) this.enableCondstore();
     if (uidMode && !items.some((it) => it.name === 'UID')) items.unshift({ name: 'UID' });
     if (changedSince !== null && !items.some((it) => it.name === 'MODSEQ')) items.push({ name: 'MODSEQ' });
     const targets = this.resolveSet(setStr, uidMode);
@@ -760,7 +773,7 @@ class Session {
         throw new ImapSyntaxError('Bad STORE modifier');
       }
       unchangedSince = Number(mods[1].value);
-      this.condstore = true;
+      this.enableCondstore();
     }
     const op = /^([+-]?)FLAGS(\.SILENT)?$/.exec(String(this.strArg(args, i, 'store item')).toUpperCase());
     if (!op) throw new ImapSyntaxError('Bad store item');
@@ -787,8 +800,12 @@ class Session {
         msg.modseq = ++this.mailbox.highestModseq;
         this.server._broadcast(this.mailbox, { type: 'fetch', msg }, this);
       }
-      if (!op[2] || (changed && unchangedSince !== null)) {
-        this.untagged(`${seq} FETCH (${uidMode ? `UID ${msg.uid} ` : ''}FLAGS (${msg.flags.join(' ')})${this.condstore ? ` MODSEQ (${msg.modseq})` : ''})`);
+      const uidPart = uidMode ? `UID ${msg.uid} ` : '';
+      if (!op[2]) {
+        this.untagged(`${seq} FETCH (${uidPart}FLAGS (${msg.flags.join(' ')})${this.condstore ? ` MODSEQ (${msg.modseq})` : ''})`);
+      } else if (changed && this.condstore) {
+        // RFC 7162: .SILENT still reports the new MODSEQ.
+        this.untagged(`${seq} FETCH (${uidPart}MODSEQ (${msg.modseq}))`);
       }
     }
     const text = modified.length ? `[MODIFIED ${modified.join(',')}] Conditional STORE failed.` : 'Store completed.';
@@ -831,7 +848,7 @@ class Session {
 
   search(tag, args, uidMode) {
     const { hits, usedModseq } = runSearch(this, args);
-    if (usedModseq) this.condstore = true;
+    if (usedModseq) this.enableCondstore();
     const nums = hits.map(([m, seq]) => (uidMode ? m.uid : seq));
     const modseq = usedModseq && hits.length ? ` (MODSEQ ${Math.max(...hits.map(([m]) => m.modseq))})` : '';
     this.untagged(`SEARCH${nums.length ? ` ${nums.join(' ')}` : ''}${modseq}`);
