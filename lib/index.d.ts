@@ -1,0 +1,166 @@
+import { EventEmitter } from 'events';
+
+export type ConnectionState =
+  | 'disconnected' | 'connecting' | 'connected' | 'authenticating' | 'authenticated' | 'idle' | 'error';
+
+export type ErrorCode =
+  | 'AUTH_FAILED' | 'TLS_FAILED' | 'CONNECT_FAILED' | 'CONNECTION_LOST' | 'TIMEOUT' | 'SERVER_BYE'
+  | 'PROTOCOL_ERROR' | 'INSECURE_AUTH' | 'SELECT_FAILED' | 'ACCOUNT_EXISTS' | 'UNKNOWN_ACCOUNT' | 'CLOSED';
+
+export class ImapPushError extends Error {
+  code: ErrorCode | string;
+  accountId?: string;
+  folder?: string;
+}
+
+export interface IdleOptions {
+  /** Re-issue IDLE this often (ms). Default 25 min; must be under 29 min. */
+  refreshMs?: number;
+  /** NOOP polling interval when the server lacks IDLE (ms). Default 60 s. */
+  pollMs?: number;
+  /** DONE must be answered within this (ms). Default 10 s. */
+  doneTimeoutMs?: number;
+}
+
+export interface ReconnectOptions {
+  initialDelayMs?: number;
+  factor?: number;
+  maxDelayMs?: number;
+  /** 0..1: each delay is drawn from [d*(1-jitter), d]. Default 0.2. */
+  jitter?: number;
+  /** Minimum wait after AUTH_FAILED (ms). Default 5 min. */
+  authFailureDelayMs?: number;
+  /** Stay in 'error' after AUTH_FAILED instead of retrying. */
+  stopOnAuthFailure?: boolean;
+}
+
+export interface TimeoutOptions {
+  connectMs?: number;
+  commandMs?: number;
+  logoutMs?: number;
+}
+
+export interface EngineOptions {
+  idle?: IdleOptions;
+  reconnect?: ReconnectOptions;
+  timeouts?: TimeoutOptions;
+}
+
+export interface TlsOptions {
+  /** Trusted CA certificate(s) in PEM; replaces the system store. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  servername?: string;
+  /** Default true. */
+  rejectUnauthorized?: boolean;
+}
+
+interface AccountBase extends EngineOptions {
+  id: string;
+  host: string;
+  port?: number;
+  tls?: 'implicit' | 'starttls' | 'none';
+  tlsOptions?: TlsOptions;
+  user: string;
+  allowInsecureAuth?: boolean;
+  folders?: string[];
+}
+
+export type AccountOptions =
+  | (AccountBase & { pass: string; accessToken?: never })
+  | (AccountBase & { accessToken: string; pass?: never });
+
+export interface Address {
+  name: string;
+  address: string;
+}
+
+export interface Envelope {
+  subject: string;
+  from: Address[];
+  sender: Address[];
+  to: Address[];
+  cc: Address[];
+  bcc: Address[];
+  replyTo: Address[];
+  date: Date | null;
+  messageId: string | null;
+  inReplyTo: string | null;
+}
+
+export interface FolderEvent {
+  accountId: string;
+  folder: string;
+}
+
+export interface NewMessageEvent extends FolderEvent {
+  uid: number;
+  uidValidity: number;
+  seq: number;
+  flags: string[];
+  size: number;
+  internalDate: Date | null;
+  modseq?: number;
+  envelope: Envelope;
+}
+
+export interface MessageDeletedEvent extends FolderEvent {
+  /** Known with QRESYNC (VANISHED); null for a plain EXPUNGE. */
+  uid: number | null;
+  seq: number | null;
+}
+
+export interface FlagsChangedEvent extends FolderEvent {
+  uid: number | null;
+  seq: number | null;
+  flags: string[];
+  modseq?: number;
+}
+
+export interface ConnectionStatusEvent extends FolderEvent {
+  state: ConnectionState;
+  previous: ConnectionState;
+  error?: ImapPushError;
+}
+
+export interface FolderResetEvent extends FolderEvent {
+  uidValidity: number;
+}
+
+export interface FolderStatus {
+  folder: string;
+  state: ConnectionState;
+  mode: 'idle' | 'poll' | null;
+  uidValidity: number | null;
+  uidNext: number | null;
+  highestModseq: number | null;
+  exists: number;
+  lastError: { code: string; message: string } | null;
+}
+
+export interface AccountStatus {
+  accountId: string;
+  folders: FolderStatus[];
+}
+
+export interface MailEngineEvents {
+  newMessage: [NewMessageEvent];
+  messageDeleted: [MessageDeletedEvent];
+  flagsChanged: [FlagsChangedEvent];
+  connectionStatus: [ConnectionStatusEvent];
+  idleRefreshed: [FolderEvent];
+  folderReset: [FolderResetEvent];
+}
+
+export class MailEngine extends EventEmitter {
+  constructor(options?: EngineOptions);
+  addAccount(account: AccountOptions): Promise<AccountStatus>;
+  removeAccount(id: string): Promise<void>;
+  status(): AccountStatus[];
+  status(id: string): AccountStatus | null;
+  close(): Promise<void>;
+
+  on<K extends keyof MailEngineEvents>(event: K, listener: (...args: MailEngineEvents[K]) => void): this;
+  once<K extends keyof MailEngineEvents>(event: K, listener: (...args: MailEngineEvents[K]) => void): this;
+  off<K extends keyof MailEngineEvents>(event: K, listener: (...args: MailEngineEvents[K]) => void): this;
+  emit<K extends keyof MailEngineEvents>(event: K, ...args: MailEngineEvents[K]): boolean;
+}
