@@ -401,6 +401,16 @@ describe('faults', () => {
     clients.push(c2);
     expect(await c2.readLine(2000)).toMatch(/^\* BYE/);
     expect(await c2.waitClosed(2000)).toBe(true);
+    srv.rejectGreeting = null;
+    srv.opts.maxConnections = 1; // `ok` already holds the only slot
+    const c3 = await RawClient.connect({ port: srv.port });
+    clients.push(c3);
+    expect(await c3.readLine(2000)).toBe('* BYE Too many connections');
+    srv.opts.maxConnections = Infinity;
+    srv.setTooManyConnections(true);
+    const c4 = await RawClient.connect({ port: srv.port });
+    clients.push(c4);
+    expect(await c4.readLine(2000)).toBe('* BYE Too many connections');
   });
 
   test('injectRaw and hugeLiteral reach selected clients', async () => {

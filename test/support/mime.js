@@ -195,19 +195,51 @@ function splitMultipart(body, boundary) {
   return parts;
 }
 
+function boundaryOf(raw) {
+  const ct = parseContentType(headerValue(parseHeaderFields(splitMessage(raw).header), 'content-type'));
+  if (ct.type !== 'MULTIPART') return null;
+  return (ct.params.find(([k]) => k.toLowerCase() === 'boundary') || [])[1] || null;
+}
+
+// Walks a part path like "1.2"; returns the raw entity (headers + body) or null.
+function partByPath(raw, nums) {
+  let cur = raw;
+  for (const n of nums) {
+    const boundary = boundaryOf(cur);
+    if (boundary) {
+      const parts = splitMultipart(splitMessage(cur).body, boundary);
+      if (n < 1 || n > parts.length) return null;
+      cur = parts[n - 1];
+    } else if (n !== 1) {
+      return null; // a non-multipart entity only has part 1 (itself)
+    }
+  }
+  return cur;
+}
+
 // Section text for BODY[section]; returns null when the section is unknown.
 function section(raw, spec) {
   const s = spec.toUpperCase();
+  const m = /^((?:\d+\.)*\d+)(?:\.(HEADER|TEXT|MIME))?$/.exec(s);
+  if (m) {
+    const nums = m[1].split('.').map(Number);
+    const part = partByPath(raw, nums);
+    if (part === null) return null;
+    const kind = m[2];
+    // Top-level non-multipart "1" is the message body, not the whole message.
+    if (!kind) return nums.length === 1 && !boundaryOf(raw) ? splitMessage(raw).body : splitMessage(part).body;
+    return kind === 'TEXT' ? splitMessage(part).body : splitMessage(part).header;
+  }
   const { header, body } = splitMessage(raw);
   if (s === '') return raw;
   if (s === 'HEADER') return header;
-  if (s === 'TEXT' || s === '1') return body;
-  const m = /^HEADER\.FIELDS(\.NOT)? \(([^)]*)\)$/.exec(s);
-  if (m) {
-    const names = m[2].trim().split(/\s+/).map((x) => x.replace(/"/g, '').toLowerCase());
+  if (s === 'TEXT') return body;
+  const f = /^HEADER\.FIELDS(\.NOT)? \(([^)]*)\)$/.exec(s);
+  if (f) {
+    const names = f[2].trim().split(/\s+/).map((x) => x.replace(/"/g, '').toLowerCase());
     const fields = parseHeaderFields(header);
-    const keep = fields.filter((f) => (m[1] ? !names.includes(f.lname) : names.includes(f.lname)));
-    return `${keep.map((f) => f.raw).join('')}\r\n`;
+    const keep = fields.filter((x) => (f[1] ? !names.includes(x.lname) : names.includes(x.lname)));
+    return `${keep.map((x) => x.raw).join('')}\r\n`;
   }
   return null;
 }

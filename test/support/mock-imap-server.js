@@ -111,7 +111,7 @@ class MockImapServer extends EventEmitter {
     const s = new Session(this, socket, isTls);
     this._sessions.add(s);
     this.emit('connection', s.id);
-    if (this.rejectGreeting || this._sessions.size > this.opts.maxConnections) {
+    if (this.rejectGreeting || this._tooMany || this._sessions.size > this.opts.maxConnections) {
       const text = this.rejectGreeting ? 'Mock server unavailable' : 'Too many connections';
       s.write(`* BYE ${text}\r\n`, () => s.end());
       s.ending = true;
@@ -347,6 +347,11 @@ class MockImapServer extends EventEmitter {
 
   setAuthFail(on = true) {
     this._authFail = !!on;
+  }
+
+  // New connections get "* BYE Too many connections" (like a per-user limit).
+  setTooManyConnections(on = true) {
+    this._tooMany = !!on;
   }
 
   failNextConnections(n = 1) {
