@@ -1,0 +1,94 @@
+'use strict';
+
+// The CLI: demo mode end to end, and watch mode from a JSON config.
+
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+const { MockImapServer } = require('./support/mock-imap-server');
+const { waitUntil } = require('./support/wait');
+
+const CLI = path.join(__dirname, '..', 'bin', 'imap-push.js');
+
+function startCli(args, env = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = [];
+  let stderr = '';
+  readline.createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  const kill = setTimeout(() => child.kill('SIGKILL'), 20000);
+  exited.then(() => clearTimeout(kill));
+  return { child, lines, exited, stderr: () => stderr };
+}
+
+describe('CLI', () => {
+  test('demo prints each push with its latency and exits after --count', async () => {
+    const cli = startCli(['demo', '--interval', '100', '--count', '3']);
+    expect(await cli.exited).toBe(0);
+    const pushes = cli.lines.filter((l) => l.event === 'newMessage');
+    expect(pushes).toHaveLength(3);
+    for (const p of pushes) {
+      expect(p.latencyMs).toEqual(expect.any(Number));
+      expect(p.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(p.envelope.subject).toMatch(/^Demo message #\d+$/);
+    }
+    expect(cli.lines.some((l) => l.event === 'connectionStatus' && l.state === 'idle')).toBe(true);
+  });
+
+  test('watch --config prints events as JSON lines and stops on SIGTERM', async () => {
+    const server = new MockImapServer({ users: { bob: 's3cret-pass' } });
+    await server.listen();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-cli-'));
+    const config = path.join(dir, 'accounts.json');
+    fs.writeFileSync(config, JSON.stringify({
+      engine: { reconnect: { initialDelayMs: 100 } },
+      accounts: [{ id: 'bob', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'bob', pass: 's3cret-pass' }],
+    }));
+    try {
+      const cli = startCli(['watch', '--config', config]);
+      await waitUntil(() => cli.lines.some((l) => l.event === 'watching'), 10000, 'the CLI to watch');
+      server.appendMessage('INBOX', { subject: 'via cli' });
+      await waitUntil(() => cli.lines.some((l) => l.event === 'newMessage'), 10000, 'the CLI to print the message');
+      server.dropAll();
+      await waitUntil(() => cli.lines.some((l) => l.event === 'connectionStatus' && l.error), 10000, 'the drop');
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+      const drop = cli.lines.find((l) => l.event === 'connectionStatus' && l.error);
+      expect(drop.error).toEqual({ code: 'CONNECTION_LOST', message: expect.any(String) });
+      expect(cli.lines.find((l) => l.event === 'newMessage').envelope.subject).toBe('via cli');
+      expect(JSON.stringify(cli.lines) + cli.stderr()).not.toContain('s3cret-pass');
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('watch refuses credentials on the command line and explains why', async () => {
+    const cli = startCli(['watch', '--host', '127.0.0.1', '--user', 'bob']);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toMatch(/--pass-env/);
+  });
+
+  test('watch --pass-env reads the password from the environment', async () => {
+    const server = new MockImapServer({ users: { bob: 'env-pass' } });
+    await server.listen();
+    try {
+      const cli = startCli(['watch', '--host', '127.0.0.1', '--port', String(server.port), '--tls', 'none',
+        '--allow-insecure-auth', '--user', 'bob', '--pass-env', 'BOB_PASS'], { BOB_PASS: 'env-pass' });
+      await waitUntil(() => cli.lines.some((l) => l.event === 'watching'), 10000, 'the CLI to watch');
+      cli.child.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an unknown mode prints usage and exits 2', async () => {
+    const cli = startCli(['frobnicate']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toMatch(/usage/);
+  });
+});
