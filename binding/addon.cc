@@ -7,6 +7,7 @@
 
 #include "convert.h"
 #include "engine.h"
+#include "mime.h"
 
 namespace {
 
@@ -24,6 +25,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::RemoveAccount>("removeAccount"),
                            InstanceMethod<&NativeEngine::Close>("close"),
                            InstanceMethod<&NativeEngine::Status>("status"),
+                           InstanceMethod<&NativeEngine::ProvideToken>("provideToken"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
                            InstanceMethod<&NativeEngine::Unref>("unref"),
                        });
@@ -35,8 +37,10 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       Napi::TypeError::New(env, "NativeEngine needs an event callback").ThrowAsJavaScriptException();
       return;
     }
+    imap::EngineConfig config;
+    if (info[1].IsObject() && !binding::toEngineConfig(info[1].As<Napi::Object>(), config)) return;
     tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "imap-push events", 0, 1, this);
-    engine_ = std::make_unique<imap::Engine>([this](Batch&& batch) {
+    engine_ = std::make_unique<imap::Engine>(config, [this](Batch&& batch) {
       auto* data = new Batch(std::move(batch));
       if (tsfn_.NonBlockingCall(data) != napi_ok) delete data;
     });
@@ -96,6 +100,20 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return info.Env().Undefined();
   }
 
+  // provideToken(accountId, token | null, expiresAtMs, error | null)
+  Napi::Value ProvideToken(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) {
+      Napi::TypeError::New(env, "accountId must be a string").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    std::string token = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string();
+    double expiresAt = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
+    std::string error = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : std::string();
+    engine_->provideToken(info[0].As<Napi::String>().Utf8Value(), std::move(token), expiresAt, std::move(error));
+    return env.Undefined();
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     engine_->close();
     return info.Env().Undefined();
@@ -144,7 +162,9 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
-    DefineAddon(exports, {InstanceValue("NativeEngine", NativeEngine::Define(env), napi_enumerable)});
+    DefineAddon(exports, {InstanceValue("NativeEngine", NativeEngine::Define(env), napi_enumerable),
+                          InstanceValue("parseMessage", Napi::Function::New<binding::ParseMessage>(env, "parseMessage"),
+                                        napi_enumerable)});
   }
 };
 

@@ -54,6 +54,13 @@ Napi::Object subObject(const Napi::Object& o, const char* key) {
   return v.IsObject() ? v.As<Napi::Object>() : Napi::Object::New(o.Env());
 }
 
+Napi::Value numberOrNull(Napi::Env env, uint32_t n) {
+  if (n == 0) return env.Null();
+  return Napi::Number::New(env, n);
+}
+
+}  // namespace
+
 Napi::Value dateOrNull(Napi::Env env, double ms) {
   if (std::isnan(ms)) return env.Null();
   return Napi::Date::New(env, ms);
@@ -81,19 +88,13 @@ Napi::Value stringOrNull(Napi::Env env, const std::string& s) {
   return Napi::String::New(env, s);
 }
 
-Napi::Value numberOrNull(Napi::Env env, uint32_t n) {
-  if (n == 0) return env.Null();
-  return Napi::Number::New(env, n);
-}
-
-}  // namespace
-
 bool toAccountConfig(const Napi::Object& o, imap::AccountConfig& c) {
   std::string tls = "implicit";
   uint64_t port = 0;
   if (!getString(o, "id", c.id, true) || !getString(o, "host", c.host, true) || !getNumber(o, "port", port) ||
       !getString(o, "tls", tls) || !getString(o, "user", c.user) || !getString(o, "pass", c.pass) ||
-      !getString(o, "accessToken", c.accessToken) || !getBool(o, "allowInsecureAuth", c.allowInsecureAuth))
+      !getString(o, "accessToken", c.accessToken) || !getBool(o, "tokenProvider", c.tokenProvider) ||
+      !getBool(o, "allowInsecureAuth", c.allowInsecureAuth))
     return false;
   c.port = static_cast<uint16_t>(port);
   c.tls = tls == "none" ? imap::TlsMode::None : tls == "starttls" ? imap::TlsMode::StartTls : imap::TlsMode::Implicit;
@@ -129,6 +130,11 @@ bool toAccountConfig(const Napi::Object& o, imap::AccountConfig& c) {
          getNumber(to, "commandMs", c.timeouts.commandMs) && getNumber(to, "logoutMs", c.timeouts.logoutMs);
 }
 
+bool toEngineConfig(const Napi::Object& o, imap::EngineConfig& c) {
+  Napi::Object auth = subObject(o, "auth");
+  return getNumber(auth, "refreshBeforeMs", c.tokenRefreshBeforeMs);
+}
+
 const char* eventName(imap::Event::Type t) {
   using T = imap::Event::Type;
   switch (t) {
@@ -141,6 +147,7 @@ const char* eventName(imap::Event::Type t) {
     case T::AccountReady: return "accountReady";
     case T::AccountFailed: return "accountFailed";
     case T::AccountRemoved: return "accountRemoved";
+    case T::TokenRequest: return "tokenRequest";
     case T::Closed: return "closed";
   }
   return "unknown";

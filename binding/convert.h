@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "account.h"
+#include "engine.h"
 #include "events.h"
 
 namespace binding {
@@ -11,6 +12,13 @@ namespace binding {
 // Reads an already validated and defaulted account object (lib/options.js).
 // Throws a JS TypeError (and returns false) on a shape mismatch.
 bool toAccountConfig(const Napi::Object& o, imap::AccountConfig& out);
+bool toEngineConfig(const Napi::Object& o, imap::EngineConfig& out);
+
+// Shared by the event and message conversions.
+Napi::Value dateOrNull(Napi::Env env, double ms);  // NaN -> null
+Napi::Array addresses(Napi::Env env, const std::vector<imap::Address>& list);
+Napi::Array strings(Napi::Env env, const std::vector<std::string>& list);
+Napi::Value stringOrNull(Napi::Env env, const std::string& s);  // "" -> null
 
 const char* eventName(imap::Event::Type t);
 Napi::Object toJs(Napi::Env env, const imap::Event& e);

@@ -30,7 +30,8 @@ class MailEngine extends EventEmitter {
     this._removing = new Map(); // id -> [resolve]
     this._closing = null;
     this._closed = false;
-    this._native = new NativeEngine((list) => this._dispatch(list));
+    this._tokenProviders = new Map(); // id -> getAccessToken
+    this._native = new NativeEngine((list) => this._dispatch(list), this._options);
     this._native.unref();
   }
 
@@ -41,6 +42,7 @@ class MailEngine extends EventEmitter {
     if (this._accounts.has(config.id) || this._adding.has(config.id)) {
       return Promise.reject(new ImapPushError('ACCOUNT_EXISTS', `account '${config.id}' is already added`));
     }
+    if (account.getAccessToken) this._tokenProviders.set(config.id, { fn: account.getAccessToken, user: config.user });
     return new Promise((resolve, reject) => {
       this._adding.set(config.id, { resolve, reject, folders: config.folders });
       this._updateRef();
@@ -126,6 +128,7 @@ class MailEngine extends EventEmitter {
         const pending = this._adding.get(payload.accountId);
         if (!pending) return;
         this._adding.delete(payload.accountId);
+        this._tokenProviders.delete(payload.accountId);
         this._updateRef();
         const err = errorFrom(payload);
         err.accountId = payload.accountId;
@@ -133,7 +136,11 @@ class MailEngine extends EventEmitter {
         pending.reject(err);
         return;
       }
+      case 'tokenRequest':
+        this._fetchToken(payload.accountId);
+        return;
       case 'accountRemoved': {
+        this._tokenProviders.delete(payload.accountId);
         this._accounts.delete(payload.accountId);
         this._updateRef();
         for (const resolve of this._removing.get(payload.accountId) || []) resolve();
@@ -148,6 +155,26 @@ class MailEngine extends EventEmitter {
         if (payload.errorCode) payload.error = errorFrom(payload);
         this.emit(name, payload);
     }
+  }
+
+  // The engine asks; the app's getAccessToken answers. Its error text is
+  // reported, never the token.
+  async _fetchToken(accountId) {
+    const provider = this._tokenProviders.get(accountId);
+    if (!provider) return;
+    let token = null;
+    let expiresAt = 0;
+    let error = null;
+    try {
+      const result = await provider.fn({ accountId, user: provider.user });
+      token = result && typeof result.accessToken === 'string' ? result.accessToken : null;
+      const exp = result && result.expiresAt;
+      expiresAt = exp instanceof Date ? exp.getTime() : typeof exp === 'number' ? exp : 0;
+      if (!token) error = 'getAccessToken did not return an accessToken string';
+    } catch (err) {
+      error = `getAccessToken threw: ${err && err.message ? err.message : String(err)}`;
+    }
+    if (!this._closed) this._native.provideToken(accountId, token, expiresAt, error);
   }
 
   _finishClose() {

@@ -116,8 +116,13 @@ function normalizeTunables(src, base) {
 
 function normalizeEngineOptions(options) {
   const o = checkObject(options, 'options');
-  checkKeys(o, ['idle', 'reconnect', 'timeouts'], '');
-  return normalizeTunables(o, ENGINE_DEFAULTS);
+  checkKeys(o, ['idle', 'reconnect', 'timeouts', 'auth'], '');
+  const auth = checkObject(o.auth, 'auth');
+  checkKeys(auth, ['refreshBeforeMs'], 'auth');
+  return {
+    ...normalizeTunables(o, ENGINE_DEFAULTS),
+    auth: { refreshBeforeMs: num(auth, 'refreshBeforeMs', 'auth') ?? 5 * 60 * 1000 },
+  };
 }
 
 function pemText(v, path) {
@@ -132,7 +137,7 @@ function pemText(v, path) {
 }
 
 const ACCOUNT_KEYS = [
-  'id', 'host', 'port', 'tls', 'tlsOptions', 'user', 'pass', 'accessToken',
+  'id', 'host', 'port', 'tls', 'tlsOptions', 'user', 'pass', 'accessToken', 'getAccessToken',
   'allowInsecureAuth', 'folders', 'idle', 'reconnect', 'timeouts',
 ];
 
@@ -157,8 +162,16 @@ function normalizeAccount(account, engineOptions) {
   const user = str(account, 'user', '', { required: true });
   const pass = str(account, 'pass', '', { nonEmpty: false });
   const accessToken = str(account, 'accessToken', '');
-  if (pass === undefined && accessToken === undefined) throw optionError('pass', 'or accessToken is required');
-  if (pass !== undefined && accessToken !== undefined) throw optionError('accessToken', 'cannot be combined with pass');
+  const getAccessToken = account.getAccessToken;
+  if (getAccessToken !== undefined && typeof getAccessToken !== 'function') {
+    throw optionError('getAccessToken', 'must be a function returning { accessToken, expiresAt }');
+  }
+  const given = [pass, accessToken, getAccessToken].filter((v) => v !== undefined).length;
+  if (given === 0) throw optionError('pass', 'or accessToken or getAccessToken is required');
+  if (given > 1) {
+    throw optionError(pass !== undefined ? (accessToken !== undefined ? 'accessToken' : 'getAccessToken') : 'getAccessToken',
+      'cannot be combined with another credential');
+  }
 
   let folders = account.folders === undefined ? ['INBOX'] : account.folders;
   if (!Array.isArray(folders) || folders.length === 0 || folders.some((f) => typeof f !== 'string' || f === '')) {
@@ -175,6 +188,7 @@ function normalizeAccount(account, engineOptions) {
     tlsOptions,
     user,
     ...pick({ pass, accessToken }),
+    tokenProvider: getAccessToken !== undefined,
     allowInsecureAuth: bool(account, 'allowInsecureAuth', '') || false,
     folders,
     ...normalizeTunables(account, engineOptions),

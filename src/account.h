@@ -34,6 +34,8 @@ struct AccountConfig {
   std::string user;
   std::string pass;
   std::string accessToken;
+  // Tokens come from the app's getAccessToken() through ClientHost.
+  bool tokenProvider = false;
   bool allowInsecureAuth = false;
   std::vector<std::string> folders{"INBOX"};
 

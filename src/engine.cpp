@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include <chrono>
+
 namespace imap {
 
 const char* stateName(ConnState s) {
@@ -15,7 +17,17 @@ const char* stateName(ConnState s) {
   return "error";
 }
 
-Engine::Engine(Sink sink) : sink_(std::move(sink)) {
+Engine::Engine(EngineConfig config, Sink sink)
+    : config_(config),
+      sink_(std::move(sink)),
+      tokens_(
+          [this](const std::string& accountId) {
+            Event e;
+            e.type = Event::Type::TokenRequest;
+            e.accountId = accountId;
+            emit(std::move(e));
+          },
+          config.tokenRefreshBeforeMs) {
   uv_loop_init(&loop_);
   shared_.loop = &loop_;
   uv_async_init(&loop_, &async_, onAsync);
@@ -90,6 +102,19 @@ void Engine::close() {
   post([this] { doClose(); });
 }
 
+void Engine::provideToken(std::string accountId, std::string token, double expiresAtMs, std::string error) {
+  post([this, accountId = std::move(accountId), token = std::move(token), expiresAtMs, error = std::move(error)] {
+    tokens_.provide(accountId, token, expiresAtMs, error);
+  });
+}
+
+void Engine::accessToken(const AccountConfig& cfg, bool force,
+                         std::function<void(const std::string&, const std::string&)> done) {
+  double now = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  tokens_.get(cfg.id, force, now, std::move(done));
+}
+
 void Engine::shutdownNow() {
   post([this] { stopLoop(); });
   join();
@@ -137,8 +162,13 @@ void Engine::doAdd(AccountConfig cfg) {
   acc->cfg = std::move(cfg);
   Account& a = *acc;
   accounts_[a.cfg.id] = std::move(acc);
-  for (const auto& folder : a.cfg.folders)
-    a.sessions.push_back(std::make_unique<IdleSession>(static_cast<SessionOwner*>(this), &a.cfg, tls, folder));
+  for (const auto& folder : a.cfg.folders) {
+    auto rt = std::make_unique<FolderRuntime>();
+    rt->accountId = a.cfg.id;
+    rt->folder = folder;
+    a.sessions.push_back(std::make_unique<IdleSession>(static_cast<SessionOwner*>(this), &a.cfg, tls, rt.get()));
+    a.folders.push_back(std::move(rt));
+  }
   for (auto& s : a.sessions) statusChanged(*s);
   for (size_t i = 0; i < a.sessions.size() && !a.removing; ++i) a.sessions[i]->start();
 }
@@ -177,6 +207,7 @@ void Engine::reapFinished() {
     if (it == accounts_.end()) continue;
     std::unique_ptr<Account> a = std::move(it->second);
     accounts_.erase(it);
+    tokens_.forget(id);
     {
       std::lock_guard<std::mutex> lock(statusMu_);
       for (auto st = status_.begin(); st != status_.end();)

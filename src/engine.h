@@ -15,9 +15,15 @@
 
 #include "account.h"
 #include "events.h"
+#include "folder.h"
 #include "idle.h"
+#include "token.h"
 
 namespace imap {
+
+struct EngineConfig {
+  uint64_t tokenRefreshBeforeMs = 5 * 60 * 1000;
+};
 
 class Engine : private SessionOwner {
  public:
@@ -25,7 +31,7 @@ class Engine : private SessionOwner {
   // called after the Closed event or after shutdownNow() returns.
   using Sink = std::function<void(std::vector<Event>&&)>;
 
-  explicit Engine(Sink sink);
+  Engine(EngineConfig config, Sink sink);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -34,6 +40,8 @@ class Engine : private SessionOwner {
   void addAccount(AccountConfig cfg);    // -> AccountReady | AccountFailed
   void removeAccount(std::string id);    // -> AccountRemoved
   void close();                          // logs out everything -> Closed, then the loop ends
+  // The app's answer to a TokenRequest event.
+  void provideToken(std::string accountId, std::string token, double expiresAtMs, std::string error);
 
   // Stops at once (no LOGOUT), joins the thread. Idempotent; safe after close().
   void shutdownNow();
@@ -47,6 +55,7 @@ class Engine : private SessionOwner {
  private:
   struct Account {
     AccountConfig cfg;
+    std::vector<std::unique_ptr<FolderRuntime>> folders;
     std::vector<std::unique_ptr<IdleSession>> sessions;
     size_t ready = 0;
     size_t closed = 0;
@@ -74,12 +83,15 @@ class Engine : private SessionOwner {
 
   // SessionOwner
   LoopShared* shared() override { return &shared_; }
+  void accessToken(const AccountConfig& cfg, bool force,
+                   std::function<void(const std::string&, const std::string&)> done) override;
   void emit(Event&& e) override { pending_.push_back(std::move(e)); }
   void statusChanged(const IdleSession& s) override;
   void sessionReady(IdleSession& s) override;
   void sessionFirstFailure(IdleSession& s, const std::string& code, const std::string& message) override;
   void sessionClosed(IdleSession& s) override;
 
+  EngineConfig config_;
   Sink sink_;
   uv_loop_t loop_;
   uv_async_t async_;
@@ -96,6 +108,7 @@ class Engine : private SessionOwner {
   std::map<std::string, std::unique_ptr<Account>> accounts_;
   std::vector<std::string> finished_;  // accounts whose sessions all closed
   std::vector<Event> pending_;
+  TokenBroker tokens_;
   bool closing_ = false;
   bool stopped_ = false;
 

@@ -25,6 +25,7 @@ struct Event {
     AccountReady,    // every folder of a new account is watched
     AccountFailed,   // the first connection of a new account failed
     AccountRemoved,  // removeAccount finished
+    TokenRequest,    // call the account's getAccessToken() and provideToken()
     Closed,          // the engine finished close(); no event follows
   };
 

@@ -1,0 +1,126 @@
+#include "mime.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "../src/mime.h"  // the engine's; a plain "mime.h" is this folder's
+#include "convert.h"
+
+namespace binding {
+
+namespace {
+
+// Attachment bytes move into the Buffer without a copy on the JS thread
+// (where external buffers are allowed).
+Napi::Value takeBuffer(Napi::Env env, std::string&& bytes) {
+  if (bytes.empty()) return Napi::Buffer<char>::New(env, 0);
+  auto* owned = new std::string(std::move(bytes));
+  return Napi::Buffer<char>::NewOrCopy(
+      env, owned->data(), owned->size(), [](Napi::Env, char*, std::string* s) { delete s; }, owned);
+}
+
+Napi::Object toJs(Napi::Env env, imap::ParsedMessage& m) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array headers = Napi::Array::New(env, m.headers.size());
+  for (size_t i = 0; i < m.headers.size(); ++i) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, m.headers[i].first);
+    pair.Set(1u, m.headers[i].second);
+    headers.Set(static_cast<uint32_t>(i), pair);
+  }
+  o.Set("headers", headers);
+  o.Set("subject", m.subject);
+  o.Set("from", addresses(env, m.from));
+  o.Set("sender", addresses(env, m.sender));
+  o.Set("to", addresses(env, m.to));
+  o.Set("cc", addresses(env, m.cc));
+  o.Set("bcc", addresses(env, m.bcc));
+  o.Set("replyTo", addresses(env, m.replyTo));
+  o.Set("date", dateOrNull(env, m.date));
+  o.Set("messageId", stringOrNull(env, m.messageId));
+  o.Set("inReplyTo", stringOrNull(env, m.inReplyTo));
+  o.Set("references", strings(env, m.references));
+  o.Set("text", m.hasText ? Napi::Value(Napi::String::New(env, m.text)) : env.Null());
+  o.Set("html", m.hasHtml ? Napi::Value(Napi::String::New(env, m.html)) : env.Null());
+  Napi::Array attachments = Napi::Array::New(env, m.attachments.size());
+  for (size_t i = 0; i < m.attachments.size(); ++i) {
+    imap::MimeAttachment& a = m.attachments[i];
+    Napi::Object js = Napi::Object::New(env);
+    js.Set("filename", stringOrNull(env, a.filename));
+    js.Set("contentType", a.contentType);
+    js.Set("disposition", a.disposition);
+    js.Set("contentId", stringOrNull(env, a.contentId));
+    js.Set("size", static_cast<double>(a.size()));
+    js.Set("content", takeBuffer(env, std::move(a.content)));
+    attachments.Set(static_cast<uint32_t>(i), js);
+  }
+  o.Set("attachments", attachments);
+  o.Set("size", static_cast<double>(m.size));
+  o.Set("truncated", m.truncated);
+  return o;
+}
+
+class ParseWorker : public Napi::AsyncWorker {
+ public:
+  // `input` holds at most limits.maxBytes of the caller's `fullSize` bytes.
+  ParseWorker(Napi::Env env, std::string input, size_t fullSize, const imap::MimeLimits& limits)
+      : Napi::AsyncWorker(env, "imap-push:parseMessage"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        input_(std::move(input)),
+        fullSize_(fullSize),
+        limits_(limits) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      message_ = imap::parseMime(input_.data(), input_.size(), limits_);
+      message_.size = fullSize_;
+      message_.truncated = message_.truncated || fullSize_ > input_.size();
+    } catch (const std::exception& e) {  // only allocation failures get here
+      SetError(std::string("parseMessage: ") + e.what());
+    }
+    std::string().swap(input_);
+  }
+
+  void OnOK() override {
+    Napi::HandleScope scope(Env());
+    deferred_.Resolve(toJs(Env(), message_));
+  }
+
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string input_;
+  size_t fullSize_;
+  imap::MimeLimits limits_;
+  imap::ParsedMessage message_;
+};
+
+}  // namespace
+
+Napi::Value ParseMessage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    Napi::TypeError::New(env, "parseMessage: input must be a Uint8Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  imap::MimeLimits limits;
+  if (info[1].IsNumber()) {
+    double max = info[1].As<Napi::Number>().DoubleValue();
+    if (max >= 1) limits.maxBytes = static_cast<size_t>(max);
+  }
+  // Copied so the parse on another thread cannot race with JS writing to,
+  // transferring or growing the caller's memory.
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  std::string input(reinterpret_cast<const char*>(bytes.Data()), std::min(bytes.ByteLength(), limits.maxBytes));
+  auto* worker = new ParseWorker(env, std::move(input), bytes.ByteLength(), limits);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace binding
