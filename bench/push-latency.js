@@ -7,7 +7,7 @@
 // on another folder, and the client's RSS and idle CPU are sampled.
 //
 //   node bench/push-latency.js --client imap-push|imapflow [--idle 1000]
-//        [--messages 300] [--runs 5] [--gap 3] [--idle-windows 5] [--window-ms 2000]
+//        [--messages 300] [--runs 5] [--gap 3] [--idle-windows 5] [--window-ms 2000] [--samples]
 //
 // Prints one JSON line (per-run latency stats, RSS, CPU) on stdout.
 const { fork } = require('child_process');
@@ -25,6 +25,7 @@ const { values: opt } = parseArgs({
     'idle-windows': { type: 'string', default: '5' },
     'window-ms': { type: 'string', default: '2000' },
     batch: { type: 'string', default: '100' }, // connections opened concurrently
+    samples: { type: 'boolean' }, // include every measured latency in the JSON, to look at outliers
   },
 });
 const num = (k) => Number(opt[k]);
@@ -128,17 +129,17 @@ async function main() {
   const rssBaseline = rss();
 
   const t = Date.now();
-  if (process.env.EXT_IDLERS) { const c = fork('/tmp/exp/idlers.js', [String(port)]); await new Promise((r) => c.once('message', r)); process.on('exit', () => c.kill()); }
   await inBatches(idleCount, num('batch'), (k) => client.connect(`idle-${k}`, 'Idle'));
   await client.connect('measured', 'INBOX');
   const setupMs = Date.now() - t;
   for (let i = 0; ; i++) { // every connection must be in IDLE before we time anything
     const c = await server.call('count');
-    if (c.idling === idleCount + 1 + (process.env.EXT_IDLERS ? 1000 : 0)) break;
+    if (c.idling === idleCount + 1) break;
     if (i > 200) throw new Error(`only ${c.idling} of ${idleCount + 1} connections reached IDLE`);
     await sleep(50);
   }
   log(`${idleCount + 1} connections idling after ${setupMs} ms`);
+  const rssConnected = rss(); // before any message: the cost of the connections alone
 
   let expect = null;
   client.onMessage((messageId) => {
@@ -155,7 +156,7 @@ async function main() {
     const msg = { subject: `Bench message ${n}`, from: 'Bench Sender <sender@example.com>', to: 'bench@example.com', messageId };
     const [{ t0, idle }, t1] = await Promise.all([server.call('append', { folder: 'INBOX', msg }), arrived]);
     if (!idle) notIdle++;
-    const lat = Number(t1 - BigInt(t0)) / 1e6; if (process.env.BENCH_DUMP) process.stderr.write(`S ${n} ${lat.toFixed(3)}\n`); return lat;
+    return Number(t1 - BigInt(t0)) / 1e6;
   }
 
   for (let i = 0; i < num('warmup'); i++) { await one(); await sleep(num('gap')); }
@@ -166,7 +167,7 @@ async function main() {
       ms.push(await one());
       await sleep(num('gap'));
     }
-    runs.push(stats(ms));
+    runs.push(opt.samples ? { ...stats(ms), samples: ms } : stats(ms));
     log(`run ${r + 1}: p50 ${runs[r].p50.toFixed(3)} ms, p99 ${runs[r].p99.toFixed(3)} ms, max ${runs[r].max.toFixed(3)} ms`);
   }
 
@@ -176,12 +177,12 @@ async function main() {
   if (idleCount > 0 && num('idle-windows') > 0) {
     await sleep(1000);
     for (let w = 0; w < num('idle-windows'); w++) {
-      const c0 = process.cpuUsage();
       const s0 = await server.call('stats');
+      const c0 = process.cpuUsage();
       const h0 = process.hrtime.bigint();
       await sleep(num('window-ms'));
-      const wallUs = Number(process.hrtime.bigint() - h0) / 1e3;
       const c = process.cpuUsage(c0);
+      const wallUs = Number(process.hrtime.bigint() - h0) / 1e3;
       const s1 = await server.call('stats');
       windows.push({
         cpuPercent: (100 * (c.user + c.system)) / wallUs,
@@ -190,7 +191,7 @@ async function main() {
       });
     }
   }
-  const rssConnected = rss();
+  const rssAfter = rss(); // includes whatever the heap grew to while pushing
   const serverStats = await server.call('stats');
   await client.close();
   await server.call('close');
@@ -205,6 +206,7 @@ async function main() {
     runs,
     rssBaseline,
     rssConnected,
+    rssAfter,
     idleWindows: windows,
     serverRss: serverStats.rss,
   })}\n`);

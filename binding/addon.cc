@@ -12,7 +12,7 @@
 namespace {
 
 class NativeEngine;
-using Batch = std::vector<imap::Event>;
+using Batch = imap::EventBatch;
 void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch);
 using Tsfn = Napi::TypedThreadSafeFunction<NativeEngine, Batch, callJs>;
 
@@ -26,6 +26,10 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::Close>("close"),
                            InstanceMethod<&NativeEngine::Status>("status"),
                            InstanceMethod<&NativeEngine::ProvideToken>("provideToken"),
+                           InstanceMethod<&NativeEngine::Sync>("sync"),
+                           InstanceMethod<&NativeEngine::ListFolders>("listFolders"),
+                           InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
+                           InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
                            InstanceMethod<&NativeEngine::Unref>("unref"),
                        });
@@ -46,6 +50,17 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     });
     napi_add_env_cleanup_hook(env, CleanupHook, this);
     hookAdded_ = true;
+    if (!engine_->startError().empty()) {
+      std::string message = engine_->startError();
+      Shutdown();
+      Napi::Error err = Napi::Error::New(env, message);
+      err.Set("code", "STATE_FILE_FAILED");
+      err.ThrowAsJavaScriptException();
+    }
+  }
+
+  void Delivered(uint64_t seq) {
+    if (engine_) engine_->delivered(seq);
   }
 
   ~NativeEngine() override {
@@ -114,6 +129,39 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
+  // sync(requestId, accountId, folders[])
+  Napi::Value Sync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString()) {
+      Napi::TypeError::New(env, "sync(requestId, accountId, folders)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    std::vector<std::string> folders;
+    if (!binding::toStringList(info[2], folders)) return env.Undefined();
+    engine_->sync(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                  std::move(folders));
+    return env.Undefined();
+  }
+
+  // listFolders(requestId, accountId, refresh)
+  Napi::Value ListFolders(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString()) {
+      Napi::TypeError::New(env, "listFolders(requestId, accountId, refresh)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    engine_->listFolders(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
+                         info[1].As<Napi::String>().Utf8Value(), info[2].ToBoolean().Value());
+    return env.Undefined();
+  }
+
+  Napi::Value PoolStats(const Napi::CallbackInfo& info) {
+    std::string id = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+    return binding::toJs(info.Env(), engine_->poolStats(id));
+  }
+
+  Napi::Value SyncStats(const Napi::CallbackInfo& info) { return binding::toJs(info.Env(), engine_->syncStats()); }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     engine_->close();
     return info.Env().Undefined();
@@ -147,16 +195,19 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
   std::unique_ptr<Batch> owned(batch);  // freed even when env is gone
   if (!env || !fn) return;
   Napi::HandleScope scope(env);
-  Napi::Array args = Napi::Array::New(env, owned->size() * 2);
+  Napi::Array args = Napi::Array::New(env, owned->events.size() * 2);
   bool closed = false;
   uint32_t i = 0;
-  for (const auto& e : *owned) {
+  for (const auto& e : owned->events) {
     args.Set(i++, binding::eventName(e.type));
     args.Set(i++, binding::toJs(env, e));
     closed = closed || e.type == imap::Event::Type::Closed;
   }
   if (closed) self->OnClosed();
   fn.Call({args});
+  // Handed to JS (a throwing listener does not undo that): the state behind
+  // these events may now be persisted.
+  if (!closed) self->Delivered(owned->seq);
 }
 
 class Addon : public Napi::Addon<Addon> {

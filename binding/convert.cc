@@ -132,7 +132,61 @@ bool toAccountConfig(const Napi::Object& o, imap::AccountConfig& c) {
 
 bool toEngineConfig(const Napi::Object& o, imap::EngineConfig& c) {
   Napi::Object auth = subObject(o, "auth");
-  return getNumber(auth, "refreshBeforeMs", c.tokenRefreshBeforeMs);
+  Napi::Object pool = subObject(o, "pool");
+  Napi::Object sync = subObject(o, "sync");
+  Napi::Object folders = subObject(o, "folders");
+  uint64_t maxPer = c.pool.maxPerAccount, maxTotal = c.pool.maxTotal, initialLast = 0, window = c.sync.flagWindow;
+  bool ok = getNumber(auth, "refreshBeforeMs", c.tokenRefreshBeforeMs) && getNumber(pool, "maxPerAccount", maxPer) &&
+            getNumber(pool, "maxTotal", maxTotal) && getNumber(pool, "healthCheckMs", c.pool.healthCheckMs) &&
+            getNumber(pool, "idleTimeoutMs", c.pool.idleTimeoutMs) && getNumber(sync, "debounceMs", c.syncDebounceMs) &&
+            getNumber(sync, "flagWindow", window) && getNumber(folders, "cacheTtlMs", c.folderCacheTtlMs) &&
+            getString(o, "stateFile", c.stateFile);
+  Napi::Value initial = sync.Get("initial");
+  if (ok && initial.IsObject()) ok = getNumber(initial.As<Napi::Object>(), "last", initialLast);
+  c.pool.maxPerAccount = static_cast<size_t>(maxPer);
+  c.pool.maxTotal = static_cast<size_t>(maxTotal);
+  c.sync.initialLast = static_cast<uint32_t>(initialLast);
+  c.sync.flagWindow = static_cast<uint32_t>(window);
+  return ok;
+}
+
+bool toStringList(const Napi::Value& v, std::vector<std::string>& out) {
+  if (v.IsUndefined() || v.IsNull()) return true;
+  if (!v.IsArray()) {
+    Napi::TypeError::New(v.Env(), "expected an array of strings").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value item = arr.Get(i);
+    if (!item.IsString()) {
+      Napi::TypeError::New(v.Env(), "expected an array of strings").ThrowAsJavaScriptException();
+      return false;
+    }
+    out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return true;
+}
+
+Napi::Object toJs(Napi::Env env, const imap::PoolStats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("open", static_cast<double>(s.open));
+  o.Set("busy", static_cast<double>(s.busy));
+  o.Set("idle", static_cast<double>(s.idle));
+  o.Set("created", static_cast<double>(s.created));
+  o.Set("reused", static_cast<double>(s.reused));
+  o.Set("healthChecks", static_cast<double>(s.healthChecks));
+  o.Set("failures", static_cast<double>(s.failures));
+  o.Set("waitTimeMs", s.waitTimeMs);
+  return o;
+}
+
+Napi::Object toJs(Napi::Env env, const imap::SyncStats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("active", static_cast<double>(s.active));
+  o.Set("pending", static_cast<double>(s.pending));
+  o.Set("completed", static_cast<double>(s.completed));
+  return o;
 }
 
 const char* eventName(imap::Event::Type t) {
@@ -148,6 +202,10 @@ const char* eventName(imap::Event::Type t) {
     case T::AccountFailed: return "accountFailed";
     case T::AccountRemoved: return "accountRemoved";
     case T::TokenRequest: return "tokenRequest";
+    case T::SyncStarted: return "syncStarted";
+    case T::SyncProgress: return "syncProgress";
+    case T::SyncCompleted: return "syncCompleted";
+    case T::FolderList: return "folderList";
     case T::Closed: return "closed";
   }
   return "unknown";
@@ -200,6 +258,56 @@ Napi::Object toJs(Napi::Env env, const imap::Event& e) {
     case T::FolderReset:
       o.Set("uidValidity", e.uidValidity);
       break;
+    case T::SyncStarted:
+      o.Set("total", e.total);
+      break;
+    case T::SyncProgress:
+      o.Set("done", e.done);
+      o.Set("total", e.total);
+      break;
+    case T::SyncCompleted: {
+      Napi::Array ids = Napi::Array::New(env, e.requestIds.size());
+      for (size_t i = 0; i < e.requestIds.size(); ++i) ids.Set(static_cast<uint32_t>(i), static_cast<double>(e.requestIds[i]));
+      o.Set("requestIds", ids);
+      o.Set("ok", e.errorCode.empty());
+      o.Set("durationMs", e.durationMs);
+      Napi::Array folders = Napi::Array::New(env, e.syncResults.size());
+      for (size_t i = 0; i < e.syncResults.size(); ++i) {
+        const auto& r = e.syncResults[i];
+        Napi::Object f = Napi::Object::New(env);
+        f.Set("folder", r.folder);
+        f.Set("uidValidity", numberOrNull(env, r.uidValidity));
+        f.Set("highestModseq", r.highestModseq ? Napi::Value(Napi::Number::New(env, static_cast<double>(r.highestModseq))) : env.Null());
+        f.Set("newMessages", r.newMessages);
+        f.Set("changed", r.changed);
+        f.Set("deleted", r.deleted);
+        f.Set("durationMs", r.durationMs);
+        if (!r.errorCode.empty()) {
+          f.Set("errorCode", r.errorCode);
+          f.Set("errorMessage", r.errorMessage);
+        }
+        folders.Set(static_cast<uint32_t>(i), f);
+      }
+      o.Set("folders", folders);
+      break;
+    }
+    case T::FolderList: {
+      o.Set("requestId", static_cast<double>(e.requestId));
+      Napi::Array list = Napi::Array::New(env, e.folders.size());
+      for (size_t i = 0; i < e.folders.size(); ++i) {
+        const auto& f = e.folders[i];
+        Napi::Object x = Napi::Object::New(env);
+        x.Set("path", f.path);
+        x.Set("name", f.name);
+        x.Set("delimiter", stringOrNull(env, f.delimiter));
+        x.Set("flags", strings(env, f.flags));
+        x.Set("specialUse", stringOrNull(env, f.specialUse));
+        x.Set("subscribed", f.subscribed);
+        list.Set(static_cast<uint32_t>(i), x);
+      }
+      o.Set("folders", list);
+      break;
+    }
     default:
       break;
   }

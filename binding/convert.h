@@ -23,5 +23,8 @@ Napi::Value stringOrNull(Napi::Env env, const std::string& s);  // "" -> null
 const char* eventName(imap::Event::Type t);
 Napi::Object toJs(Napi::Env env, const imap::Event& e);
 Napi::Object toJs(Napi::Env env, const imap::FolderStatus& s);
+Napi::Object toJs(Napi::Env env, const imap::PoolStats& s);
+Napi::Object toJs(Napi::Env env, const imap::SyncStats& s);
+bool toStringList(const Napi::Value& v, std::vector<std::string>& out);
 
 }  // namespace binding

@@ -1,6 +1,5 @@
 #include "mime.h"
 
-#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -61,14 +60,18 @@ Napi::Object toJs(Napi::Env env, imap::ParsedMessage& m) {
   return o;
 }
 
+// Parses the caller's bytes in place on the threadpool: copying a 20 MB
+// message on the JS thread would cost it more than the whole parse stalls it
+// otherwise. Like fs.write(), this relies on the caller leaving the buffer
+// alone until the promise settles; the reference keeps it alive.
 class ParseWorker : public Napi::AsyncWorker {
  public:
-  // `input` holds at most limits.maxBytes of the caller's `fullSize` bytes.
-  ParseWorker(Napi::Env env, std::string input, size_t fullSize, const imap::MimeLimits& limits)
+  ParseWorker(Napi::Env env, const Napi::Uint8Array& input, const imap::MimeLimits& limits)
       : Napi::AsyncWorker(env, "imap-push:parseMessage"),
         deferred_(Napi::Promise::Deferred::New(env)),
-        input_(std::move(input)),
-        fullSize_(fullSize),
+        input_(Napi::Persistent(input)),
+        data_(reinterpret_cast<const char*>(input.Data())),
+        size_(input.ByteLength()),
         limits_(limits) {}
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
@@ -76,13 +79,10 @@ class ParseWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      message_ = imap::parseMime(input_.data(), input_.size(), limits_);
-      message_.size = fullSize_;
-      message_.truncated = message_.truncated || fullSize_ > input_.size();
+      message_ = imap::parseMime(data_, size_, limits_);
     } catch (const std::exception& e) {  // only allocation failures get here
       SetError(std::string("parseMessage: ") + e.what());
     }
-    std::string().swap(input_);
   }
 
   void OnOK() override {
@@ -94,8 +94,9 @@ class ParseWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  std::string input_;
-  size_t fullSize_;
+  Napi::Reference<Napi::Uint8Array> input_;
+  const char* data_;
+  size_t size_;
   imap::MimeLimits limits_;
   imap::ParsedMessage message_;
 };
@@ -113,11 +114,7 @@ Napi::Value ParseMessage(const Napi::CallbackInfo& info) {
     double max = info[1].As<Napi::Number>().DoubleValue();
     if (max >= 1) limits.maxBytes = static_cast<size_t>(max);
   }
-  // Copied so the parse on another thread cannot race with JS writing to,
-  // transferring or growing the caller's memory.
-  auto bytes = info[0].As<Napi::Uint8Array>();
-  std::string input(reinterpret_cast<const char*>(bytes.Data()), std::min(bytes.ByteLength(), limits.maxBytes));
-  auto* worker = new ParseWorker(env, std::move(input), bytes.ByteLength(), limits);
+  auto* worker = new ParseWorker(env, info[0].As<Napi::Uint8Array>(), limits);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

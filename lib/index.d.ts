@@ -1,5 +1,7 @@
 import { EventEmitter } from 'events';
 
+export * from './mime';
+
 export type ConnectionState =
   | 'disconnected' | 'connecting' | 'connected' | 'authenticating' | 'authenticated' | 'idle' | 'error';
 
@@ -40,10 +42,38 @@ export interface TimeoutOptions {
   logoutMs?: number;
 }
 
+export interface PoolOptions {
+  /** Pooled command connections per account (besides the IDLE ones). Default 2. */
+  maxPerAccount?: number;
+  /** Pooled connections across all accounts. Default 1000. */
+  maxTotal?: number;
+  /** NOOP before reusing a connection unused this long (ms). Default 60 s. */
+  healthCheckMs?: number;
+  /** Close connections unused this long (ms). Default 5 min. */
+  idleTimeoutMs?: number;
+}
+
+export interface SyncOptions {
+  /** Accounts synced at once by syncAll(). Default 5. */
+  maxConcurrent?: number;
+  /** IDLE events schedule a sync this long after the first one (ms). Default 1000. */
+  debounceMs?: number;
+  /** The first sync of a folder reports this many existing messages. */
+  initial?: { last?: number };
+  /** Without CONDSTORE, flags of this many newest messages are compared. Default 500. */
+  flagWindow?: number;
+}
+
 export interface EngineOptions {
   idle?: IdleOptions;
   reconnect?: ReconnectOptions;
   timeouts?: TimeoutOptions;
+  auth?: { refreshBeforeMs?: number };
+  pool?: PoolOptions;
+  sync?: SyncOptions;
+  folders?: { cacheTtlMs?: number };
+  /** SQLite file for sync state; without it state lives in memory. */
+  stateFile?: string;
 }
 
 export interface TlsOptions {
@@ -65,9 +95,20 @@ interface AccountBase extends EngineOptions {
   folders?: string[];
 }
 
+export interface AccessToken {
+  accessToken: string;
+  /** When it expires (ms since epoch or a Date); refreshed auth.refreshBeforeMs earlier. */
+  expiresAt?: number | Date;
+}
+
 export type AccountOptions =
-  | (AccountBase & { pass: string; accessToken?: never })
-  | (AccountBase & { accessToken: string; pass?: never });
+  | (AccountBase & { pass: string; accessToken?: never; getAccessToken?: never })
+  | (AccountBase & { accessToken: string; pass?: never; getAccessToken?: never })
+  | (AccountBase & {
+      getAccessToken: (ctx: { accountId: string; user: string }) => Promise<AccessToken> | AccessToken;
+      pass?: never;
+      accessToken?: never;
+    });
 
 export interface Address {
   name: string;
@@ -142,7 +183,49 @@ export interface AccountStatus {
   folders: FolderStatus[];
 }
 
+export interface FolderSyncResult {
+  folder: string;
+  uidValidity: number | null;
+  highestModseq: number | null;
+  newMessages: number;
+  changed: number;
+  deleted: number;
+  durationMs: number;
+  error?: ImapPushError;
+}
+
+export interface SyncResult {
+  accountId: string;
+  ok: boolean;
+  durationMs: number;
+  folders: FolderSyncResult[];
+  error: ImapPushError | null;
+}
+
+export interface FolderInfo {
+  path: string;
+  name: string;
+  delimiter: string | null;
+  flags: string[];
+  specialUse: '\\All' | '\\Archive' | '\\Drafts' | '\\Flagged' | '\\Junk' | '\\Sent' | '\\Trash' | null;
+  subscribed: boolean;
+}
+
+export interface PoolStats {
+  open: number;
+  busy: number;
+  idle: number;
+  created: number;
+  reused: number;
+  healthChecks: number;
+  failures: number;
+  waitTimeMs: number;
+}
+
 export interface MailEngineEvents {
+  syncStarted: [{ accountId: string; total: number }];
+  syncProgress: [{ accountId: string; folder: string; done: number; total: number }];
+  syncCompleted: [SyncResult];
   newMessage: [NewMessageEvent];
   messageDeleted: [MessageDeletedEvent];
   flagsChanged: [FlagsChangedEvent];
@@ -158,6 +241,11 @@ export class MailEngine extends EventEmitter {
   status(): AccountStatus[];
   status(id: string): AccountStatus | null;
   close(): Promise<void>;
+  sync(accountId: string, options?: { folders?: string[] }): Promise<SyncResult>;
+  syncAll(): Promise<SyncResult[]>;
+  listFolders(accountId: string, options?: { refresh?: boolean }): Promise<FolderInfo[]>;
+  poolStats(accountId?: string): PoolStats;
+  syncStats(): { active: number; pending: number; completed: number };
 
   on<K extends keyof MailEngineEvents>(event: K, listener: (...args: MailEngineEvents[K]) => void): this;
   once<K extends keyof MailEngineEvents>(event: K, listener: (...args: MailEngineEvents[K]) => void): this;

@@ -2,11 +2,12 @@
 
 const { EventEmitter } = require('events');
 const { NativeEngine } = require('./binding');
-const { ImapPushError } = require('./errors');
+const { ImapPushError, optionError } = require('./errors');
 const { normalizeEngineOptions, normalizeAccount } = require('./options');
 
 const PUBLIC_EVENTS = new Set([
   'newMessage', 'messageDeleted', 'flagsChanged', 'connectionStatus', 'idleRefreshed', 'folderReset',
+  'syncStarted', 'syncProgress', 'syncCompleted',
 ]);
 
 function errorFrom(payload) {
@@ -31,6 +32,8 @@ class MailEngine extends EventEmitter {
     this._closing = null;
     this._closed = false;
     this._tokenProviders = new Map(); // id -> getAccessToken
+    this._requests = new Map(); // requestId -> resolve, for sync() and listFolders()
+    this._nextRequest = 1;
     this._native = new NativeEngine((list) => this._dispatch(list), this._options);
     this._native.unref();
   }
@@ -81,6 +84,73 @@ class MailEngine extends EventEmitter {
     return [...byAccount.values()];
   }
 
+  /**
+   * Syncs one account's folders over pooled connections and reports what
+   * changed through the usual events. Never rejects for server faults: the
+   * result says ok: false with the error.
+   */
+  sync(accountId, { folders } = {}) {
+    if (typeof accountId !== 'string' || accountId === '') throw optionError('accountId', 'must be a non-empty string');
+    if (folders !== undefined && (!Array.isArray(folders) || folders.some((f) => typeof f !== 'string' || f === ''))) {
+      throw optionError('folders', 'must be an array of folder names');
+    }
+    if (this._closed || !this._accounts.has(accountId)) {
+      return Promise.resolve({ accountId, ok: false, durationMs: 0, folders: [],
+        error: new ImapPushError('UNKNOWN_ACCOUNT', `no account '${accountId}'`) });
+    }
+    return this._request((id) => this._native.sync(id, accountId, folders || []));
+  }
+
+  /** Syncs every account, sync.maxConcurrent at a time; one result per account. */
+  async syncAll() {
+    const ids = [...this._accounts.keys()];
+    const results = new Array(ids.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const i = next++;
+        results[i] = await this.sync(ids[i]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this._options.sync.maxConcurrent, ids.length) }, worker));
+    return results;
+  }
+
+  /** LIST with special-use attributes, cached for folders.cacheTtlMs. */
+  async listFolders(accountId, { refresh = false } = {}) {
+    if (typeof accountId !== 'string' || accountId === '') throw optionError('accountId', 'must be a non-empty string');
+    if (this._closed || !this._accounts.has(accountId)) throw new ImapPushError('UNKNOWN_ACCOUNT', `no account '${accountId}'`);
+    const answer = await this._request((id) => this._native.listFolders(id, accountId, !!refresh));
+    if (answer.errorCode) throw errorFrom(answer);
+    return answer.folders;
+  }
+
+  poolStats(accountId) {
+    return this._closed ? { open: 0, busy: 0, idle: 0, created: 0, reused: 0, healthChecks: 0, failures: 0, waitTimeMs: 0 }
+      : this._native.poolStats(accountId);
+  }
+
+  syncStats() {
+    return this._closed ? { active: 0, pending: 0, completed: 0 } : this._native.syncStats();
+  }
+
+  _request(start) {
+    const id = this._nextRequest++;
+    return new Promise((resolve) => {
+      this._requests.set(id, resolve);
+      this._native.ref();
+      start(id);
+    });
+  }
+
+  _answer(id, value) {
+    const resolve = this._requests.get(id);
+    if (!resolve) return;
+    this._requests.delete(id);
+    this._updateRef();
+    resolve(value);
+  }
+
   /** Logs out of every account, stops the engine thread and lets the process exit. */
   close() {
     if (this._closed) return Promise.resolve();
@@ -96,7 +166,7 @@ class MailEngine extends EventEmitter {
 
   _updateRef() {
     if (this._closing || this._closed) return;
-    if (this._accounts.size > 0 || this._adding.size > 0) this._native.ref();
+    if (this._accounts.size > 0 || this._adding.size > 0 || this._requests.size > 0) this._native.ref();
     else this._native.unref();
   }
 
@@ -139,6 +209,20 @@ class MailEngine extends EventEmitter {
       case 'tokenRequest':
         this._fetchToken(payload.accountId);
         return;
+      case 'folderList':
+        this._answer(payload.requestId, payload);
+        return;
+      case 'syncCompleted': {
+        const { requestIds, errorCode, errorMessage, ...rest } = payload;
+        const result = {
+          ...rest,
+          folders: rest.folders.map(({ errorCode: c, errorMessage: m, ...f }) => (c ? { ...f, error: new ImapPushError(c, m) } : f)),
+          error: errorCode ? new ImapPushError(errorCode, errorMessage) : null,
+        };
+        this.emit('syncCompleted', result);
+        for (const id of requestIds) this._answer(id, result);
+        return;
+      }
       case 'accountRemoved': {
         this._tokenProviders.delete(payload.accountId);
         this._accounts.delete(payload.accountId);
@@ -183,9 +267,13 @@ class MailEngine extends EventEmitter {
     this._adding.clear();
     for (const [, waiting] of this._removing) waiting.forEach((resolve) => resolve());
     this._removing.clear();
+    for (const [, resolve] of this._requests) {
+      resolve({ ok: false, folders: [], error: new ImapPushError('CLOSED', 'engine closed'), errorCode: 'CLOSED', errorMessage: 'engine closed' });
+    }
+    this._requests.clear();
     this._accounts.clear();
     if (this._resolveClose) this._resolveClose();
   }
 }
 
-module.exports = { MailEngine, ImapPushError };
+module.exports = { MailEngine, ImapPushError, parseMessage: require('./mime').parseMessage };

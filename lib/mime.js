@@ -8,7 +8,9 @@ const { optionError } = require('./errors');
  * threadpool, so large messages never block the event loop. Resolves with
  * { headers, subject, from, sender, to, cc, bcc, replyTo, date, messageId,
  * inReplyTo, references, text, html, attachments, size, truncated }.
- * Bad arguments throw synchronously, like the engine's option checks.
+ * A Buffer or Uint8Array is read in place, not copied: as with fs.write(), do
+ * not modify it until the promise settles. Bad arguments throw synchronously,
+ * like the engine's option checks.
  */
 function parseMessage(input, options) {
   const { maxBytes } = options || {};

@@ -118,6 +118,13 @@ class MergingQueue {
   }
 }
 
+/** The health figures that depend on which accounts are counted. */
+function folderTotals(accounts) {
+  const folders = accounts.flatMap((a) => a.folders);
+  const idle = folders.filter((f) => f.state === 'idle').length;
+  return { isHealthy: idle === folders.length, idleConnections: idle };
+}
+
 function summarizeAccount({ accountId, folders }) {
   let rank = STATE_RANK.length - 1;
   let lastError = null;
@@ -208,14 +215,12 @@ class Notifier {
   health() {
     const engine = this._engine;
     const accounts = engine.status().map(summarizeAccount);
-    const folders = accounts.flatMap((a) => a.folders);
     const pool = typeof engine.poolStats === 'function' ? engine.poolStats() : null;
     const sync = typeof engine.syncStats === 'function' ? engine.syncStats() : null;
     let queueDepth = this._batch.length;
     for (const q of this._buffers) queueDepth += q.length;
     return {
-      isHealthy: folders.every((f) => f.state === 'idle'),
-      idleConnections: folders.filter((f) => f.state === 'idle').length,
+      ...folderTotals(accounts),
       pooledConnections: (pool && pool.open) || 0,
       activeSyncs: (sync && sync.active) || 0,
       pendingSyncs: (sync && sync.pending) || 0,
@@ -280,4 +285,4 @@ class Notifier {
   }
 }
 
-module.exports = { Notifier, EVENT_TYPES, normalizeNotificationOptions, NOTIFICATION_DEFAULTS: DEFAULTS };
+module.exports = { Notifier, EVENT_TYPES, folderTotals, normalizeNotificationOptions, NOTIFICATION_DEFAULTS: DEFAULTS };

@@ -114,14 +114,40 @@ function normalizeTunables(src, base) {
   return out;
 }
 
+function section(o, key, keys) {
+  const v = checkObject(o[key], key);
+  checkKeys(v, keys, key);
+  return v;
+}
+
 function normalizeEngineOptions(options) {
   const o = checkObject(options, 'options');
-  checkKeys(o, ['idle', 'reconnect', 'timeouts', 'auth'], '');
-  const auth = checkObject(o.auth, 'auth');
-  checkKeys(auth, ['refreshBeforeMs'], 'auth');
+  checkKeys(o, ['idle', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications'], '');
+  const auth = section(o, 'auth', ['refreshBeforeMs']);
+  const pool = section(o, 'pool', ['maxPerAccount', 'maxTotal', 'healthCheckMs', 'idleTimeoutMs']);
+  const sync = section(o, 'sync', ['maxConcurrent', 'debounceMs', 'initial', 'flagWindow']);
+  const folders = section(o, 'folders', ['cacheTtlMs']);
+  const initial = checkObject(sync.initial, 'sync.initial');
+  checkKeys(initial, ['last'], 'sync.initial');
+  const stateFile = str(o, 'stateFile', '');
   return {
     ...normalizeTunables(o, ENGINE_DEFAULTS),
     auth: { refreshBeforeMs: num(auth, 'refreshBeforeMs', 'auth') ?? 5 * 60 * 1000 },
+    pool: {
+      maxPerAccount: num(pool, 'maxPerAccount', 'pool', { min: 1, max: 100 }) ?? 2,
+      maxTotal: num(pool, 'maxTotal', 'pool', { min: 1 }) ?? 1000,
+      healthCheckMs: num(pool, 'healthCheckMs', 'pool') ?? 60 * 1000,
+      idleTimeoutMs: num(pool, 'idleTimeoutMs', 'pool', { min: 1 }) ?? 5 * 60 * 1000,
+    },
+    sync: {
+      maxConcurrent: num(sync, 'maxConcurrent', 'sync', { min: 1 }) ?? 5,
+      debounceMs: num(sync, 'debounceMs', 'sync') ?? 1000,
+      flagWindow: num(sync, 'flagWindow', 'sync', { min: 1, max: 100000 }) ?? 500,
+      initial: { last: num(initial, 'last', 'sync.initial') ?? 0 },
+    },
+    folders: { cacheTtlMs: num(folders, 'cacheTtlMs', 'folders') ?? 5 * 60 * 1000 },
+    ...pick({ stateFile }),
+    notifications: o.notifications,
   };
 }
 

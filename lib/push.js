@@ -8,12 +8,11 @@
 const crypto = require('crypto');
 const { optionError } = require('./errors');
 const { importKeys, verifyJwt } = require('./jwt');
-const { sendError } = require('./http-errors');
+const { sendError, isObject } = require('./http');
 
 const SEEN_LIMIT = 10000; // Pub/Sub redelivers within minutes; this covers far more than that window
 const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
 
-const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Constant-time comparison; hashing first makes it length-safe (no early exit on length). */
 function safeEqual(given, expected) {
@@ -49,9 +48,11 @@ function pushTo(engine, accountId, source, logger) {
     logger(`imap-push: engine.sync is unavailable; ${source} push for '${accountId}' was not synced`);
     return;
   }
+  const failed = (err) => logger(`imap-push: sync of '${accountId}' after a ${source} push failed: ${(err && err.code) || 'ERROR'}`);
+  // engine.sync reports server faults as { ok: false, error } rather than rejecting.
   Promise.resolve()
     .then(() => engine.sync(accountId))
-    .catch((err) => logger(`imap-push: sync of '${accountId}' after a ${source} push failed: ${(err && err.code) || 'ERROR'}`));
+    .then((result) => result && result.ok === false && failed(result.error), failed);
 }
 
 function accountResolver(accounts) {

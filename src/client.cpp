@@ -1,17 +1,11 @@
 #include "client.h"
 
 #include "auth.h"
+#include "fetch.h"
 
 namespace imap {
 
 namespace {
-
-std::string describe(const Response& r) {
-  std::string s = r.status;
-  if (r.code) s += " [" + r.code->raw + "]";
-  if (!r.text.empty()) s += " " + r.text;
-  return s;
-}
 
 bool isNoOrBad(const Response& r) { return r.status == "NO" || r.status == "BAD"; }
 

@@ -17,8 +17,37 @@ const char* stateName(ConnState s) {
   return "error";
 }
 
+namespace {
+
+std::string serializeWindow(const std::map<uint32_t, std::string>& w) {
+  std::string out;
+  for (const auto& [uid, flags] : w) out += std::to_string(uid) + " " + flags + "\n";
+  return out;
+}
+
+std::map<uint32_t, std::string> parseWindow(const std::string& s) {
+  std::map<uint32_t, std::string> w;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t nl = s.find('\n', pos);
+    if (nl == std::string::npos) nl = s.size();
+    std::string line = s.substr(pos, nl - pos);
+    pos = nl + 1;
+    size_t sp = line.find(' ');
+    try {
+      uint32_t uid = static_cast<uint32_t>(std::stoul(line.substr(0, sp)));
+      w[uid] = sp == std::string::npos ? std::string() : line.substr(sp + 1);
+    } catch (...) {
+      continue;
+    }
+  }
+  return w;
+}
+
+}  // namespace
+
 Engine::Engine(EngineConfig config, Sink sink)
-    : config_(config),
+    : config_(std::move(config)),
       sink_(std::move(sink)),
       tokens_(
           [this](const std::string& accountId) {
@@ -27,7 +56,7 @@ Engine::Engine(EngineConfig config, Sink sink)
             e.accountId = accountId;
             emit(std::move(e));
           },
-          config.tokenRefreshBeforeMs) {
+          config_.tokenRefreshBeforeMs) {
   uv_loop_init(&loop_);
   shared_.loop = &loop_;
   uv_async_init(&loop_, &async_, onAsync);
@@ -35,7 +64,10 @@ Engine::Engine(EngineConfig config, Sink sink)
   uv_check_init(&loop_, &check_);
   check_.data = this;
   uv_check_start(&check_, onCheck);
+  pool_ = std::make_unique<Pool>(static_cast<ClientHost*>(this), config_.pool);
+  if (!config_.stateFile.empty()) store_ = StateStore::open(config_.stateFile, startError_);
   thread_ = std::thread([this] { run(); });
+  if (!startError_.empty()) shutdownNow();
 }
 
 Engine::~Engine() { shutdownNow(); }
@@ -77,21 +109,40 @@ void Engine::drainCommands() {
 void Engine::onCheck(uv_check_t* h) {
   auto* self = static_cast<Engine*>(h->data);
   self->reapFinished();
+  if (self->stopped_) return;
   self->flushEvents();
+  self->publishStats();
 }
 
 void Engine::flushEvents() {
-  if (pending_.empty()) return;
-  std::vector<Event> batch;
-  batch.swap(pending_);
+  std::vector<StoredFolder> rows;
+  collectDirty(rows);
+  if (pending_.empty()) {
+    persist(rows);  // nothing to hand over first
+    return;
+  }
+  EventBatch batch;
+  batch.events.swap(pending_);
+  batch.seq = ++batchSeq_;
+  // State advances on disk only once JS has the events behind it: a crash
+  // may repeat an event, never skip one.
+  if (!rows.empty()) unsaved_[batch.seq] = std::move(rows);
   sink_(std::move(batch));
 }
 
+// Runs every loop pass, so it only copies when the pool changed.
+void Engine::publishStats() {
+  if (!pool_->takeChanged()) return;
+  std::lock_guard<std::mutex> lock(statusMu_);
+  poolStats_.clear();
+  for (const auto& [id, a] : accounts_) poolStats_[id] = pool_->stats(id);
+}
+
+// ---- public, thread-safe ----
+
 void Engine::addAccount(AccountConfig cfg) {
   auto shared = std::make_shared<AccountConfig>(std::move(cfg));
-  if (!post([this, shared] { doAdd(std::move(*shared)); })) {
-    // Engine already stopped: nothing will answer.
-  }
+  post([this, shared] { doAdd(std::move(*shared)); });
 }
 
 void Engine::removeAccount(std::string id) {
@@ -108,11 +159,65 @@ void Engine::provideToken(std::string accountId, std::string token, double expir
   });
 }
 
-void Engine::accessToken(const AccountConfig& cfg, bool force,
-                         std::function<void(const std::string&, const std::string&)> done) {
-  double now = static_cast<double>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  tokens_.get(cfg.id, force, now, std::move(done));
+void Engine::sync(uint64_t requestId, std::string accountId, std::vector<std::string> folders) {
+  post([this, requestId, accountId = std::move(accountId), folders = std::move(folders)] {
+    Account* a = find(accountId);
+    if (!a || a->removing) {
+      Event e;
+      e.type = Event::Type::SyncCompleted;
+      e.accountId = accountId;
+      e.requestIds = {requestId};
+      e.errorCode = "UNKNOWN_ACCOUNT";
+      e.errorMessage = "no account " + accountId;
+      emit(std::move(e));
+      return;
+    }
+    requestSync(*a, std::set<std::string>(folders.begin(), folders.end()), {requestId});
+  });
+}
+
+void Engine::listFolders(uint64_t requestId, std::string accountId, bool refresh) {
+  post([this, requestId, accountId = std::move(accountId), refresh] {
+    auto answer = [this, requestId, accountId](std::vector<FolderInfo> list, const std::string& code,
+                                               const std::string& message) {
+      Event e;
+      e.type = Event::Type::FolderList;
+      e.accountId = accountId;
+      e.requestId = requestId;
+      e.folders = std::move(list);
+      e.errorCode = code;
+      e.errorMessage = message;
+      emit(std::move(e));
+    };
+    Account* a = find(accountId);
+    if (!a || a->removing) return answer({}, "UNKNOWN_ACCOUNT", "no account " + accountId);
+    if (!refresh && a->folderCacheValid && nowMs() - a->folderCacheAt < config_.folderCacheTtlMs)
+      return answer(a->folderCache, {}, {});
+    pool_->acquire(&a->cfg, a->tls, [this, accountId, answer](PoolConnection* conn, const std::string& code,
+                                                                  const std::string& message) {
+      if (!conn) return answer({}, code, message);
+      conn->lost = [answer](const std::string& c, const std::string& m) { answer({}, c, m); };
+      imap::listFolders(conn, [this, conn, accountId, answer](std::vector<FolderInfo> list, const std::string& c,
+                                                               const std::string& m) {
+        pool_->release(conn, c.empty());
+        if (Account* acc = find(accountId); acc && c.empty()) {
+          acc->folderCache = list;
+          acc->folderCacheAt = nowMs();
+          acc->folderCacheValid = true;
+        }
+        answer(std::move(list), c, m);
+      });
+    });
+  });
+}
+
+void Engine::delivered(uint64_t seq) {
+  post([this, seq] {
+    while (!unsaved_.empty() && unsaved_.begin()->first <= seq) {
+      persist(unsaved_.begin()->second);
+      unsaved_.erase(unsaved_.begin());
+    }
+  });
 }
 
 void Engine::shutdownNow() {
@@ -132,6 +237,28 @@ std::vector<FolderStatus> Engine::status(const std::string& accountId) const {
   return out;
 }
 
+PoolStats Engine::poolStats(const std::string& accountId) const {
+  std::lock_guard<std::mutex> lock(statusMu_);
+  PoolStats total;
+  for (const auto& [id, st] : poolStats_) {
+    if (!accountId.empty() && id != accountId) continue;
+    total.open += st.open;
+    total.busy += st.busy;
+    total.idle += st.idle;
+    total.created += st.created;
+    total.reused += st.reused;
+    total.healthChecks += st.healthChecks;
+    total.failures += st.failures;
+    total.waitTimeMs += st.waitTimeMs;
+  }
+  return total;
+}
+
+SyncStats Engine::syncStats() const {
+  std::lock_guard<std::mutex> lock(statusMu_);
+  return syncStats_;
+}
+
 Engine::Account* Engine::find(const std::string& id) {
   auto it = accounts_.find(id);
   return it == accounts_.end() ? nullptr : it->second.get();
@@ -139,7 +266,14 @@ Engine::Account* Engine::find(const std::string& id) {
 
 Engine::Account* Engine::ownerOf(const IdleSession& s) { return find(s.config().id); }
 
-// ---- loop-thread commands ----
+void Engine::accessToken(const AccountConfig& cfg, bool force,
+                         std::function<void(const std::string&, const std::string&)> done) {
+  double now = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  tokens_.get(cfg.id, force, now, std::move(done));
+}
+
+// ---- accounts ----
 
 void Engine::doAdd(AccountConfig cfg) {
   auto failNow = [this, &cfg](const std::string& code, const std::string& message) {
@@ -160,15 +294,18 @@ void Engine::doAdd(AccountConfig cfg) {
   }
   auto acc = std::make_unique<Account>();
   acc->cfg = std::move(cfg);
+  acc->tls = tls;
   Account& a = *acc;
   accounts_[a.cfg.id] = std::move(acc);
   for (const auto& folder : a.cfg.folders) {
     auto rt = std::make_unique<FolderRuntime>();
     rt->accountId = a.cfg.id;
     rt->folder = folder;
-    a.sessions.push_back(std::make_unique<IdleSession>(static_cast<SessionOwner*>(this), &a.cfg, tls, rt.get()));
     a.folders.push_back(std::move(rt));
   }
+  loadState(a);
+  for (auto& rt : a.folders)
+    a.sessions.push_back(std::make_unique<IdleSession>(static_cast<SessionOwner*>(this), &a.cfg, tls, rt.get()));
   for (auto& s : a.sessions) statusChanged(*s);
   for (size_t i = 0; i < a.sessions.size() && !a.removing; ++i) a.sessions[i]->start();
 }
@@ -188,7 +325,16 @@ void Engine::doRemove(const std::string& id) {
 void Engine::beginRemove(Account& a) {
   if (a.removing) return;
   a.removing = true;
+  closeAccountHandles(a);
+  pool_->dropAccount(a.cfg.id);
   for (auto& s : a.sessions) s->close();
+}
+
+void Engine::closeAccountHandles(Account& a) {
+  if (!a.debounce) return;
+  a.debounce->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(a.debounce), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  a.debounce = nullptr;
 }
 
 void Engine::doClose() {
@@ -231,13 +377,16 @@ void Engine::stopLoop() {
     accepting_ = false;
     queue_.clear();
   }
+  for (auto& [id, a] : accounts_) closeAccountHandles(*a);
   accounts_.clear();  // sessions close their handles
+  pool_.reset();
   if (closing_) {
     Event e;
     e.type = Event::Type::Closed;
     emit(std::move(e));
   }
   flushEvents();
+  store_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
 }
@@ -246,6 +395,9 @@ void Engine::stopLoop() {
 
 void Engine::statusChanged(const IdleSession& s) {
   FolderStatus snap = s.snapshot();
+  if (!snap.lastErrorCode.empty() && (s.state() == ConnState::Disconnected || s.state() == ConnState::Error)) {
+    if (Account* a = find(snap.accountId)) a->folderCacheValid = false;  // a reset may mean a changed server
+  }
   std::lock_guard<std::mutex> lock(statusMu_);
   status_[{snap.accountId, snap.folder}] = std::move(snap);
 }
@@ -259,6 +411,9 @@ void Engine::sessionReady(IdleSession& s) {
     e.type = Event::Type::AccountReady;
     e.accountId = a->cfg.id;
     emit(std::move(e));
+    // Builds what deletion detection needs, and reports what changed while
+    // the app was not running (with a state file).
+    requestSync(*a, {}, {});
   }
 }
 
@@ -281,7 +436,224 @@ void Engine::sessionFirstFailure(IdleSession& s, const std::string& code, const 
 void Engine::sessionClosed(IdleSession& s) {
   Account* a = ownerOf(s);
   if (!a) return;
-  if (++a->closed == a->sessions.size()) finished_.push_back(a->cfg.id);
+  if (++a->closed == a->sessions.size() && !a->syncing) finished_.push_back(a->cfg.id);
+}
+
+void Engine::folderNeedsSync(IdleSession& s) {
+  Account* a = ownerOf(s);
+  if (!a || a->removing || !a->running) return;
+  a->debounced.insert(s.folder());
+  if (!a->debounce) {
+    a->debounce = new uv_timer_t;
+    uv_timer_init(&loop_, a->debounce);
+    a->debounce->data = this;
+  }
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(a->debounce))) {
+    // The account id travels in a heap string so the callback can find the
+    // account again (or learn that it is gone).
+    uv_timer_start(a->debounce, onDebounce, config_.syncDebounceMs, 0);
+  }
+}
+
+void Engine::onDebounce(uv_timer_t* t) {
+  auto* self = static_cast<Engine*>(t->data);
+  if (!self) return;
+  for (auto& [id, a] : self->accounts_) {
+    if (a->debounce != t) continue;
+    std::set<std::string> folders;
+    folders.swap(a->debounced);
+    if (!a->removing) self->requestSync(*a, std::move(folders), {});
+    return;
+  }
+}
+
+// ---- sync ----
+
+void Engine::requestSync(Account& a, std::set<std::string> folders, std::vector<uint64_t> requestIds) {
+  if (!a.next) {
+    a.next = SyncRun{std::move(folders), std::move(requestIds)};
+  } else {
+    // Merge: an empty folder set means every folder and absorbs the rest.
+    if (a.next->folders.empty() || folders.empty()) a.next->folders.clear();
+    else a.next->folders.insert(folders.begin(), folders.end());
+    a.next->requestIds.insert(a.next->requestIds.end(), requestIds.begin(), requestIds.end());
+  }
+  {
+    std::lock_guard<std::mutex> lock(statusMu_);
+    syncStats_.pending = 0;
+    for (const auto& [id, acc] : accounts_) syncStats_.pending += acc->next ? 1 : 0;
+  }
+  if (!a.syncing) startSync(a);
+}
+
+void Engine::startSync(Account& a) {
+  SyncRun run = std::move(*a.next);
+  a.next.reset();
+  a.syncing = true;
+  a.results.clear();
+  a.syncStartedAt = nowMs();
+  {
+    std::lock_guard<std::mutex> lock(statusMu_);
+    ++syncStats_.active;
+    if (syncStats_.pending > 0) --syncStats_.pending;
+  }
+  std::vector<FolderRuntime*> todo;
+  if (run.folders.empty()) {
+    for (auto& rt : a.folders) todo.push_back(rt.get());
+  } else {
+    for (const auto& name : run.folders) {
+      FolderRuntime* found = nullptr;
+      for (auto& rt : a.folders)
+        if (rt->folder == name) found = rt.get();
+      if (!found) {
+        // A folder nobody watches still gets state of its own.
+        auto rt = std::make_unique<FolderRuntime>();
+        rt->accountId = a.cfg.id;
+        rt->folder = name;
+        found = rt.get();
+        a.folders.push_back(std::move(rt));
+      }
+      todo.push_back(found);
+    }
+  }
+  Event started;
+  started.type = Event::Type::SyncStarted;
+  started.accountId = a.cfg.id;
+  started.total = static_cast<uint32_t>(todo.size());
+  emit(std::move(started));
+  auto ids = std::make_shared<std::vector<uint64_t>>(std::move(run.requestIds));
+  a.next.reset();
+  std::string id = a.cfg.id;
+  // requestIds ride on the account until finishSync.
+  a.results.reserve(todo.size());
+  a.syncRequestIds_ = *ids;
+  pool_->acquire(&a.cfg, a.tls, [this, id, todo](PoolConnection* conn, const std::string& code, const std::string& message) {
+    Account* acc = find(id);
+    if (!acc) {
+      if (conn) pool_->release(conn, true);
+      return;
+    }
+    if (!conn) {
+      finishSync(*acc, nullptr, false, code, message);
+      return;
+    }
+    syncNextFolder(*acc, conn, todo, 0);
+  });
+}
+
+void Engine::syncNextFolder(Account& a, PoolConnection* conn, std::vector<FolderRuntime*> todo, size_t index) {
+  if (index == todo.size() || a.removing) {
+    finishSync(a, conn, true, {}, {});
+    return;
+  }
+  std::string id = a.cfg.id;
+  auto emitFn = [this](Event&& e) { emit(std::move(e)); };
+  auto doneFn = [this, id, conn, todo, index](FolderSyncResult result) {
+    Account* acc = find(id);
+    if (!acc) return;
+    bool connectionGone = !conn->connected();
+    acc->results.push_back(std::move(result));
+    Event progress;
+    progress.type = Event::Type::SyncProgress;
+    progress.accountId = id;
+    progress.folder = todo[index]->folder;
+    progress.done = static_cast<uint32_t>(index + 1);
+    progress.total = static_cast<uint32_t>(todo.size());
+    emit(std::move(progress));
+    if (connectionGone) {
+      const auto& last = acc->results.back();
+      finishSync(*acc, conn, false, last.errorCode, last.errorMessage);
+      return;
+    }
+    syncNextFolder(*acc, conn, todo, index + 1);
+  };
+  auto* fs = new FolderSync(conn, todo[index], config_.sync, emitFn, doneFn);
+  a.folderSync.reset(fs);
+  conn->lost = [fs](const std::string& code, const std::string& message) { fs->lost(code, message); };
+  fs->start();
+}
+
+void Engine::finishSync(Account& a, PoolConnection* conn, bool healthy, const std::string& code,
+                        const std::string& message) {
+  if (conn) pool_->release(conn, healthy);
+  a.syncing = false;
+  Event e;
+  e.type = Event::Type::SyncCompleted;
+  e.accountId = a.cfg.id;
+  e.requestIds = std::move(a.syncRequestIds_);
+  a.syncRequestIds_.clear();
+  e.syncResults = std::move(a.results);
+  a.results.clear();
+  e.durationMs = static_cast<double>(nowMs() - a.syncStartedAt);
+  e.errorCode = code;
+  e.errorMessage = message;
+  if (code.empty()) {
+    for (const auto& r : e.syncResults)
+      if (!r.errorCode.empty()) {
+        e.errorCode = r.errorCode;
+        e.errorMessage = r.folder + ": " + r.errorMessage;
+        break;
+      }
+  }
+  emit(std::move(e));
+  {
+    std::lock_guard<std::mutex> lock(statusMu_);
+    if (syncStats_.active > 0) --syncStats_.active;
+    ++syncStats_.completed;
+  }
+  if (a.removing) {
+    if (a.closed == a.sessions.size()) finished_.push_back(a.cfg.id);
+    return;
+  }
+  if (a.next) startSync(a);
+}
+
+// ---- persistence ----
+
+void Engine::loadState(Account& a) {
+  if (!store_) return;
+  std::vector<StoredFolder> rows;
+  std::string err;
+  if (!store_->load(a.cfg.id, rows, err)) return;
+  for (const auto& row : rows) {
+    for (auto& rt : a.folders) {
+      if (rt->folder != row.folder) continue;
+      rt->fs.uidValidity = row.uidValidity;
+      rt->fs.uidNext = row.uidNext;
+      rt->fs.highestModseq = row.highestModseq;
+      rt->initialDone = row.initialDone;
+      auto known = UidSet::parse(row.uids);
+      rt->known = known ? *known : UidSet{};
+      rt->knownValid = row.initialDone && known.has_value();
+      rt->flagWindow = parseWindow(row.flagWindow);
+    }
+  }
+}
+
+void Engine::collectDirty(std::vector<StoredFolder>& rows) {
+  for (auto& [id, a] : accounts_) {
+    for (auto& rt : a->folders) {
+      if (!rt->dirty) continue;
+      rt->dirty = false;
+      if (!store_ || rt->fs.uidValidity == 0) continue;
+      StoredFolder row;
+      row.accountId = rt->accountId;
+      row.folder = rt->folder;
+      row.uidValidity = rt->fs.uidValidity;
+      row.uidNext = rt->fs.uidNext;
+      row.highestModseq = rt->fs.highestModseq;
+      row.uids = rt->knownValid ? rt->known.toString() : std::string();
+      row.flagWindow = serializeWindow(rt->flagWindow);
+      row.initialDone = rt->initialDone && rt->knownValid;
+      rows.push_back(std::move(row));
+    }
+  }
+}
+
+void Engine::persist(std::vector<StoredFolder>& rows) {
+  if (!store_ || rows.empty()) return;
+  std::string err;
+  store_->save(rows, err);  // a failed write is retried with the next change
 }
 
 }  // namespace imap

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,31 +18,57 @@
 #include "events.h"
 #include "folder.h"
 #include "idle.h"
+#include "mailboxes.h"
+#include "pool.h"
+#include "store.h"
+#include "sync.h"
 #include "token.h"
 
 namespace imap {
 
 struct EngineConfig {
   uint64_t tokenRefreshBeforeMs = 5 * 60 * 1000;
+  PoolOptions pool;
+  SyncOptions sync;
+  uint64_t syncDebounceMs = 1000;
+  uint64_t folderCacheTtlMs = 5 * 60 * 1000;
+  std::string stateFile;  // empty: state lives in memory
+};
+
+struct SyncStats {
+  uint64_t active = 0, pending = 0, completed = 0;
+};
+
+// One batch of events and the number that acknowledges its delivery.
+struct EventBatch {
+  std::vector<Event> events;
+  uint64_t seq = 0;
 };
 
 class Engine : private SessionOwner {
  public:
-  // Called on the engine thread with each batch of events, in order. Never
-  // called after the Closed event or after shutdownNow() returns.
-  using Sink = std::function<void(std::vector<Event>&&)>;
+  // Called on the engine thread with each batch, in order. Never called
+  // after the Closed event or after shutdownNow() returns.
+  using Sink = std::function<void(EventBatch&&)>;
 
   Engine(EngineConfig config, Sink sink);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
+  // Non-empty when the engine could not start (e.g. the state file).
+  const std::string& startError() const { return startError_; }
 
   // All thread-safe; results arrive as events.
-  void addAccount(AccountConfig cfg);    // -> AccountReady | AccountFailed
-  void removeAccount(std::string id);    // -> AccountRemoved
-  void close();                          // logs out everything -> Closed, then the loop ends
-  // The app's answer to a TokenRequest event.
+  void addAccount(AccountConfig cfg);  // -> AccountReady | AccountFailed
+  void removeAccount(std::string id);  // -> AccountRemoved
+  void close();                        // logs out everything -> Closed, then the loop ends
   void provideToken(std::string accountId, std::string token, double expiresAtMs, std::string error);
+  // -> SyncCompleted with this requestId. Empty folders: all watched folders.
+  void sync(uint64_t requestId, std::string accountId, std::vector<std::string> folders);
+  // -> FolderList with this requestId.
+  void listFolders(uint64_t requestId, std::string accountId, bool refresh);
+  // Every event of batch `seq` reached JS: the state behind it may persist.
+  void delivered(uint64_t seq);
 
   // Stops at once (no LOGOUT), joins the thread. Idempotent; safe after close().
   void shutdownNow();
@@ -51,10 +78,17 @@ class Engine : private SessionOwner {
   bool loopClosedCleanly() const { return loopClosedOk_; }
 
   std::vector<FolderStatus> status(const std::string& accountId = {}) const;
+  PoolStats poolStats(const std::string& accountId = {}) const;
+  SyncStats syncStats() const;
 
  private:
+  struct SyncRun {
+    std::set<std::string> folders;  // empty: all
+    std::vector<uint64_t> requestIds;
+  };
   struct Account {
     AccountConfig cfg;
+    std::shared_ptr<TlsContext> tls;
     std::vector<std::unique_ptr<FolderRuntime>> folders;
     std::vector<std::unique_ptr<IdleSession>> sessions;
     size_t ready = 0;
@@ -62,6 +96,20 @@ class Engine : private SessionOwner {
     bool running = false;   // AccountReady sent
     bool removing = false;
     bool failed = false;    // AccountFailed sent: no AccountRemoved follows
+
+    // Sync: one run at a time; requests meanwhile merge into the next run.
+    bool syncing = false;
+    std::optional<SyncRun> next;
+    uv_timer_t* debounce = nullptr;
+    std::set<std::string> debounced;
+    std::unique_ptr<FolderSync> folderSync;
+    std::vector<FolderSyncResult> results;
+    std::vector<uint64_t> syncRequestIds_;
+    uint64_t syncStartedAt = 0;
+
+    std::vector<FolderInfo> folderCache;
+    uint64_t folderCacheAt = 0;
+    bool folderCacheValid = false;
   };
 
   bool post(std::function<void()> fn);
@@ -77,9 +125,24 @@ class Engine : private SessionOwner {
   void beginRemove(Account& a);
   void reapFinished();
   void stopLoop();
+  void closeAccountHandles(Account& a);
+
+  // Sync.
+  void requestSync(Account& a, std::set<std::string> folders, std::vector<uint64_t> requestIds);
+  void startSync(Account& a);
+  void syncNextFolder(Account& a, PoolConnection* conn, std::vector<FolderRuntime*> todo, size_t index);
+  void finishSync(Account& a, PoolConnection* conn, bool healthy, const std::string& code, const std::string& message);
+  static void onDebounce(uv_timer_t* t);
+
+  // Persistence.
+  void loadState(Account& a);
+  void collectDirty(std::vector<StoredFolder>& rows);
+  void persist(std::vector<StoredFolder>& rows);
 
   Account* find(const std::string& id);
   Account* ownerOf(const IdleSession& s);
+  uint64_t nowMs() const { return uv_now(const_cast<uv_loop_t*>(&loop_)); }
+  void publishStats();
 
   // SessionOwner
   LoopShared* shared() override { return &shared_; }
@@ -90,9 +153,11 @@ class Engine : private SessionOwner {
   void sessionReady(IdleSession& s) override;
   void sessionFirstFailure(IdleSession& s, const std::string& code, const std::string& message) override;
   void sessionClosed(IdleSession& s) override;
+  void folderNeedsSync(IdleSession& s) override;
 
   EngineConfig config_;
   Sink sink_;
+  std::string startError_;
   uv_loop_t loop_;
   uv_async_t async_;
   uv_check_t check_;
@@ -109,11 +174,17 @@ class Engine : private SessionOwner {
   std::vector<std::string> finished_;  // accounts whose sessions all closed
   std::vector<Event> pending_;
   TokenBroker tokens_;
+  std::unique_ptr<Pool> pool_;
+  std::unique_ptr<StateStore> store_;
+  uint64_t batchSeq_ = 0;
+  std::map<uint64_t, std::vector<StoredFolder>> unsaved_;  // by the batch that must arrive first
   bool closing_ = false;
   bool stopped_ = false;
 
   mutable std::mutex statusMu_;
   std::map<std::pair<std::string, std::string>, FolderStatus> status_;
+  std::map<std::string, PoolStats> poolStats_;
+  SyncStats syncStats_;
 };
 
 }  // namespace imap

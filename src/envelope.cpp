@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "auth.h"
 
@@ -106,6 +107,41 @@ std::string iconvName(std::string cs) {
     if (cs == m.label) return m.name;
   return cs;
 }
+
+// Opening and closing a descriptor per conversion makes glibc unload and
+// reload the gconv module whenever charsets alternate (~50 us each time), so
+// descriptors are kept per thread (an iconv_t must not be shared).
+class IconvCache {
+ public:
+  IconvCache() = default;
+  IconvCache(const IconvCache&) = delete;
+  IconvCache& operator=(const IconvCache&) = delete;
+  ~IconvCache() {
+    for (auto& e : entries_) iconv_close(e.second);
+  }
+
+  // A descriptor in its initial state, or (iconv_t)-1 for an unknown charset.
+  iconv_t get(const std::string& name) {
+    for (auto& e : entries_) {
+      if (e.first == name) {
+        iconv(e.second, nullptr, nullptr, nullptr, nullptr);
+        return e.second;
+      }
+    }
+    iconv_t cd = iconv_open("UTF-8", name.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1)) return cd;
+    if (entries_.size() == kMaxEntries) {
+      iconv_close(entries_.front().second);
+      entries_.erase(entries_.begin());
+    }
+    entries_.emplace_back(name, cd);
+    return cd;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 16;
+  std::vector<std::pair<std::string, iconv_t>> entries_;
+};
 
 // Keeps iconv suffixes ("//IGNORE") and other odd input away from iconv_open.
 bool plausibleCharset(std::string_view cs) {
@@ -395,7 +431,8 @@ bool toUtf8(std::string_view charset, std::string_view in, std::string& out) {
     return true;
   }
   if (!plausibleCharset(cs)) return false;
-  iconv_t cd = iconv_open("UTF-8", iconvName(cs).c_str());
+  thread_local IconvCache descriptors;
+  iconv_t cd = descriptors.get(iconvName(cs));
   if (cd == reinterpret_cast<iconv_t>(-1)) return false;
 
   std::string r;
@@ -419,7 +456,6 @@ bool toUtf8(std::string_view charset, std::string_view in, std::string& out) {
   size_t outLeft = sizeof buf;
   iconv(cd, nullptr, nullptr, &outp, &outLeft);  // return to the initial shift state
   r.append(buf, static_cast<size_t>(outp - buf));
-  iconv_close(cd);
   out = std::move(r);
   return true;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "envelope.h"
+#include "folder.h"
 
 namespace imap {
 
@@ -26,6 +27,10 @@ struct Event {
     AccountFailed,   // the first connection of a new account failed
     AccountRemoved,  // removeAccount finished
     TokenRequest,    // call the account's getAccessToken() and provideToken()
+    SyncStarted,
+    SyncProgress,    // done/total folders of a running sync
+    SyncCompleted,   // requestIds: the sync() calls this run answers
+    FolderList,      // answer to listFolders(requestId)
     Closed,          // the engine finished close(); no event follows
   };
 
@@ -47,6 +52,14 @@ struct Event {
   ConnState previous = ConnState::Disconnected;
   std::string errorCode;  // empty when no error
   std::string errorMessage;
+
+  // Answers to requests, and sync progress.
+  uint64_t requestId = 0;
+  std::vector<uint64_t> requestIds;
+  uint32_t done = 0, total = 0;
+  double durationMs = 0;
+  std::vector<FolderSyncResult> syncResults;
+  std::vector<FolderInfo> folders;
 };
 
 }  // namespace imap

@@ -8,13 +8,33 @@
 #include <string>
 #include <vector>
 
+#include "uidset.h"
+
 namespace imap {
+
+struct FolderInfo {
+  std::string path;       // UTF-8, full hierarchy name
+  std::string name;       // last hierarchy level
+  std::string delimiter;  // "" for a flat namespace
+  std::vector<std::string> flags;
+  std::string specialUse;  // "\\Sent", "\\Trash", ... or ""
+  bool subscribed = false;
+};
+
+struct FolderSyncResult {
+  std::string folder;
+  uint32_t uidValidity = 0;
+  uint64_t highestModseq = 0;
+  uint32_t newMessages = 0, changed = 0, deleted = 0;
+  double durationMs = 0;
+  std::string errorCode, errorMessage;
+};
 
 struct FolderState {
   uint32_t uidValidity = 0;
   uint32_t uidNext = 0;  // watermark: every UID below it has been reported
   uint64_t highestModseq = 0;
-  uint32_t exists = 0;
+  uint32_t exists = 0;  // as the IDLE connection last saw it (for status)
 };
 
 struct FolderRuntime {
@@ -24,12 +44,46 @@ struct FolderRuntime {
   bool initialDone = false;  // the first sync's sync.initial report happened
   bool dirty = false;        // changed since last persisted
 
+  // UIDs known to exist below uidNext: deletion detection without QRESYNC
+  // compares this with the server's list. Valid once a sync built it.
+  UidSet known;
+  bool knownValid = false;
+  // Flags of the newest messages (uid -> "\Seen \Flagged"), for servers
+  // without CONDSTORE, where only a comparison reveals flag changes.
+  std::map<uint32_t, std::string> flagWindow;
+
   // True when `uid` has not been reported yet; claims it.
   bool claimNew(uint32_t uid) {
     if (uid == 0 || uid < fs.uidNext) return false;
     fs.uidNext = uid + 1;
+    known.add(uid);
     dirty = true;
     return true;
+  }
+
+  // Flags seen for a message: true (and remembered) unless they are what
+  // was last reported, so IDLE and sync never report one change twice.
+  bool flagsChanged(uint32_t uid, const std::string& joined) {
+    auto [w, inserted] = flagWindow.emplace(uid, joined);
+    if (!inserted && w->second == joined) return false;
+    w->second = joined;
+    dirty = true;
+    return true;
+  }
+
+  // Keeps the newest `keep` entries of the flag memory.
+  void trimFlagWindow(size_t keep) {
+    while (flagWindow.size() > keep) flagWindow.erase(flagWindow.begin());
+  }
+
+  void resetForNewUidValidity(uint32_t uidValidity) {
+    fs = FolderState{};
+    fs.uidValidity = uidValidity;
+    known.clear();
+    knownValid = false;
+    flagWindow.clear();
+    initialDone = false;
+    dirty = true;
   }
 };
 

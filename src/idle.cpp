@@ -2,56 +2,11 @@
 
 #include <algorithm>
 
-#include "envelope.h"
+#include "fetch.h"
 #include "mutf7.h"
 
 namespace imap {
 
-namespace {
-
-const char* const kNewMessageItems = "(UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)";
-
-uint32_t toU32(const Value& v) { return v.isNumber() && v.num <= 0xFFFFFFFFu ? static_cast<uint32_t>(v.num) : 0; }
-
-std::vector<std::string> flagList(const Value& v) {
-  std::vector<std::string> flags;
-  if (!v.isList()) return flags;
-  for (const auto& f : v.list)
-    if (f.isText()) flags.push_back(f.str);
-  return flags;
-}
-
-// Expands "41,43:116" into UIDs. Bounded, since a VANISHED (EARLIER) range
-// from a hostile server could otherwise expand to billions of events.
-std::vector<uint32_t> expandUidSet(const std::string& set, size_t limit) {
-  std::vector<uint32_t> out;
-  size_t pos = 0;
-  while (pos < set.size() && out.size() < limit) {
-    size_t comma = set.find(',', pos);
-    std::string part = set.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    pos = comma == std::string::npos ? set.size() : comma + 1;
-    size_t colon = part.find(':');
-    try {
-      uint64_t a = std::stoull(part.substr(0, colon));
-      uint64_t b = colon == std::string::npos ? a : std::stoull(part.substr(colon + 1));
-      if (a > b) std::swap(a, b);
-      if (b > 0xFFFFFFFFu) continue;
-      for (uint64_t u = a; u <= b && out.size() < limit; ++u) out.push_back(static_cast<uint32_t>(u));
-    } catch (...) {
-      continue;
-    }
-  }
-  return out;
-}
-
-std::string describe(const Response& r) {
-  std::string s = r.status;
-  if (r.code) s += " [" + r.code->raw + "]";
-  if (!r.text.empty()) s += " " + r.text;
-  return s;
-}
-
-}  // namespace
 
 IdleSession::IdleSession(SessionOwner* owner, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls,
                          FolderRuntime* rt)
@@ -165,7 +120,14 @@ void IdleSession::onAuthenticated() {
 }
 
 void IdleSession::onCode(const ResponseCode& code) {
-  if (!selecting_ || code.args.empty()) return;  // mailbox codes only count while selecting
+  if (code.args.empty()) return;
+  if (!selecting_) {
+    // A modseq beyond what we saw means changes the server did not spell
+    // out to us (e.g. flags of a message it announced in the same breath).
+    if (code.name == "HIGHESTMODSEQ" && code.args[0].isNumber() && code.args[0].num > rt_->fs.highestModseq)
+      owner_->folderNeedsSync(*this);
+    return;
+  }
   if (code.name == "UIDVALIDITY") selecting_->uidValidity = toU32(code.args[0]);
   else if (code.name == "UIDNEXT") selecting_->uidNext = toU32(code.args[0]);
   else if (code.name == "HIGHESTMODSEQ" && code.args[0].isNumber()) selecting_->highestModseq = code.args[0].num;
@@ -199,7 +161,7 @@ void IdleSession::afterSelect() {
   }
   fs.uidValidity = sel.uidValidity;
   fs.highestModseq = std::max(fs.highestModseq, sel.highestModseq);
-  fs.exists = sel.exists;
+  fs.exists = exists_ = sel.exists;
   rt_->dirty = true;
   if (!known) {
     // A first sight (or a reset folder) sets the baseline: existing mail is
@@ -369,13 +331,14 @@ void IdleSession::onExists(uint32_t n) {
     selecting_->exists = n;
     return;
   }
-  if (n > rt_->fs.exists) newPending_ = true;
-  rt_->fs.exists = n;
+  if (n > exists_) newPending_ = true;
+  rt_->fs.exists = exists_ = n;
   if (newPending_ && idling_) sendDone();
 }
 
 void IdleSession::onExpunge(uint32_t seq) {
-  if (rt_->fs.exists > 0) --rt_->fs.exists;
+  if (exists_ > 0) --exists_;
+  rt_->fs.exists = exists_;
   // Sequence numbers above the expunged one shift down by one.
   std::set<uint32_t> shifted;
   for (uint32_t s : flagSeqs_) {
@@ -383,81 +346,73 @@ void IdleSession::onExpunge(uint32_t seq) {
     else if (s > seq) shifted.insert(s - 1);
   }
   flagSeqs_.swap(shifted);
-  Event e = folderEvent(Event::Type::MessageDeleted);
-  e.seq = seq;
-  owner_->emit(std::move(e));
+  // A plain EXPUNGE names no UID. The sync finds which UID is gone and
+  // reports it, so the event carries the UID and is sent once.
   owner_->statusChanged(*this);
+  owner_->folderNeedsSync(*this);
 }
 
 void IdleSession::onVanished(const std::vector<Value>& args) {
-  bool earlier = !args.empty() && args[0].isList();
-  const Value* set = nullptr;
-  for (const auto& a : args)
-    if (a.isText()) set = &a;
-  if (!set) return;
-  auto uids = expandUidSet(set->str, 100000);
+  bool earlier = false;
+  auto uids = vanishedUids(args, earlier);
+  if (!uids) return;
   FolderState& fs = rt_->fs;
-  if (!earlier) fs.exists = fs.exists > uids.size() ? fs.exists - static_cast<uint32_t>(uids.size()) : 0;
-  for (uint32_t uid : uids) {
-    Event e = folderEvent(Event::Type::MessageDeleted);
-    e.uid = uid;
-    owner_->emit(std::move(e));
+  uint64_t n = uids->size();
+  if (!earlier) fs.exists = exists_ = exists_ > n ? exists_ - static_cast<uint32_t>(n) : 0;
+  for (const auto& [a, b] : uids->ranges()) {
+    for (uint64_t uid = a; uid <= b; ++uid) {
+      if (rt_->knownValid && !rt_->known.contains(static_cast<uint32_t>(uid)) && uid < fs.uidNext) continue;
+      rt_->known.remove(static_cast<uint32_t>(uid));
+      rt_->flagWindow.erase(static_cast<uint32_t>(uid));
+      Event e = folderEvent(Event::Type::MessageDeleted);
+      e.uid = static_cast<uint32_t>(uid);
+      owner_->emit(std::move(e));
+    }
   }
+  rt_->dirty = true;
   owner_->statusChanged(*this);
 }
 
 void IdleSession::onFetch(uint32_t seq, const Value& items) {
   if (!items.isList()) return;
-  uint32_t uid = 0;
-  const Value* flags = nullptr;
-  const Value* envelope = nullptr;
-  const Value* internalDate = nullptr;
-  uint64_t size = 0, modseq = 0;
-  const auto& l = items.list;
-  for (size_t i = 0; i + 1 < l.size(); i += 2) {
-    const Value& key = l[i];
-    const Value& val = l[i + 1];
-    if (key.atomIs("UID")) uid = toU32(val);
-    else if (key.atomIs("FLAGS")) flags = &val;
-    else if (key.atomIs("ENVELOPE")) envelope = &val;
-    else if (key.atomIs("INTERNALDATE")) internalDate = &val;
-    else if (key.atomIs("RFC822.SIZE")) size = val.num;
-    else if (key.atomIs("MODSEQ") && val.isList() && !val.list.empty()) modseq = val.list[0].num;
-  }
+  FetchItems f = parseFetchItems(items);
   FolderState& fs = rt_->fs;
-  if (modseq > fs.highestModseq) fs.highestModseq = modseq;
+  if (f.modseq > fs.highestModseq) fs.highestModseq = f.modseq;
   if (probing_) {
-    if (uid >= fs.uidNext) fs.uidNext = uid + 1;
+    if (f.uid >= fs.uidNext) fs.uidNext = f.uid + 1;
     return;
   }
-  if (envelope) {
-    // Only our new-message fetch asks for ENVELOPE. "N:*" also returns the
-    // highest message when its UID is below N: already reported, skipped.
-    if (!fetchingNew_ || !rt_->claimNew(uid)) return;
+  if (f.envelope) {
+    // Only our new-message fetch asks for ENVELOPE. A message reported
+    // before ("N:*" returns the highest one even below N, or the sync got
+    // there first) may come back with changed flags: that change counts.
+    if (!fetchingNew_) return;
+    if (!rt_->claimNew(f.uid)) {
+      if (f.flags) reportFlags(seq, f);
+      return;
+    }
     Event e = folderEvent(Event::Type::NewMessage);
-    e.uid = uid;
-    e.seq = seq;
-    e.uidValidity = fs.uidValidity;
-    e.modseq = modseq;
-    e.size = size;
-    if (flags) e.flags = flagList(*flags);
-    if (internalDate && internalDate->isText()) e.internalDate = parseInternalDate(internalDate->str);
-    e.hasEnvelope = decodeEnvelope(*envelope, e.envelope);
+    fillNewMessage(e, seq, f, fs.uidValidity);
+    rt_->flagWindow[f.uid] = joinFlags(e.flags);  // the sync trims it to the newest
     owner_->emit(std::move(e));
     return;
   }
-  if (!flags || selecting_) return;
-  if (uid == 0 && !resolvingFlags_) {
+  if (!f.flags || selecting_) return;
+  if (f.uid == 0 && !resolvingFlags_) {
     // Without QRESYNC servers may omit the UID; look it up before reporting.
     flagSeqs_.insert(seq);
     if (idling_) sendDone();
     return;
   }
+  reportFlags(seq, f);
+}
+
+// The flag memory makes sure a change the sync already reported (or will
+// see) is reported once.
+void IdleSession::reportFlags(uint32_t seq, const FetchItems& f) {
+  if (f.uid && !rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) return;
   Event e = folderEvent(Event::Type::FlagsChanged);
-  e.uid = uid;
-  e.seq = seq;
-  e.modseq = modseq;
-  e.flags = flagList(*flags);
+  fillFlagsChanged(e, seq, f);
   owner_->emit(std::move(e));
 }
 

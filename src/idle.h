@@ -68,6 +68,7 @@ class IdleSession : public ImapClient {
   void onExpunge(uint32_t seq);
   void onVanished(const std::vector<Value>& args);
   void onFetch(uint32_t seq, const Value& items);
+  void reportFlags(uint32_t seq, const struct FetchItems& f);
   Event folderEvent(Event::Type t) const;
 
   SessionOwner* owner_;
@@ -85,6 +86,7 @@ class IdleSession : public ImapClient {
   bool qresync_ = false;
   bool polling_ = false;
 
+  uint32_t exists_ = 0;  // this connection's message count
   bool newPending_ = false;
   std::set<uint32_t> flagSeqs_;     // flag changes seen without a UID
   bool fetchingNew_ = false;

@@ -51,10 +51,15 @@ std::string normalizeNewlines(std::string s) {
   return s;
 }
 
-std::string fieldOr(const HeaderBlock& hb, std::string_view name, std::string_view fallback = {}) {
+// The first field called `name`, or "" (which every caller treats as absent).
+std::string field(const HeaderBlock& hb, std::string_view name) {
   const std::string* v = mime::findField(hb.fields, name);
-  return v ? *v : std::string(fallback);
+  return v ? *v : std::string();
 }
+
+// For raw header bytes that are not decoded further (ids, types): 8-bit junk
+// still comes out as valid UTF-8.
+std::string utf8(std::string_view raw) { return mime::textToUtf8({}, raw); }
 
 class Walker {
  public:
@@ -64,7 +69,7 @@ class Walker {
   void entity(const HeaderBlock& hb, size_t depth, std::string_view defaultType, Content& out) {
     if (++parts_ > limits_.maxParts) return limitHit();
     msg_.truncated = msg_.truncated || hb.truncated;
-    ParamValue type = mime::parseParamValue(fieldOr(hb, "content-type"));
+    ParamValue type = mime::parseParamValue(field(hb, "content-type"));
     // RFC 2045 5.2: an unusable Content-Type means the default.
     if (type.value.find('/') == std::string::npos) type = mime::parseParamValue(defaultType);
     if (type.value.compare(0, 10, "multipart/") == 0) return multipart(hb, type, depth, out);
@@ -109,10 +114,10 @@ class Walker {
   }
 
   void leaf(const HeaderBlock& hb, const ParamValue& type, Content& out) {
-    const ParamValue disposition = mime::parseParamValue(fieldOr(hb, "content-disposition"));
+    const ParamValue disposition = mime::parseParamValue(field(hb, "content-disposition"));
     std::string filename = disposition.text("filename");
     if (filename.empty()) filename = type.text("name");
-    std::string content = mime::decodeTransfer(fieldOr(hb, "content-transfer-encoding"), hb.body);
+    std::string content = mime::decodeTransfer(field(hb, "content-transfer-encoding"), hb.body);
 
     const bool isText = type.value == "text/plain" || type.value == "text/html";
     if (isText && disposition.value != "attachment" && filename.empty()) {
@@ -122,8 +127,8 @@ class Walker {
     }
     MimeAttachment a;
     a.filename = std::move(filename);
-    a.contentType = type.value;
-    a.contentId = fieldOr(hb, "content-id");
+    a.contentType = utf8(type.value);
+    a.contentId = utf8(field(hb, "content-id"));
     // Without a disposition, a part referenced by Content-ID (multipart/
     // related) is shown inline; anything else is an attachment.
     a.disposition = disposition.value == "inline" || (disposition.value.empty() && !a.contentId.empty())
@@ -140,18 +145,23 @@ class Walker {
 
 void readEnvelopeFields(const HeaderBlock& hb, ParsedMessage& m) {
   for (const auto& f : hb.fields) m.headers.emplace_back(f.name, decodeWords(f.value));
-  m.subject = decodeWords(fieldOr(hb, "subject"));
-  m.from = mime::parseAddressList(fieldOr(hb, "from"));
-  m.sender = mime::parseAddressList(fieldOr(hb, "sender"));
-  m.to = mime::parseAddressList(fieldOr(hb, "to"));
-  m.cc = mime::parseAddressList(fieldOr(hb, "cc"));
-  m.bcc = mime::parseAddressList(fieldOr(hb, "bcc"));
-  m.replyTo = mime::parseAddressList(fieldOr(hb, "reply-to"));
-  m.date = parseRfc5322Date(fieldOr(hb, "date"));
-  auto first = [](std::vector<std::string> ids) { return ids.empty() ? std::string() : std::move(ids.front()); };
-  m.messageId = first(mime::parseMessageIds(fieldOr(hb, "message-id")));
-  m.inReplyTo = first(mime::parseMessageIds(fieldOr(hb, "in-reply-to")));
-  m.references = mime::parseMessageIds(fieldOr(hb, "references"));
+  m.subject = decodeWords(field(hb, "subject"));
+  m.from = mime::parseAddressList(field(hb, "from"));
+  m.sender = mime::parseAddressList(field(hb, "sender"));
+  m.to = mime::parseAddressList(field(hb, "to"));
+  m.cc = mime::parseAddressList(field(hb, "cc"));
+  m.bcc = mime::parseAddressList(field(hb, "bcc"));
+  m.replyTo = mime::parseAddressList(field(hb, "reply-to"));
+  m.date = parseRfc5322Date(field(hb, "date"));
+  auto ids = [&](std::string_view name) {
+    std::vector<std::string> list = mime::parseMessageIds(field(hb, name));
+    for (auto& id : list) id = utf8(id);
+    return list;
+  };
+  auto first = [](std::vector<std::string> list) { return list.empty() ? std::string() : std::move(list.front()); };
+  m.messageId = first(ids("message-id"));
+  m.inReplyTo = first(ids("in-reply-to"));
+  m.references = ids("references");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "mime_codec.h"
 #include "mime_syntax.h"
 
 namespace imap::mime {
@@ -23,6 +24,7 @@ struct Chunk {
   std::string bare;                // the pieces joined as an addr-spec
   std::string angle;               // inside <...>
   bool hasAngle = false;
+  bool hasAt = false;  // an '@' outside quotes: the pieces form an address
   std::string comment;
 
   bool empty() const { return words.empty() && !hasAngle && comment.empty(); }
@@ -111,6 +113,7 @@ std::vector<Chunk> chunks(std::string_view s) {
       std::string word;
       i = readWord(s, i, word);
       if (word.empty()) word = s[i++];  // a lone '>' or similar junk
+      cur.hasAt = cur.hasAt || word.find('@') != std::string::npos;
       cur.bare += word;
       cur.words.push_back(std::move(word));
     }
@@ -118,8 +121,6 @@ std::vector<Chunk> chunks(std::string_view s) {
   if (list.back().empty()) list.pop_back();
   return list;
 }
-
-bool hasAt(const Chunk& c) { return c.bare.find('@') != std::string::npos; }
 
 }  // namespace
 
@@ -134,15 +135,15 @@ std::vector<Address> parseAddressList(std::string_view field) {
       std::string phrase = c.phrase();
       if (!carried.empty()) phrase = phrase.empty() ? carried : carried + ", " + phrase;
       carried.clear();
-      a.address = cleanAngle(c.angle);
+      a.address = textToUtf8({}, cleanAngle(c.angle));
       a.name = decodeWords(phrase);
-    } else if (hasAt(c)) {
-      a.address = c.bare;
+    } else if (c.hasAt) {
+      a.address = textToUtf8({}, c.bare);
     } else if (k + 1 < list.size() && list[k + 1].hasAngle && !list[k + 1].words.empty() && c.comment.empty()) {
       carried = carried.empty() ? c.phrase() : carried + ", " + c.phrase();
       continue;
-    } else if (c.words.size() == 1) {
-      a.address = c.bare;
+    } else if (c.words.size() == 1 && c.bare.front() != '"') {  // an atom: a local mailbox
+      a.address = textToUtf8({}, c.bare);
     } else {
       a.name = decodeWords(c.phrase());
     }

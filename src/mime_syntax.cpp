@@ -1,6 +1,7 @@
 #include "mime_syntax.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "envelope.h"
 #include "mime_codec.h"
@@ -104,17 +105,19 @@ Delimiter findDelimiter(std::string_view body, std::string_view delim, size_t fr
 }
 
 // The first line that looks like a delimiter, for a multipart whose
-// boundary parameter is missing or wrong.
+// boundary parameter is missing or wrong. Lines with spaces or without a
+// letter or digit ("-- " signatures, "-----Original Message-----", rulers)
+// are not taken for one.
 std::string guessBoundary(std::string_view body) {
   for (size_t pos = 0; pos < body.size();) {
     Line line = lineAt(body, pos);
     std::string_view t = trim(line.text);
-    if (t.size() > 2 && t.size() <= 200 && t.compare(0, 2, "--") == 0) {
-      t.remove_prefix(2);
-      if (t.size() > 2 && t.compare(t.size() - 2, 2, "--") == 0) t.remove_suffix(2);
-      if (!t.empty()) return std::string(t);
-    }
     pos = line.next;
+    if (t.size() <= 2 || t.size() > 200 || t.compare(0, 2, "--") != 0 || line.text.front() != '-') continue;
+    t.remove_prefix(2);
+    if (t.size() > 2 && t.compare(t.size() - 2, 2, "--") == 0) t.remove_suffix(2);
+    bool hasAlnum = std::any_of(t.begin(), t.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+    if (hasAlnum && std::none_of(t.begin(), t.end(), isSpace)) return std::string(t);
   }
   return {};
 }
@@ -123,9 +126,7 @@ MultipartBody splitOn(std::string_view body, std::string_view boundary) {
   MultipartBody out;
   const std::string delim = "--" + std::string(boundary);
   Delimiter d = findDelimiter(body, delim, 0);
-  if (d.begin == std::string_view::npos) return out;
-  out.found = true;
-  while (!d.closing) {
+  while (d.begin != std::string_view::npos && !d.closing) {
     size_t start = d.next;
     d = findDelimiter(body, delim, start);
     size_t end = d.begin == std::string_view::npos ? body.size() : d.begin;
@@ -133,8 +134,8 @@ MultipartBody splitOn(std::string_view body, std::string_view boundary) {
     if (d.begin != std::string_view::npos && end > start && body[end - 1] == '\n') --end;
     if (d.begin != std::string_view::npos && end > start && body[end - 1] == '\r') --end;
     out.parts.push_back(body.substr(start, end - start));
-    if (d.begin == std::string_view::npos) break;
   }
+  out.found = !out.parts.empty();
   return out;
 }
 

@@ -63,13 +63,13 @@ std::vector<std::string> parseMessageIds(std::string_view field);
 
 struct MultipartBody {
   std::vector<std::string_view> parts;  // each part's header and body
-  bool found = false;                   // false: no delimiter line at all
+  bool found = false;                   // false: not a single part delimited
 };
 
 // Splits a multipart body on delimiter lines ("--boundary" at a line start,
 // then optional "--" and only whitespace). A missing closing delimiter ends
-// the last part at the end of the body. When the boundary is empty or never
-// appears, the first line that looks like a delimiter is used instead.
+// the last part at the end of the body. When the boundary is empty or
+// delimits nothing, the first line that looks like a delimiter is tried.
 MultipartBody splitMultipart(std::string_view body, std::string_view boundary);
 
 }  // namespace imap::mime

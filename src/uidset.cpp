@@ -181,7 +181,7 @@ UidSet UidSet::minus(const UidSet& other) const {
     uint64_t cur = r.first;  // 64-bit: o[k].second + 1 may be 2^32
     for (size_t k = j; k < o.size() && o[k].first <= r.second; ++k) {
       if (o[k].first > cur) out.ranges_.emplace_back(uint32_t(cur), o[k].first - 1);
-      cur = std::max<uint64_t>(cur, uint64_t(o[k].second) + 1);
+      cur = uint64_t(o[k].second) + 1;  // o[k].second >= cur: ranges are sorted
       if (cur > r.second) break;
     }
     if (cur <= r.second) out.ranges_.emplace_back(uint32_t(cur), r.second);

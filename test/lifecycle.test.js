@@ -58,7 +58,7 @@ describe('lifecycle', () => {
   test('close() logs out, closes every connection and resolves', async () => {
     const engine = new MailEngine();
     await engine.addAccount(account());
-    expect(server.connections).toBe(1);
+    expect(server.connections).toBeGreaterThanOrEqual(1);
     await engine.close();
     expect(server.commandLog.map((c) => c.command)).toContain('LOGOUT');
     await waitUntil(() => server.connections === 0, 5000, 'the server to see the connection close');

@@ -16,21 +16,23 @@
 
 using namespace imap;
 
-namespace imap {
-// Lets EXPECT_EQ compare rows and print them on failure.
-bool operator==(const StoredFolder& a, const StoredFolder& b) {
-  return a.accountId == b.accountId && a.folder == b.folder && a.uidValidity == b.uidValidity &&
-         a.uidNext == b.uidNext && a.highestModseq == b.highestModseq && a.uids == b.uids &&
-         a.flagWindow == b.flagWindow && a.initialDone == b.initialDone;
-}
-void PrintTo(const StoredFolder& f, std::ostream* os) {
-  *os << "{" << f.accountId << "/" << f.folder << " v=" << f.uidValidity << " next=" << f.uidNext
-      << " modseq=" << f.highestModseq << " uids=" << f.uids << " flags=" << f.flagWindow.size()
-      << "B done=" << f.initialDone << "}";
-}
-}  // namespace imap
-
 namespace {
+
+std::string describe(const StoredFolder& f) {
+  std::ostringstream os;
+  os << "{" << f.accountId << "/" << f.folder << " v=" << f.uidValidity << " next=" << f.uidNext
+     << " modseq=" << f.highestModseq << " uids=" << f.uids << " flags=" << f.flagWindow.size()
+     << "B done=" << f.initialDone << "}";
+  return os.str();
+}
+
+::testing::AssertionResult SameRow(const StoredFolder& a, const StoredFolder& b) {
+  if (a.accountId == b.accountId && a.folder == b.folder && a.uidValidity == b.uidValidity &&
+      a.uidNext == b.uidNext && a.highestModseq == b.highestModseq && a.uids == b.uids &&
+      a.flagWindow == b.flagWindow && a.initialDone == b.initialDone)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << describe(a) << " != " << describe(b);
+}
 
 StoredFolder row(std::string account, std::string folder, uint32_t validity = 1, uint32_t next = 10,
                  uint64_t modseq = 0, std::string uids = "1:9", std::string flags = "", bool done = true) {
@@ -46,22 +48,24 @@ StoredFolder row(std::string account, std::string folder, uint32_t validity = 1,
   return f;
 }
 
-class StateStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
+// A fresh directory under /tmp holding the store's file, removed afterwards.
+struct TempStore {
+  TempStore() {
     char tmpl[] = "/tmp/imap-store-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/state.db";
+    if (!mkdtemp(tmpl)) ADD_FAILURE() << "mkdtemp failed";
+    dir = tmpl;
+    path = dir + "/state.db";
   }
-  void TearDown() override {
+  ~TempStore() {
     std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    std::filesystem::remove_all(dir, ec);
   }
+  TempStore(const TempStore&) = delete;
+  TempStore& operator=(const TempStore&) = delete;
 
   std::unique_ptr<StateStore> open() {
     std::string err;
-    auto s = StateStore::open(path_, err);
+    auto s = StateStore::open(path, err);
     EXPECT_TRUE(s) << err;
     return s;
   }
@@ -82,7 +86,7 @@ class StateStoreTest : public ::testing::Test {
   // column of the last row.
   std::string rawSql(const std::string& sql) {
     sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     std::string last;
     auto cb = [](void* p, int n, char** vals, char**) {
       if (n > 0 && vals[0]) *static_cast<std::string*>(p) = vals[0];
@@ -96,71 +100,74 @@ class StateStoreTest : public ::testing::Test {
   }
 
   void writeFile(const std::string& bytes) {
-    std::ofstream f(path_, std::ios::binary);
+    std::ofstream f(path, std::ios::binary);
     f << bytes;
   }
   std::string readFile() {
-    std::ifstream f(path_, std::ios::binary);
+    std::ifstream f(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(f), {});
   }
 
-  std::string dir_, path_;
+  std::string dir, path;
 };
 
 }  // namespace
 
-TEST_F(StateStoreTest, RoundTrip) {
-  auto s = open();
+TEST(StateStore, RoundTrip) {
+  TempStore t;
+  auto s = t.open();
   ASSERT_TRUE(s);
-  EXPECT_TRUE(load(*s, "acct").empty());
+  EXPECT_TRUE(t.load(*s, "acct").empty());
   std::string binary("\x00\x01\xff\xfe flags \x00", 12);
   std::vector<StoredFolder> rows = {
       row("acct", "INBOX", 1700000000, 4321, 987654, "1:5,7,9:4000", binary, true),
       row("acct", "Archive/2024 \xc3\xa9t\xc3\xa9", 4294967295u, 4294967295u, 0, "", "", false),
   };
-  save(*s, rows);
-  auto got = load(*s, "acct");
+  t.save(*s, rows);
+  auto got = t.load(*s, "acct");
   ASSERT_EQ(got.size(), 2u);
   // Ordered by folder name.
-  EXPECT_EQ(got[0], rows[1]);
-  EXPECT_EQ(got[1], rows[0]);
+  EXPECT_TRUE(SameRow(got[0], rows[1]));
+  EXPECT_TRUE(SameRow(got[1], rows[0]));
   EXPECT_EQ(got[1].flagWindow.size(), 12u);
 
   std::string err;
   EXPECT_TRUE(s->save({}, err)) << err;  // nothing to do
-  EXPECT_EQ(load(*s, "acct").size(), 2u);
+  EXPECT_EQ(t.load(*s, "acct").size(), 2u);
 }
 
-TEST_F(StateStoreTest, UpsertReplaces) {
-  auto s = open();
+TEST(StateStore, UpsertReplaces) {
+  TempStore t;
+  auto s = t.open();
   ASSERT_TRUE(s);
-  save(*s, {row("a", "INBOX", 1, 10, 100, "1:9", "x", true)});
+  t.save(*s, {row("a", "INBOX", 1, 10, 100, "1:9", "x", true)});
   StoredFolder updated = row("a", "INBOX", 2, 3, 5, "1:2", "", false);
-  save(*s, {updated});
-  auto got = load(*s, "a");
+  t.save(*s, {updated});
+  auto got = t.load(*s, "a");
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0], updated);
+  EXPECT_TRUE(SameRow(got[0], updated));
   // Duplicate keys within one save: the last one wins.
-  save(*s, {row("a", "INBOX", 7, 7, 7), row("a", "INBOX", 8, 8, 8)});
-  got = load(*s, "a");
+  t.save(*s, {row("a", "INBOX", 7, 7, 7), row("a", "INBOX", 8, 8, 8)});
+  got = t.load(*s, "a");
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].uidValidity, 8u);
   // Keys are case-sensitive (only INBOX is case-insensitive in IMAP, and the
   // engine normalizes it before it gets here).
-  save(*s, {row("a", "Sent"), row("a", "sent")});
-  EXPECT_EQ(load(*s, "a").size(), 3u);
+  t.save(*s, {row("a", "Sent"), row("a", "sent")});
+  EXPECT_EQ(t.load(*s, "a").size(), 3u);
 }
 
-TEST_F(StateStoreTest, LoadFiltersByAccount) {
-  auto s = open();
+TEST(StateStore, LoadFiltersByAccount) {
+  TempStore t;
+  auto s = t.open();
   ASSERT_TRUE(s);
-  save(*s, {row("a", "INBOX"), row("b", "INBOX"), row("a", "Sent"), row("b", "Drafts"), row("ab", "X")});
-  auto a = load(*s, "a");
+  t.save(*s, {row("a", "INBOX"), row("b", "INBOX"), row("a", "Sent"), row("b", "Drafts"), row("ab", "X")});
+  auto a = t.load(*s, "a");
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0].folder, "INBOX");
   EXPECT_EQ(a[1].folder, "Sent");
   for (const auto& f : a) EXPECT_EQ(f.accountId, "a");
-  auto b = load(*s, "b");
+  auto b = t.load(*s, "b");
   ASSERT_EQ(b.size(), 2u);
   EXPECT_EQ(b[0].folder, "Drafts");
   EXPECT_EQ(b[1].folder, "INBOX");
@@ -172,84 +179,89 @@ TEST_F(StateStoreTest, LoadFiltersByAccount) {
   EXPECT_TRUE(out.empty());
 }
 
-TEST_F(StateStoreTest, RemoveFolderAndAccount) {
-  auto s = open();
+TEST(StateStore, RemoveFolderAndAccount) {
+  TempStore t;
+  auto s = t.open();
   ASSERT_TRUE(s);
-  save(*s, {row("a", "INBOX"), row("a", "Sent"), row("a", "Trash"), row("b", "INBOX"), row("b", "Sent")});
+  t.save(*s, {row("a", "INBOX"), row("a", "Sent"), row("a", "Trash"), row("b", "INBOX"), row("b", "Sent")});
   std::string err;
   ASSERT_TRUE(s->removeFolder("a", "Sent", err)) << err;
   ASSERT_TRUE(s->removeFolder("a", "Nonexistent", err)) << err;  // not an error
-  auto a = load(*s, "a");
+  auto a = t.load(*s, "a");
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0].folder, "INBOX");
   EXPECT_EQ(a[1].folder, "Trash");
-  EXPECT_EQ(load(*s, "b").size(), 2u);  // same folder name, other account: untouched
+  EXPECT_EQ(t.load(*s, "b").size(), 2u);  // same folder name, other account: untouched
 
   ASSERT_TRUE(s->removeAccount("a", err)) << err;
-  EXPECT_TRUE(load(*s, "a").empty());
-  EXPECT_EQ(load(*s, "b").size(), 2u);
+  EXPECT_TRUE(t.load(*s, "a").empty());
+  EXPECT_EQ(t.load(*s, "b").size(), 2u);
   ASSERT_TRUE(s->removeAccount("a", err)) << err;  // again: still fine
   // Statements are reusable after all of the above.
-  save(*s, {row("a", "INBOX")});
-  EXPECT_EQ(load(*s, "a").size(), 1u);
+  t.save(*s, {row("a", "INBOX")});
+  EXPECT_EQ(t.load(*s, "a").size(), 1u);
 }
 
-TEST_F(StateStoreTest, PersistsAcrossReopen) {
+TEST(StateStore, PersistsAcrossReopen) {
+  TempStore t;
   std::vector<StoredFolder> rows = {row("a", "INBOX", 11, 22, 33, "1:5,8", "fw", true), row("a", "Sent")};
   {
-    auto s = open();
+    auto s = t.open();
     ASSERT_TRUE(s);
-    save(*s, rows);
+    t.save(*s, rows);
     std::string err;
     ASSERT_TRUE(s->removeFolder("a", "Sent", err)) << err;
   }
-  EXPECT_EQ(rawSql("PRAGMA user_version"), std::to_string(StateStore::kSchemaVersion));
-  EXPECT_EQ(rawSql("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(t.rawSql("PRAGMA user_version"), std::to_string(StateStore::kSchemaVersion));
+  EXPECT_EQ(t.rawSql("PRAGMA journal_mode"), "wal");
   {
-    auto s = open();
+    auto s = t.open();
     ASSERT_TRUE(s);
-    auto got = load(*s, "a");
+    auto got = t.load(*s, "a");
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0], rows[0]);
+    EXPECT_TRUE(SameRow(got[0], rows[0]));
   }
 }
 
-TEST_F(StateStoreTest, TwoStoresShareAFile) {
-  auto s1 = open();
-  auto s2 = open();
+TEST(StateStore, TwoStoresShareAFile) {
+  TempStore t;
+  auto s1 = t.open();
+  auto s2 = t.open();
   ASSERT_TRUE(s1 && s2);
-  save(*s1, {row("a", "INBOX", 5)});
-  auto got = load(*s2, "a");
+  t.save(*s1, {row("a", "INBOX", 5)});
+  auto got = t.load(*s2, "a");
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].uidValidity, 5u);
-  save(*s2, {row("a", "INBOX", 6)});
-  EXPECT_EQ(load(*s1, "a")[0].uidValidity, 6u);
+  t.save(*s2, {row("a", "INBOX", 6)});
+  EXPECT_EQ(t.load(*s1, "a")[0].uidValidity, 6u);
 }
 
-TEST_F(StateStoreTest, HighestModseq64Bit) {
+TEST(StateStore, HighestModseq64Bit) {
+  TempStore t;
   const uint64_t values[] = {1ull << 32, 1ull << 40, (1ull << 63) - 1, 1ull << 63, UINT64_MAX};
   std::vector<StoredFolder> rows;
   for (size_t i = 0; i < std::size(values); ++i) rows.push_back(row("a", "F" + std::to_string(i), 1, 2, values[i]));
   {
-    auto s = open();
+    auto s = t.open();
     ASSERT_TRUE(s);
-    save(*s, rows);
+    t.save(*s, rows);
   }
-  auto s = open();
+  auto s = t.open();
   ASSERT_TRUE(s);
-  auto got = load(*s, "a");
+  auto got = t.load(*s, "a");
   ASSERT_EQ(got.size(), std::size(values));
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].highestModseq, values[i]) << i;
 }
 
-TEST_F(StateStoreTest, UidSetSurvives) {
+TEST(StateStore, UidSetSurvives) {
+  TempStore t;
   UidSet set;
   for (uint32_t u = 1; u < 100000; u += (u % 7 == 0 ? 3 : 1)) set.add(u);
   set.add(UINT32_MAX);
-  auto s = open();
+  auto s = t.open();
   ASSERT_TRUE(s);
-  save(*s, {row("a", "INBOX", 1, 2, 3, set.toString())});
-  auto got = load(*s, "a");
+  t.save(*s, {row("a", "INBOX", 1, 2, 3, set.toString())});
+  auto got = t.load(*s, "a");
   ASSERT_EQ(got.size(), 1u);
   auto back = UidSet::parse(got[0].uids);
   ASSERT_TRUE(back.has_value());
@@ -258,54 +270,57 @@ TEST_F(StateStoreTest, UidSetSurvives) {
 
 // A failure part-way through save() must leave none of its rows behind, and
 // the store must stay usable.
-TEST_F(StateStoreTest, SaveIsAtomic) {
-  auto s = open();
+TEST(StateStore, SaveIsAtomic) {
+  TempStore t;
+  auto s = t.open();
   ASSERT_TRUE(s);
-  save(*s, {row("a", "INBOX", 1)});
-  rawSql(
+  t.save(*s, {row("a", "INBOX", 1)});
+  t.rawSql(
       "CREATE TRIGGER reject BEFORE INSERT ON folders WHEN NEW.folder = 'bad'"
       " BEGIN SELECT RAISE(ABORT, 'rejected by test'); END");
   std::string err;
   EXPECT_FALSE(s->save({row("a", "INBOX", 2), row("a", "New"), row("a", "bad")}, err));
   EXPECT_NE(err.find("rejected by test"), std::string::npos) << err;
-  auto got = load(*s, "a");
+  auto got = t.load(*s, "a");
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].uidValidity, 1u);
 
-  rawSql("DROP TRIGGER reject");
-  save(*s, {row("a", "INBOX", 3), row("a", "bad")});
-  EXPECT_EQ(load(*s, "a").size(), 2u);
+  t.rawSql("DROP TRIGGER reject");
+  t.save(*s, {row("a", "INBOX", 3), row("a", "bad")});
+  EXPECT_EQ(t.load(*s, "a").size(), 2u);
 }
 
-TEST_F(StateStoreTest, GarbageFileFails) {
+TEST(StateStore, GarbageFileFails) {
+  TempStore t;
   std::string garbage;
   for (int i = 0; i < 512; ++i) garbage += "this is not a database. ";
   for (const std::string& content : {garbage, std::string("hello\n")}) {
-    writeFile(content);
+    t.writeFile(content);
     std::string err;
-    auto s = StateStore::open(path_, err);
+    auto s = StateStore::open(t.path, err);
     EXPECT_FALSE(s);
-    EXPECT_NE(err.find(path_), std::string::npos) << err;
+    EXPECT_NE(err.find(t.path), std::string::npos) << err;
     EXPECT_NE(err.find("not a database"), std::string::npos) << err;
-    EXPECT_EQ(readFile(), content);  // left untouched
+    EXPECT_EQ(t.readFile(), content);  // left untouched
   }
 }
 
-TEST_F(StateStoreTest, CorruptDatabaseFails) {
+TEST(StateStore, CorruptDatabaseFails) {
+  TempStore t;
   {
-    auto s = open();
+    auto s = t.open();
     ASSERT_TRUE(s);
     std::vector<StoredFolder> rows;
     for (int i = 0; i < 200; ++i) rows.push_back(row("a", "Folder" + std::to_string(i), 1, 2, 3, std::string(200, 'u')));
-    save(*s, rows);
+    t.save(*s, rows);
   }
   // Overwrite everything after the 100-byte header of page 1.
-  std::string bytes = readFile();
+  std::string bytes = t.readFile();
   ASSERT_GT(bytes.size(), 4096u);
   for (size_t i = 100; i < bytes.size(); ++i) bytes[i] = char(0xA5);
-  writeFile(bytes);
+  t.writeFile(bytes);
   std::string err;
-  auto s = StateStore::open(path_, err);
+  auto s = StateStore::open(t.path, err);
   if (s) {
     // Some damage is only seen when the table is read: an error, not a crash.
     std::vector<StoredFolder> out;
@@ -314,18 +329,20 @@ TEST_F(StateStoreTest, CorruptDatabaseFails) {
   EXPECT_FALSE(err.empty());
 }
 
-TEST_F(StateStoreTest, NewerSchemaVersionFails) {
-  rawSql("PRAGMA user_version = 2");
+TEST(StateStore, NewerSchemaVersionFails) {
+  TempStore t;
+  t.rawSql("PRAGMA user_version = 2");
   std::string err;
-  auto s = StateStore::open(path_, err);
+  auto s = StateStore::open(t.path, err);
   EXPECT_FALSE(s);
   EXPECT_NE(err.find("newer"), std::string::npos) << err;
-  EXPECT_EQ(rawSql("PRAGMA user_version"), "2");  // not downgraded
+  EXPECT_EQ(t.rawSql("PRAGMA user_version"), "2");  // not downgraded
 }
 
-TEST_F(StateStoreTest, MissingDirectoryFails) {
+TEST(StateStore, MissingDirectoryFails) {
+  TempStore t;
   std::string err;
-  auto s = StateStore::open(dir_ + "/no/such/dir/state.db", err);
+  auto s = StateStore::open(t.dir + "/no/such/dir/state.db", err);
   EXPECT_FALSE(s);
   EXPECT_NE(err.find("unable to open"), std::string::npos) << err;
 }

@@ -293,7 +293,9 @@ TEST(UidSet, ToChunks) {
     std::string joined;
     for (const auto& c : chunks) {
       // A lone range is the only thing allowed to exceed maxLen.
-      if (c.size() > maxLen) EXPECT_EQ(c.find(','), std::string::npos) << c;
+      if (c.size() > maxLen) {
+        EXPECT_EQ(c.find(','), std::string::npos) << c;
+      }
       auto part = UidSet::parse(c);
       ASSERT_TRUE(part.has_value()) << c;
       EXPECT_TRUE(back.intersect(*part).empty()) << "chunks overlap";

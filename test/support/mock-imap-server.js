@@ -384,6 +384,22 @@ class MockImapServer extends EventEmitter {
     for (const s of this._sessions) s.destroy();
   }
 
+  _session(id) {
+    const s = [...this._sessions].find((x) => x.id === id);
+    if (!s) throw new Error(`MockImapServer: no connection ${id}`);
+    return s;
+  }
+
+  // One connection only, e.g. a pooled one while the IDLE one stays.
+  dropConnection(id) {
+    this._session(id).destroy();
+  }
+
+  // Stops reading one connection: it looks alive but never answers.
+  stallConnection(id) {
+    this._session(id).socket.pause();
+  }
+
   byeAll(text = 'Server shutting down') {
     for (const s of this._sessions) {
       s.write(`* BYE ${text}\r\n`, () => s.end());

@@ -1,8 +1,11 @@
 'use strict';
 
-// One JSON error shape for every HTTP endpoint: { error: { code, message } }.
-// Messages come from our own validation or the engine's coded errors, which
-// never carry credentials; anything else is reported generically.
+// Helpers shared by the router and the webhooks. One JSON error shape for
+// every endpoint: { error: { code, message } }. Messages come from our own
+// validation or the engine's coded errors, which never carry credentials;
+// anything else is reported generically.
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const STATUS_BY_CODE = {
   INVALID_OPTION: 400,
@@ -37,4 +40,4 @@ function sendMappedError(res, err) {
   return sendError(res, 500, 'INTERNAL', 'internal error');
 }
 
-module.exports = { sendError, sendMappedError };
+module.exports = { sendError, sendMappedError, isObject };

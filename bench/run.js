@@ -1,0 +1,275 @@
+#!/usr/bin/env node
+'use strict';
+// Runs every benchmark several times, prints the tables and rewrites the
+// generated part of BENCHMARKS.md (between the markers; text outside them is
+// kept). Each row shows the median over the runs and their spread (min–max).
+//
+//   npm run bench                 full: 5 runs each, up to 1,000 idle connections (~2.5 min)
+//   node bench/run.js --quick     one short run each; prints only, unless --out FILE
+//   node bench/run.js --out FILE  write the report to FILE instead of BENCHMARKS.md
+//   node bench/run.js --no-write  print only
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { parseArgs } = require('util');
+
+const ROOT = path.join(__dirname, '..');
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'no-write': { type: 'boolean' } },
+});
+const QUICK = !!args.quick;
+const CFG = QUICK
+  ? { runs: 1, messages: 50, warmup: 5, gap: 3, idle: 100, windows: 1, windowMs: 1000, parserMessages: 20000, parserRuns: 1 }
+  : { runs: 5, messages: 300, warmup: 20, gap: 3, idle: 1000, windows: 5, windowMs: 2000, parserMessages: 100000, parserRuns: 5 };
+// imap-push is also run with fewer idle connections, to show how latency and
+// idle CPU scale with the number of connections.
+CFG.scaling = QUICK ? [] : [100, 300];
+const OUT = args.out ? path.resolve(args.out) : QUICK || args['no-write'] ? null : path.join(ROOT, 'BENCHMARKS.md');
+const BEGIN = '<!-- bench/run.js: generated from here to the end marker; edit outside the markers -->';
+const END = '<!-- bench/run.js: end -->';
+
+// ---- running ----------------------------------------------------------------
+
+// Runs a command, streams its stderr (progress), returns the last JSON line of its stdout.
+function runJson(cmd, argv, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; process.stderr.write(d); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      if (code === 0 && line) return resolve(JSON.parse(line));
+      const why = signal ? `killed (${signal}${signal === 'SIGKILL' ? `, over ${timeoutMs / 1000} s` : ''})` : `exit code ${code}`;
+      const tail = err.trim().split('\n').slice(-1)[0] || '';
+      return reject(new Error(`${why}${tail ? `: ${tail}` : ''}`));
+    });
+  });
+}
+
+async function parserBench() {
+  const build = path.join(__dirname, 'build');
+  const exe = path.join(build, 'parser_throughput');
+  execFileSync('cmake', ['-S', __dirname, '-B', build, '-DCMAKE_BUILD_TYPE=Release'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('cmake', ['--build', build, '-j', String(os.cpus().length)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const runs = [];
+  for (let i = 0; i < CFG.parserRuns; i++) runs.push(await runJson(exe, [String(CFG.parserMessages), '65536'], 120000));
+  return { command: `bench/build/parser_throughput ${CFG.parserMessages} 65536`, runs };
+}
+
+function latencyArgs(client, idle) {
+  return ['bench/push-latency.js', '--client', client, '--idle', String(idle), '--messages', String(CFG.messages),
+    '--runs', String(CFG.runs), '--warmup', String(CFG.warmup), '--gap', String(CFG.gap), '--idle-windows', String(CFG.windows),
+    '--window-ms', String(CFG.windowMs)];
+}
+
+async function latencyBench(client, idle) {
+  // --expose-gc: RSS is sampled right after a full GC, so it is steadier.
+  const argv = ['--expose-gc', ...latencyArgs(client, idle)];
+  return { command: `node ${argv.join(' ')}`, result: await runJson(process.execPath, argv, 150000) };
+}
+
+// ---- statistics and formatting ---------------------------------------------
+
+const sorted = (xs) => [...xs].sort((a, b) => a - b);
+const median = (xs) => {
+  const s = sorted(xs);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+function fmt(x, digits) {
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+// "median (min–max)", or just the value for a single run.
+function cell(xs, digits = 2) {
+  if (!xs.length) return 'n/a';
+  if (xs.length === 1) return fmt(xs[0], digits);
+  const s = sorted(xs);
+  return `${fmt(median(s), digits)} (${fmt(s[0], digits)}–${fmt(s[s.length - 1], digits)})`;
+}
+const MB = 1024 * 1024;
+const table = (head, rows) => [
+  `| ${head.join(' | ')} |`,
+  `|${head.map((h, i) => (i ? '---:' : '---')).join('|')}|`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+
+function machine() {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'binding', 'lib'], { cwd: ROOT }).toString().trim();
+    if (dirty) commit += ' + uncommitted changes in src/binding/lib';
+  } catch { /* not a git checkout */ }
+  return {
+    cpu: os.cpus()[0].model,
+    cores: os.cpus().length,
+    ramGiB: (os.totalmem() / 1024 ** 3).toFixed(1),
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    load: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    commit,
+    imapflow: (() => {
+      try {
+        return require('imapflow/package.json').version;
+      } catch {
+        return 'not installed (npm install: it is a devDependency)';
+      }
+    })(),
+  };
+}
+
+function latencySection(results) {
+  const rows = [];
+  const memRows = [];
+  for (const [label, r] of results) {
+    if (r.error) {
+      rows.push([label, `not measured: ${r.error}`, '', '', '', '']);
+      continue;
+    }
+    const x = r.result;
+    const col = (k) => x.runs.map((run) => run[k]);
+    rows.push([label, cell(col('p50'), 3), cell(col('p99'), 3), cell(col('max'), 3), cell(col('mean'), 3),
+      `${x.runs.length}×${x.messagesPerRun}`]);
+    const w = x.idleWindows;
+    const perConn = x.idleConnections ? `${fmt((x.rssConnected - x.rssBaseline) / 1024 / (x.idleConnections + 1), 1)} KiB` : '';
+    memRows.push([label, fmt(x.setupMs / 1000, 2), fmt(x.rssBaseline / MB, 1), fmt(x.rssConnected / MB, 1), perConn,
+      fmt(x.rssAfter / MB, 1),
+      w.length ? cell(w.map((v) => v.cpuPercent), 3) : '', w.length ? cell(w.map((v) => v.serverCpuPercent), 3) : '']);
+  }
+  // The mock waits (up to 2 s, outside the timed span) for the client to be
+  // back in IDLE before each append; say so if it ever gave up waiting.
+  const late = results.filter(([, r]) => !r.error && r.result.notIdleAtAppend > 0)
+    .map(([label, r]) => `${label}: ${r.result.notIdleAtAppend} message(s) appended while the client was not in IDLE.`);
+  return [
+    table(['client / scenario', 'p50 ms', 'p99 ms', 'max ms', 'mean ms', 'runs×messages'], rows),
+    ...(late.length ? ['', ...late] : []),
+    '',
+    'Memory and idle cost of the same client processes. RSS is read after a full GC: before connecting, once every',
+    'connection is in IDLE (before any message; "per connection" = the difference / connections), and after the',
+    'runs. CPU is user+system of the whole process, engine thread included, over',
+    `${CFG.windows} idle window(s) of ${CFG.windowMs / 1000} s with nothing sent or received:`,
+    '',
+    table(['client / scenario', 'setup s', 'RSS before connecting MiB', 'RSS connected MiB', 'per connection',
+      'RSS after the runs MiB', 'client CPU % idle', 'mock server CPU % idle'], memRows),
+  ].join('\n');
+}
+
+function parserSection(p) {
+  if (p.error) return `Not measured: ${p.error}`;
+  const col = (k) => p.runs.map((r) => r[k]);
+  const r0 = p.runs[0];
+  return [
+    `${fmt(r0.messages, 0)} FETCH responses, ${fmt(r0.bytes / 1e6, 1)} MB (${fmt(r0.bytes / r0.messages, 0)} bytes each), fed in ${r0.chunkBytes / 1024} KiB chunks; ${p.runs.length} run(s).`,
+    '',
+    table(['pass', 'messages/s', 'MB/s (10^6 bytes)'], [
+      ['parse only (imap::Parser::feed)', cell(col('parseMsgPerSec'), 0), cell(col('parseMBPerSec'), 1)],
+      ['parse + decode (items, decodeEnvelope, parseInternalDate)', cell(col('decodeMsgPerSec'), 0), cell(col('decodeMBPerSec'), 1)],
+    ]),
+  ].join('\n');
+}
+
+function report(m, parser, latency, command, started) {
+  const lat = (client, idle) => latency.find((l) => l.client === client && l.idle === idle);
+  return `${BEGIN}
+
+Generated by \`${command}\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${QUICK ? ' (--quick: one short run each, not representative)' : ''}.
+
+Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.kernel}.
+Load average when the run started: ${m.load}. Engine at commit ${m.commit}. ImapFlow ${m.imapflow}.
+
+Cells are the median over the runs, with the spread (min–max) in parentheses.
+
+## Push latency
+
+From just before the mock server's \`appendMessage()\` (which sends \`* N EXISTS\` to
+the idling connection at once) until the new message's envelope is in JS:
+imap-push's \`newMessage\` event; ImapFlow's \`exists\` event followed by
+\`fetchOne(seq, { envelope: true, uid: true })\` resolving. ${CFG.messages} messages per
+run, one at a time (each after the previous one arrived, then a ${CFG.gap} ms pause, and
+only once the client is back in IDLE), after ${CFG.warmup} warm-up messages. The mock
+server runs in its own process; both sides read \`process.hrtime.bigint()\`
+(CLOCK_MONOTONIC, shared by all processes). Plain TCP on 127.0.0.1.
+"+ N idle" means N more connections from the same client
+process sit in IDLE on another folder of the same server while one is measured.
+
+${latencySection([
+    [`imap-push, 1 account`, lat('imap-push', 0)],
+    ...CFG.scaling.map((n) => [`imap-push, 1 account + ${n} idle`, lat('imap-push', n)]),
+    [`imap-push, 1 account + ${CFG.idle} idle`, lat('imap-push', CFG.idle)],
+    [`ImapFlow, 1 client`, lat('imapflow', 0)],
+    [`ImapFlow, 1 client + ${CFG.idle} idle`, lat('imapflow', CFG.idle)],
+  ])}
+
+## Parser throughput
+
+\`bench/parser-throughput.cpp\` (built by this script into \`bench/build/\`, Release, -O2)
+feeds \`imap::Parser\` a synthetic stream of new-message responses,
+\`* n FETCH (UID n FLAGS (...) ENVELOPE (...) INTERNALDATE "..." RFC822.SIZE n)\`,
+with subjects mostly plain, 15 % UTF-8 base64 and 10 % Latin-1 quoted-printable
+encoded words (iconv) and 5 % literals; 1–3 To and sometimes Cc addresses.
+One engine thread, no I/O.
+
+${parserSection(parser)}
+
+## Commands
+
+${[parser.command, ...latency.map((l) => l.command)].filter(Boolean).map((c) => `- \`${c}\``).join('\n')}
+
+${END}`;
+}
+
+function writeReport(file, generated) {
+  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const b = text.indexOf(BEGIN);
+  const e = text.indexOf(END);
+  if (b >= 0 && e > b) text = text.slice(0, b) + generated + text.slice(e + END.length);
+  else text = `# Benchmarks\n\n${generated}\n${text ? `\n${text}` : ''}`;
+  fs.writeFileSync(file, text);
+}
+
+// ---- main ------------------------------------------------------------------
+
+async function main() {
+  const started = new Date();
+  const m = machine();
+  const command = process.env.npm_lifecycle_event === 'bench'
+    ? `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
+    : `node bench/run.js${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  process.stderr.write(`bench: ${QUICK ? 'quick' : 'full'} run; load average ${m.load}\n`);
+
+  let parser;
+  try {
+    parser = await parserBench();
+  } catch (err) {
+    parser = { error: err.message.split('\n')[0] };
+  }
+  const latency = [];
+  const scenarios = [['imap-push', 0], ...CFG.scaling.map((n) => ['imap-push', n]), ['imap-push', CFG.idle],
+    ['imapflow', 0], ['imapflow', CFG.idle]];
+  for (const [client, idle] of scenarios) {
+    try {
+      latency.push({ client, idle, ...(await latencyBench(client, idle)) });
+    } catch (err) {
+      latency.push({ client, idle, command: `node ${latencyArgs(client, idle).join(' ')}`, error: err.message });
+    }
+  }
+  const generated = report(m, parser, latency, command, started);
+  process.stdout.write(`\n${generated.split('\n').slice(1, -1).join('\n')}\n`);
+  if (OUT) {
+    writeReport(OUT, generated);
+    process.stderr.write(`bench: wrote ${path.relative(process.cwd(), OUT) || OUT} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  } else {
+    process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s; nothing written${QUICK ? ' (--quick)' : ''}\n`);
+  }
+  if (parser.error || latency.some((l) => l.error)) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.stack || err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+// Per-account pools of authenticated command connections, kept apart from
+// the dedicated IDLE connections and reused across sync cycles.
+#pragma once
+
+#include <uv.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client.h"
+
+namespace imap {
+
+struct PoolOptions {
+  size_t maxPerAccount = 2;
+  size_t maxTotal = 100;
+  uint64_t healthCheckMs = 60 * 1000;   // NOOP before reuse after this long unused
+  uint64_t idleTimeoutMs = 5 * 60 * 1000;  // close after this long unused
+};
+
+struct PoolStats {
+  uint64_t open = 0, busy = 0, idle = 0, created = 0, reused = 0, healthChecks = 0, failures = 0;
+  double waitTimeMs = 0;  // total time callers waited for a connection
+};
+
+class Pool;
+
+// A pooled connection. While leased, untagged responses go to `untagged`.
+class PoolConnection : public ImapClient {
+ public:
+  PoolConnection(Pool* pool, ClientHost* host, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls);
+  std::function<void(const Response&)> untagged;
+  std::function<void(const ResponseCode&)> codes;
+  // The lessee's commands will never complete: the connection is gone.
+  std::function<void(const std::string& code, const std::string& message)> lost;
+  std::string selected;  // wire name of the selected mailbox, "" when none
+  bool qresync = false;  // ENABLE QRESYNC is in effect
+
+ private:
+  friend class Pool;
+  void onAuthenticated() override;
+  void onFailure(const std::string& code, const std::string& message) override;
+  void onUntagged(const Response& r) override;
+  void onCode(const ResponseCode& c) override;
+
+  Pool* pool_;
+  bool ready_ = false;
+  bool leased_ = false;
+  bool finished_ = false;  // closed for good; freed by the next sweep
+  uint64_t lastUsed_ = 0;
+  std::function<void(bool ok)> checking_;  // a health check is in flight
+};
+
+class Pool {
+ public:
+  // conn is null when no connection could be had; code/message say why.
+  using Lease = std::function<void(PoolConnection* conn, const std::string& code, const std::string& message)>;
+
+  Pool(ClientHost* host, PoolOptions options);
+  ~Pool();
+
+  void acquire(const AccountConfig* cfg, std::shared_ptr<TlsContext> tls, Lease lease);
+  // Returns a connection; a broken one (healthy=false) is closed.
+  void release(PoolConnection* conn, bool healthy);
+  // Closes every connection of the account (on removal, or a reset).
+  void dropAccount(const std::string& accountId);
+  PoolStats stats(const std::string& accountId = {}) const;
+  size_t limitFor(const std::string& accountId) const;
+  // True once after any change that stats() would show.
+  bool takeChanged() {
+    bool c = changed_;
+    changed_ = false;
+    return c;
+  }
+
+ private:
+  friend class PoolConnection;
+  struct Waiter {
+    const AccountConfig* cfg;
+    std::shared_ptr<TlsContext> tls;
+    Lease lease;
+    uint64_t since;
+  };
+  struct AccountPool {
+    std::vector<std::unique_ptr<PoolConnection>> conns;
+    std::deque<Waiter> waiting;
+    size_t limit = 0;
+    PoolStats stats;
+  };
+
+  void connectionReady(PoolConnection* c);
+  void connectionFailed(PoolConnection* c, const std::string& code, const std::string& message);
+  void serve(const std::string& accountId);
+  void hand(AccountPool& ap, PoolConnection* c, Waiter w, bool reused);
+  void healthCheck(AccountPool& ap, PoolConnection* c, Waiter w);
+  void discard(AccountPool& ap, PoolConnection* c);
+  size_t totalOpen() const;
+  uint64_t now() const;
+  static void onSweep(uv_timer_t* t);
+  void sweep();
+
+  ClientHost* host_;
+  PoolOptions opts_;
+  std::map<std::string, AccountPool> accounts_;
+  std::vector<std::unique_ptr<PoolConnection>> graveyard_;  // freed on the next sweep
+  uv_timer_t* sweepTimer_ = nullptr;
+  bool changed_ = false;
+};
+
+}  // namespace imap

@@ -1,0 +1,391 @@
+#include "sync.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "fetch.h"
+#include "mutf7.h"
+
+namespace imap {
+
+FolderSync::FolderSync(PoolConnection* conn, FolderRuntime* rt, const SyncOptions& opts, Emit emit, Done done)
+    : conn_(conn), rt_(rt), opts_(opts), emit_(std::move(emit)), done_(std::move(done)), wire_(utf8ToMutf7(rt->folder)) {
+  result_.folder = rt->folder;
+}
+
+Event FolderSync::folderEvent(Event::Type t) const {
+  Event e;
+  e.type = t;
+  e.accountId = rt_->accountId;
+  e.folder = rt_->folder;
+  return e;
+}
+
+bool FolderSync::condstore() const { return conn_->hasCap("CONDSTORE") || conn_->qresync; }
+
+std::string FolderSync::mailboxArg() const {
+  // Mailbox names in sync commands are always sent quoted or as LITERAL+;
+  // astringArgs handles both through the connection's capabilities.
+  auto parts = conn_->astringArgs("", {wire_});
+  return parts.size() == 1 ? parts[0].substr(1) : std::string();
+}
+
+void FolderSync::start() {
+  started_ = std::chrono::steady_clock::now();
+  conn_->untagged = [this](const Response& r) { onUntagged(r); };
+  conn_->codes = [this](const ResponseCode& c) { onCode(c); };
+  if (mailboxArg().empty()) {
+    error("SELECT_FAILED", "mailbox name needs a synchronizing literal, which sync does not send");
+    return;
+  }
+  // STATUS of the mailbox this connection has selected answers from the
+  // session's stale view (RFC 3501 6.3.10), and without CONDSTORE it cannot
+  // reveal flag changes anyway: SELECT again instead.
+  if (rt_->fs.uidValidity != 0 && rt_->knownValid && (!condstore() || conn_->selected == wire_)) {
+    select();
+    return;
+  }
+  status();
+}
+
+void FolderSync::lost(const std::string& code, const std::string& message) { error(code, message); }
+
+void FolderSync::error(const std::string& code, const std::string& message) {
+  if (finished_) return;
+  result_.errorCode = code;
+  result_.errorMessage = message;
+  finish();
+}
+
+void FolderSync::finish() {
+  if (finished_) return;
+  finished_ = true;
+  conn_->untagged = nullptr;
+  conn_->codes = nullptr;
+  rt_->trimFlagWindow(std::max<size_t>(opts_.flagWindow, 1) * 2);
+  // HIGHESTMODSEQ may only advance once everything below it was reported.
+  if (result_.errorCode.empty() && sel_ && sel_->highestModseq > rt_->fs.highestModseq) {
+    rt_->fs.highestModseq = sel_->highestModseq;
+    rt_->dirty = true;
+  }
+  result_.uidValidity = rt_->fs.uidValidity;
+  result_.highestModseq = rt_->fs.highestModseq;
+  result_.durationMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+  Done done = std::move(done_);
+  done(std::move(result_));  // may destroy this object: nothing after it
+}
+
+// ---- steps ----
+
+void FolderSync::status() {
+  std::string items = condstore() ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)" : "(MESSAGES UIDNEXT UIDVALIDITY)";
+  conn_->send("STATUS " + mailboxArg() + " " + items, [this](const Response& r) {
+    if (r.status != "OK" || !statusSeen_) {
+      error("SELECT_FAILED", "STATUS " + rt_->folder + " failed: " + describe(r));
+      return;
+    }
+    FolderState& fs = rt_->fs;
+    if (fs.uidValidity != 0 && statusUidValidity_ != fs.uidValidity) {
+      Event e = folderEvent(Event::Type::FolderReset);
+      e.uidValidity = statusUidValidity_;
+      emit_(std::move(e));
+      rt_->resetForNewUidValidity(statusUidValidity_);
+    }
+    initial_ = fs.uidNext == 0 || !rt_->knownValid;
+    bool unchanged = !initial_ && statusUidNext_ == fs.uidNext && statusMessages_ == rt_->known.size() &&
+                     (!condstore() || statusModseq_ == fs.highestModseq);
+    if (unchanged) {
+      finish();
+      return;
+    }
+    select();
+  });
+}
+
+void FolderSync::select() {
+  sel_ = Selected{};
+  selecting_ = true;
+  std::string cmd = "SELECT " + mailboxArg();
+  const FolderState& fs = rt_->fs;
+  if (conn_->qresync && !initial_ && fs.uidValidity && fs.highestModseq) {
+    // The server then reports VANISHED (EARLIER) and changed flags itself.
+    cmd += " (QRESYNC (" + std::to_string(fs.uidValidity) + " " + std::to_string(fs.highestModseq) + "))";
+  } else if (conn_->hasCap("CONDSTORE") && !conn_->qresync) {
+    cmd += " (CONDSTORE)";
+  }
+  conn_->send(cmd, [this](const Response& r) {
+    selecting_ = false;
+    if (r.status != "OK") {
+      conn_->selected.clear();
+      error("SELECT_FAILED", "cannot select " + rt_->folder + ": " + describe(r));
+      return;
+    }
+    conn_->selected = wire_;
+    afterSelect();
+  });
+}
+
+void FolderSync::afterSelect() {
+  FolderState& fs = rt_->fs;
+  if (fs.uidValidity != 0 && sel_->uidValidity != fs.uidValidity) {
+    Event e = folderEvent(Event::Type::FolderReset);
+    e.uidValidity = sel_->uidValidity;
+    emit_(std::move(e));
+    rt_->resetForNewUidValidity(sel_->uidValidity);
+    initial_ = true;
+  }
+  if (fs.uidValidity == 0) {
+    fs.uidValidity = sel_->uidValidity;
+    rt_->dirty = true;
+  }
+  if (initial_) {
+    // Learn which UIDs exist; existing mail is not new mail.
+    conn_->send("UID SEARCH ALL", [this](const Response& r) {
+      if (r.status != "OK") {
+        error("PROTOCOL_ERROR", "UID SEARCH failed: " + describe(r));
+        return;
+      }
+      FolderState& fs = rt_->fs;
+      UidSet all = searched_ ? *searched_ : UidSet{};
+      searched_.reset();
+      uint32_t baseline = std::max(sel_->uidNext, all.max() + 1);
+      if (fs.uidNext == 0) fs.uidNext = baseline;
+      rt_->known = all;
+      if (rt_->fs.uidNext > 1) rt_->known.removeRange(rt_->fs.uidNext, 0xFFFFFFFFu);
+      rt_->knownValid = true;
+      rt_->dirty = true;
+      if (!rt_->initialDone && opts_.initialLast > 0 && !rt_->known.empty()) {
+        reportInitial();
+        return;
+      }
+      rt_->initialDone = true;
+      recordWindow(false);
+    });
+    return;
+  }
+  bool unchanged = condstore() && rt_->knownValid && sel_->uidNext == fs.uidNext &&
+                   sel_->highestModseq == fs.highestModseq && sel_->gotExists && sel_->exists == rt_->known.size();
+  if (unchanged) {
+    finish();
+    return;
+  }
+  if (!conn_->qresync && conn_->hasCap("CONDSTORE") && fs.highestModseq) {
+    changedSince();
+    return;
+  }
+  if (!condstore()) {
+    recordWindow(true);
+    return;
+  }
+  fetchNew();
+}
+
+void FolderSync::reportInitial() {
+  std::vector<uint32_t> last;
+  for (auto it = rt_->known.ranges().rbegin(); it != rt_->known.ranges().rend() && last.size() < opts_.initialLast; ++it)
+    for (uint64_t u = it->second; u >= it->first && last.size() < opts_.initialLast; --u) last.push_back(static_cast<uint32_t>(u));
+  UidSet set = UidSet::fromUids(last);
+  fetching_ = Fetching::Initial;
+  conn_->send("UID FETCH " + set.toString() + " " + kNewMessageItems, [this](const Response& r) {
+    fetching_ = Fetching::None;
+    if (r.status != "OK") {
+      error("PROTOCOL_ERROR", "initial fetch failed: " + describe(r));
+      return;
+    }
+    rt_->initialDone = true;
+    recordWindow(false);
+  });
+}
+
+void FolderSync::changedSince() {
+  uint32_t top = rt_->fs.uidNext > 1 ? rt_->fs.uidNext - 1 : 1;
+  fetching_ = Fetching::Changed;
+  conn_->send("UID FETCH 1:" + std::to_string(top) + " (UID FLAGS) (CHANGEDSINCE " +
+                  std::to_string(rt_->fs.highestModseq) + ")",
+              [this](const Response& r) {
+                fetching_ = Fetching::None;
+                if (r.status != "OK") {
+                  error("PROTOCOL_ERROR", "CHANGEDSINCE fetch failed: " + describe(r));
+                  return;
+                }
+                fetchNew();
+              });
+}
+
+// Without CONDSTORE the newest `flagWindow` messages are compared with what
+// was seen last time. `report` is false on the first pass, which only records.
+void FolderSync::recordWindow(bool report) {
+  if (condstore()) {
+    fetchNew();
+    return;
+  }
+  std::vector<uint32_t> window;
+  for (auto it = rt_->known.ranges().rbegin(); it != rt_->known.ranges().rend() && window.size() < opts_.flagWindow; ++it)
+    for (uint64_t u = it->second; u >= it->first && window.size() < opts_.flagWindow; --u)
+      window.push_back(static_cast<uint32_t>(u));
+  if (window.empty()) {
+    rt_->flagWindow.clear();
+    fetchNew();
+    return;
+  }
+  UidSet set = UidSet::fromUids(window);
+  windowSeen_.clear();
+  fetching_ = Fetching::Window;
+  conn_->send("UID FETCH " + set.toString() + " (UID FLAGS)", [this, report, set](const Response& r) {
+    fetching_ = Fetching::None;
+    if (r.status != "OK") {
+      error("PROTOCOL_ERROR", "flag window fetch failed: " + describe(r));
+      return;
+    }
+    if (report) {
+      for (const auto& [uid, flags] : windowSeen_) {
+        auto old = rt_->flagWindow.find(uid);
+        if (old == rt_->flagWindow.end() || old->second == flags) continue;
+        Event e = folderEvent(Event::Type::FlagsChanged);
+        e.uid = uid;
+        e.flags = splitFlags(flags);
+        ++result_.changed;
+        emit_(std::move(e));
+      }
+    }
+    rt_->flagWindow = std::move(windowSeen_);
+    windowSeen_.clear();
+    rt_->dirty = true;
+    fetchNew();
+  });
+}
+
+void FolderSync::fetchNew() {
+  FolderState& fs = rt_->fs;
+  bool maybeNew = sel_ && (sel_->uidNext == 0 || sel_->uidNext > fs.uidNext);
+  if (!maybeNew) {
+    checkDeletions();
+    return;
+  }
+  fetching_ = Fetching::New;
+  conn_->send("UID FETCH " + std::to_string(fs.uidNext ? fs.uidNext : 1) + ":* " + kNewMessageItems,
+              [this](const Response& r) {
+                fetching_ = Fetching::None;
+                if (r.status != "OK") {
+                  error("PROTOCOL_ERROR", "fetching new messages failed: " + describe(r));
+                  return;
+                }
+                if (sel_->uidNext > rt_->fs.uidNext) rt_->fs.uidNext = sel_->uidNext;
+                checkDeletions();
+              });
+}
+
+// QRESYNC already reported VANISHED. Otherwise a count that does not match
+// what we know exists means something went: find out which UIDs.
+void FolderSync::checkDeletions() {
+  if (conn_->qresync || !sel_->gotExists || sel_->exists == rt_->known.size()) {
+    finish();
+    return;
+  }
+  conn_->send("UID SEARCH ALL", [this](const Response& r) {
+    if (r.status != "OK") {
+      error("PROTOCOL_ERROR", "UID SEARCH failed: " + describe(r));
+      return;
+    }
+    UidSet server = searched_ ? *searched_ : UidSet{};
+    searched_.reset();
+    UidSet gone = rt_->known.minus(server);
+    for (const auto& [a, b] : gone.ranges())
+      for (uint64_t u = a; u <= b; ++u) deleted(static_cast<uint32_t>(u));
+    rt_->known = rt_->known.intersect(server);
+    rt_->dirty = true;
+    finish();
+  });
+}
+
+// ---- responses ----
+
+void FolderSync::deleted(uint32_t uid) {
+  rt_->known.remove(uid);
+  rt_->flagWindow.erase(uid);
+  Event e = folderEvent(Event::Type::MessageDeleted);
+  e.uid = uid;
+  ++result_.deleted;
+  emit_(std::move(e));
+}
+
+void FolderSync::onCode(const ResponseCode& c) {
+  if (!selecting_ || !sel_ || c.args.empty()) return;
+  if (c.name == "UIDVALIDITY") sel_->uidValidity = toU32(c.args[0]);
+  else if (c.name == "UIDNEXT") sel_->uidNext = toU32(c.args[0]);
+  else if (c.name == "HIGHESTMODSEQ" && c.args[0].isNumber()) sel_->highestModseq = c.args[0].num;
+}
+
+void FolderSync::onUntagged(const Response& r) {
+  const std::string& k = r.keyword;
+  if (k == "STATUS" && r.args.size() >= 2 && r.args[1].isList()) {
+    const auto& l = r.args[1].list;
+    statusSeen_ = true;
+    for (size_t i = 0; i + 1 < l.size(); i += 2) {
+      if (l[i].atomIs("MESSAGES")) statusMessages_ = toU32(l[i + 1]);
+      else if (l[i].atomIs("UIDNEXT")) statusUidNext_ = toU32(l[i + 1]);
+      else if (l[i].atomIs("UIDVALIDITY")) statusUidValidity_ = toU32(l[i + 1]);
+      else if (l[i].atomIs("HIGHESTMODSEQ")) statusModseq_ = l[i + 1].num;
+    }
+  } else if (k == "EXISTS" && r.number && sel_) {
+    sel_->exists = static_cast<uint32_t>(*r.number);
+    sel_->gotExists = true;
+  } else if (k == "SEARCH") {
+    std::vector<uint32_t> uids;
+    for (const auto& v : r.args)
+      if (v.isNumber()) uids.push_back(toU32(v));
+    UidSet add = UidSet::fromUids(std::move(uids));
+    if (!searched_) searched_ = UidSet{};
+    for (const auto& [a, b] : add.ranges()) searched_->addRange(a, b);
+  } else if (k == "VANISHED") {
+    bool earlier = false;
+    auto uids = vanishedUids(r.args, earlier);
+    if (!uids) return;
+    for (const auto& [a, b] : uids->ranges())
+      for (uint64_t u = a; u <= b; ++u)
+        if (rt_->known.contains(static_cast<uint32_t>(u))) deleted(static_cast<uint32_t>(u));
+  } else if (k == "FETCH" && r.number && !r.args.empty()) {
+    onFetch(static_cast<uint32_t>(*r.number), r.args[0]);
+  }
+}
+
+void FolderSync::onFetch(uint32_t seq, const Value& items) {
+  FetchItems f = parseFetchItems(items);
+  if (f.uid == 0) return;
+  FolderState& fs = rt_->fs;
+  if (fetching_ == Fetching::New || fetching_ == Fetching::Initial) {
+    if (!f.envelope) return;
+    bool report = fetching_ == Fetching::Initial ? f.uid < fs.uidNext : rt_->claimNew(f.uid);
+    if (!report) {
+      // Reported already (by IDLE, most likely); its flags may have moved on.
+      if (f.flags && rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) reportFlags(seq, f);
+      return;
+    }
+    Event e = folderEvent(Event::Type::NewMessage);
+    fillNewMessage(e, seq, f, fs.uidValidity);
+    rt_->flagWindow[f.uid] = joinFlags(e.flags);
+    ++result_.newMessages;
+    emit_(std::move(e));
+    return;
+  }
+  if (!f.flags) return;
+  if (fetching_ == Fetching::Window) {
+    windowSeen_[f.uid] = joinFlags(flagList(*f.flags));
+    return;
+  }
+  // CHANGEDSINCE results, QRESYNC's FETCHes during SELECT, or a change
+  // that arrived mid-sync: all reports of a known message's new flags.
+  if (f.uid >= fs.uidNext || (rt_->knownValid && !rt_->known.contains(f.uid))) return;
+  if (f.modseq && f.modseq > fs.highestModseq && !selecting_) fs.highestModseq = f.modseq;
+  if (rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) reportFlags(seq, f);
+}
+
+void FolderSync::reportFlags(uint32_t seq, const FetchItems& f) {
+  Event e = folderEvent(Event::Type::FlagsChanged);
+  fillFlagsChanged(e, seq, f);
+  ++result_.changed;
+  emit_(std::move(e));
+}
+
+}  // namespace imap
