@@ -1,6 +1,12 @@
 import { EventEmitter } from 'events';
 
 export * from './mime';
+import type {
+  NotificationOptions, NotificationFilter, NotificationItem, FolderUpdatedItem, EventsOptions, Health, PushEvent,
+} from './notify';
+export type {
+  NotificationOptions, NotificationFilter, NotificationItem, FolderUpdatedItem, EventsOptions, Health, PushEvent,
+} from './notify';
 
 export type ConnectionState =
   | 'disconnected' | 'connecting' | 'connected' | 'authenticating' | 'authenticated' | 'idle' | 'error';
@@ -74,6 +80,7 @@ export interface EngineOptions {
   folders?: { cacheTtlMs?: number };
   /** SQLite file for sync state; without it state lives in memory. */
   stateFile?: string;
+  notifications?: NotificationOptions;
 }
 
 export interface TlsOptions {
@@ -223,6 +230,9 @@ export interface PoolStats {
 }
 
 export interface MailEngineEvents {
+  batch: [Array<NotificationItem | FolderUpdatedItem>];
+  healthCheck: [Health];
+  push: [PushEvent];
   syncStarted: [{ accountId: string; total: number }];
   syncProgress: [{ accountId: string; folder: string; done: number; total: number }];
   syncCompleted: [SyncResult];
@@ -245,6 +255,9 @@ export class MailEngine extends EventEmitter {
   syncAll(): Promise<SyncResult[]>;
   listFolders(accountId: string, options?: { refresh?: boolean }): Promise<FolderInfo[]>;
   poolStats(accountId?: string): PoolStats;
+  subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
+  events(options?: EventsOptions): AsyncIterableIterator<NotificationItem | FolderUpdatedItem>;
+  health(): Health;
   syncStats(): { active: number; pending: number; completed: number };
 
   on<K extends keyof MailEngineEvents>(event: K, listener: (...args: MailEngineEvents[K]) => void): this;

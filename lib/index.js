@@ -4,6 +4,7 @@ const { EventEmitter } = require('events');
 const { NativeEngine } = require('./binding');
 const { ImapPushError, optionError } = require('./errors');
 const { normalizeEngineOptions, normalizeAccount } = require('./options');
+const { Notifier } = require('./notify');
 
 const PUBLIC_EVENTS = new Set([
   'newMessage', 'messageDeleted', 'flagsChanged', 'connectionStatus', 'idleRefreshed', 'folderReset',
@@ -26,6 +27,9 @@ class MailEngine extends EventEmitter {
   constructor(options = {}) {
     super();
     this._options = normalizeEngineOptions(options);
+    // Before the native engine exists, so bad notification options throw
+    // without a thread to stop.
+    this._notifier = new Notifier(this, this._options.notifications);
     this._accounts = new Map(); // id -> { folders }
     this._adding = new Map(); // id -> { resolve, reject }
     this._removing = new Map(); // id -> [resolve]
@@ -123,6 +127,20 @@ class MailEngine extends EventEmitter {
     const answer = await this._request((id) => this._native.listFolders(id, accountId, !!refresh));
     if (answer.errorCode) throw errorFrom(answer);
     return answer.folders;
+  }
+
+  /** Filtered live events: returns an unsubscribe function. */
+  subscribe(filter, handler) {
+    return this._notifier.subscribe(filter, handler);
+  }
+
+  /** Async iterator of events; ends when options.signal aborts. */
+  events(options) {
+    return this._notifier.events(options);
+  }
+
+  health() {
+    return this._notifier.health();
   }
 
   poolStats(accountId) {
@@ -263,6 +281,7 @@ class MailEngine extends EventEmitter {
 
   _finishClose() {
     this._closed = true;
+    this._notifier.stop();
     for (const [, pending] of this._adding) pending.reject(new ImapPushError('CLOSED', 'engine closed'));
     this._adding.clear();
     for (const [, waiting] of this._removing) waiting.forEach((resolve) => resolve());

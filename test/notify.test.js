@@ -7,7 +7,7 @@ const { MailEngine } = require('..');
 const { Notifier } = require('../lib/notify');
 const { MockImapServer } = require('./support/mock-imap-server');
 const { waitForEvent, waitUntil, sleep } = require('./support/wait');
-const { engineWithNotifier, wired } = require('./support/notifier');
+const { engineWithNotifier } = require('./support/notifier');
 
 const PASSWORD = 'notify-secret-pw';
 
@@ -68,7 +68,7 @@ describe('Notifier', () => {
       expect(err).toBeInstanceOf(TypeError);
       expect(err).toMatchObject({ code: 'INVALID_OPTION', option: name });
       expect(err.message).toContain(name);
-      if (wired) expect(() => new MailEngine({ notifications: options })).toThrow(expect.objectContaining({ option: name }));
+      expect(() => new MailEngine({ notifications: options })).toThrow(expect.objectContaining({ option: name }));
     });
 
     test('defaults', () => {
