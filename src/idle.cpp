@@ -160,14 +160,16 @@ void IdleSession::afterSelect() {
     rt_->initialDone = false;
   }
   fs.uidValidity = sel.uidValidity;
-  fs.highestModseq = std::max(fs.highestModseq, sel.highestModseq);
   fs.exists = exists_ = sel.exists;
   rt_->dirty = true;
   if (!known) {
     // A first sight (or a reset folder) sets the baseline: existing mail is
-    // not new mail.
+    // not new mail, old changes are not news.
     fs.uidNext = sel.uidNext;
+    fs.highestModseq = sel.highestModseq;
   } else {
+    // HIGHESTMODSEQ stays where the last sync left it: changes made while we
+    // were away are below the server's value and still to be reported.
     if (sel.uidNext == 0 ? sel.exists > 0 : sel.uidNext > fs.uidNext) {
       newPending_ = true;  // mail arrived while we were away
       serverUidNext_ = sel.uidNext;
@@ -377,7 +379,8 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
   if (!items.isList()) return;
   FetchItems f = parseFetchItems(items);
   FolderState& fs = rt_->fs;
-  if (f.modseq > fs.highestModseq) fs.highestModseq = f.modseq;
+  // Only the sync advances HIGHESTMODSEQ: it alone knows that everything
+  // below a value was reported.
   if (probing_) {
     if (f.uid >= fs.uidNext) fs.uidNext = f.uid + 1;
     return;

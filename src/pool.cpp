@@ -123,7 +123,6 @@ void Pool::healthCheck(AccountPool& ap, PoolConnection* c, Waiter w) {
   std::string id = w.cfg->id;
   auto waiter = std::make_shared<Waiter>(std::move(w));
   c->checking_ = [this, c, id, waiter](bool ok) {
-    c->checking_ = nullptr;
     auto it = accounts_.find(id);
     if (it == accounts_.end()) return;
     if (ok) {
@@ -137,7 +136,10 @@ void Pool::healthCheck(AccountPool& ap, PoolConnection* c, Waiter w) {
     serve(id);
   };
   c->send("NOOP", [c](const Response& r) {
-    if (c->checking_) c->checking_(r.status == "OK");
+    // Moved out first: the check may replace or free what it captured.
+    auto check = std::move(c->checking_);
+    c->checking_ = nullptr;
+    if (check) check(r.status == "OK");
   });
 }
 
@@ -182,7 +184,8 @@ void Pool::connectionFailed(PoolConnection* c, const std::string& code, const st
   ++ap.stats.failures;
   changed_ = true;
   bool wasReady = c->ready_;
-  if (auto check = c->checking_) {
+  if (auto check = std::move(c->checking_)) {
+    c->checking_ = nullptr;
     check(false);
     return;
   }

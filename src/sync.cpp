@@ -377,7 +377,6 @@ void FolderSync::onFetch(uint32_t seq, const Value& items) {
   // CHANGEDSINCE results, QRESYNC's FETCHes during SELECT, or a change
   // that arrived mid-sync: all reports of a known message's new flags.
   if (f.uid >= fs.uidNext || (rt_->knownValid && !rt_->known.contains(f.uid))) return;
-  if (f.modseq && f.modseq > fs.highestModseq && !selecting_) fs.highestModseq = f.modseq;
   if (rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) reportFlags(seq, f);
 }
 
