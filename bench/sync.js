@@ -288,6 +288,7 @@ async function main() {
         poolCreatedDuringTimed: p1.created - p0.created,
         poolReusedDuringTimed: p1.reused - p0.reused,
         poolHealthChecksDuringTimed: p1.healthChecks - p0.healthChecks,
+        poolWaitMsDuringTimed: p1.waitTimeMs - p0.waitTimeMs,
         pool: p1,
         // syncAll starts N syncs per cycle; anything beyond that was the
         // engine's own (an IDLE event's debounced sync) and ran in the window.

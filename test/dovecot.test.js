@@ -4,6 +4,8 @@
 // Dovecot delays IDLE notifications by ~500 ms, so waits allow several seconds.
 
 const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { MailEngine } = require('..');
 const { startDovecot, dovecotAvailable } = require('./support/dovecot');
@@ -150,5 +152,90 @@ describeDovecot('Dovecot', () => {
     await engine.removeAccount(acc.id);
     expect(engine.status(acc.id)).toBeNull();
     expect(engine.status()).toEqual([]);
+  });
+});
+
+describeDovecot('Dovecot: pool, sync and state', () => {
+  let dovecot;
+  const users = { frank: 'f1', grace: 'g1', heidi: 'h1' };
+  const doveadm = (...args) => execFileSync('doveadm', ['-c', path.join(dovecot.dir, 'dovecot.conf'), ...args], { encoding: 'utf8' });
+  const logins = (user) => dovecot.log().split('\n').filter((l) => /imap-login: (Info: )?Login:/.test(l) && l.includes(`user=<${user}>`)).length;
+  const settled = (e) => waitUntil(() => e.syncStats().active === 0 && e.syncStats().pending === 0, 15000, 'syncs to settle');
+  const account = (user, extra = {}) => ({
+    id: user, host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user, pass: users[user], ...extra,
+  });
+
+  beforeAll(async () => {
+    dovecot = await startDovecot({ users });
+  });
+  afterAll(async () => {
+    if (dovecot) await dovecot.stop();
+  });
+
+  test('syncs reuse the pooled connection: no new login per cycle', async () => {
+    const engine = new MailEngine({ sync: { debounceMs: 50 } });
+    try {
+      await engine.addAccount(account('frank'));
+      await settled(engine);
+      const before = logins('frank');
+      expect(before).toBeGreaterThanOrEqual(2); // IDLE + pool
+      for (let i = 0; i < 3; i++) expect((await engine.sync('frank')).ok).toBe(true);
+      expect(logins('frank')).toBe(before);
+      expect(engine.poolStats('frank')).toMatchObject({ created: 1 });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test('after a restart from a stateFile, mail, deletions and flag changes made meanwhile are reported once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-dovecot-state-'));
+    const stateFile = path.join(dir, 'state.db');
+    try {
+      dovecot.deliver('grace', message('keep'));
+      dovecot.deliver('grace', message('gone'));
+      const first = new MailEngine({ stateFile, sync: { debounceMs: 50 } });
+      await first.addAccount(account('grace'));
+      await settled(first);
+      await first.close();
+
+      const uidOf = (subject) => doveadm('search', '-u', 'grace', 'mailbox', 'INBOX', 'subject', subject).trim().split(/\s+/)[1];
+      const keepUid = Number(uidOf('keep'));
+      const goneUid = Number(uidOf('gone'));
+      doveadm('expunge', '-u', 'grace', 'mailbox', 'INBOX', 'uid', String(goneUid));
+      doveadm('flags', 'add', '-u', 'grace', '\\Flagged', 'mailbox', 'INBOX', 'uid', String(keepUid));
+      dovecot.deliver('grace', message('while away'));
+
+      const second = new MailEngine({ stateFile, sync: { debounceMs: 50 } });
+      const events = recordEvents(second);
+      try {
+        await second.addAccount(account('grace'));
+        await settled(second);
+        await second.sync('grace');
+        await sleep(1000);
+        expect(events.of('newMessage').map((e) => e.envelope.subject)).toEqual(['while away']);
+        expect(events.of('messageDeleted')).toEqual([expect.objectContaining({ uid: goneUid })]);
+        expect(events.of('flagsChanged')).toEqual([expect.objectContaining({ uid: keepUid, flags: ['\\Flagged'] })]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('listFolders reports folders with special use', async () => {
+    doveadm('mailbox', 'create', '-u', 'heidi', 'Sent');
+    doveadm('mailbox', 'create', '-u', 'heidi', 'Projects');
+    const engine = new MailEngine();
+    try {
+      await engine.addAccount(account('heidi'));
+      const folders = await engine.listFolders('heidi');
+      const byPath = Object.fromEntries(folders.map((f) => [f.path, f]));
+      expect(Object.keys(byPath).sort()).toEqual(['INBOX', 'Projects', 'Sent']);
+      expect(byPath.Sent.specialUse).toBe('\\Sent');
+      expect(byPath.Projects.specialUse).toBeNull();
+    } finally {
+      await engine.close();
+    }
   });
 });
