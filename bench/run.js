@@ -4,10 +4,12 @@
 // generated part of BENCHMARKS.md (between the markers; text outside them is
 // kept). Each row shows the median over the runs and their spread (min–max).
 //
-//   npm run bench                 full: 5 runs each, up to 1,000 idle connections (~2.5 min)
+//   npm run bench                 full: 5 runs each, up to 1,000 idle connections (~3.5 min)
 //   node bench/run.js --quick     one short run each; prints only, unless --out FILE
 //   node bench/run.js --out FILE  write the report to FILE instead of BENCHMARKS.md
 //   node bench/run.js --no-write  print only
+//   node bench/run.js --only sync run some sections (parser, latency, sync; comma-separated);
+//                                 prints only, unless --out FILE (BENCHMARKS.md keeps every section)
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -16,16 +18,29 @@ const { parseArgs } = require('util');
 
 const ROOT = path.join(__dirname, '..');
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'no-write': { type: 'boolean' } },
+  options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'no-write': { type: 'boolean' }, only: { type: 'string' } },
 });
 const QUICK = !!args.quick;
+const SECTIONS = ['parser', 'latency', 'sync'];
+const ONLY = args.only ? args.only.split(',').map((x) => x.trim()).filter(Boolean) : null;
+if (ONLY && (!ONLY.length || ONLY.some((x) => !SECTIONS.includes(x)))) {
+  process.stderr.write(`bench: --only takes ${SECTIONS.join(', ')} (comma-separated), not '${args.only}'\n`);
+  process.exit(2);
+}
+const runs = (section) => !ONLY || ONLY.includes(section);
 const CFG = QUICK
   ? { runs: 1, messages: 50, warmup: 5, gap: 3, idle: 100, windows: 1, windowMs: 1000, parserMessages: 20000, parserRuns: 1 }
   : { runs: 5, messages: 300, warmup: 20, gap: 3, idle: 1000, windows: 5, windowMs: 2000, parserMessages: 100000, parserRuns: 5 };
 // imap-push is also run with fewer idle connections, to show how latency and
 // idle CPU scale with the number of connections.
 CFG.scaling = QUICK ? [] : [100, 300];
-const OUT = args.out ? path.resolve(args.out) : QUICK || args['no-write'] ? null : path.join(ROOT, 'BENCHMARKS.md');
+// No-change sync: [server, accounts] pairs, each measured cold (ImapFlow) and
+// pooled (imap-push syncAll with maxConcurrent 50 and the default 5).
+CFG.sync = QUICK
+  ? { sizes: [['mock', 4], ['mock', 100]], cycles: 2, warmup: 1, singles: 10, messages: 10 }
+  : { sizes: [['mock', 4], ['mock', 100], ['mock', 1000], ['dovecot', 4], ['dovecot', 100]], cycles: 5, warmup: 1, singles: 20, messages: 10 };
+// A partial run (--only) would leave BENCHMARKS.md with holes: it writes only to --out.
+const OUT = args.out ? path.resolve(args.out) : QUICK || ONLY || args['no-write'] ? null : path.join(ROOT, 'BENCHMARKS.md');
 const BEGIN = '<!-- bench/run.js: generated from here to the end marker; edit outside the markers -->';
 const END = '<!-- bench/run.js: end -->';
 
@@ -45,7 +60,8 @@ function runJson(cmd, argv, timeoutMs) {
       const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
       if (code === 0 && line) return resolve(JSON.parse(line));
       const why = signal ? `killed (${signal}${signal === 'SIGKILL' ? `, over ${timeoutMs / 1000} s` : ''})` : `exit code ${code}`;
-      const tail = err.trim().split('\n').slice(-1)[0] || '';
+      // The last line that is not a stack frame: the error itself.
+      const tail = err.trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-1)[0] || '';
       return reject(new Error(`${why}${tail ? `: ${tail}` : ''}`));
     });
   });
@@ -71,6 +87,38 @@ async function latencyBench(client, idle) {
   // --expose-gc: RSS is sampled right after a full GC, so it is steadier.
   const argv = ['--expose-gc', ...latencyArgs(client, idle)];
   return { command: `node ${argv.join(' ')}`, result: await runJson(process.execPath, argv, 150000) };
+}
+
+function syncArgs(server, accounts, client, maxConcurrent) {
+  return ['bench/sync.js', '--server', server, '--accounts', String(accounts), '--client', client,
+    '--max-concurrent', String(maxConcurrent), '--cycles', String(CFG.sync.cycles), '--warmup', String(CFG.sync.warmup),
+    '--singles', String(CFG.sync.singles), '--messages', String(CFG.sync.messages)];
+}
+
+async function syncBench() {
+  let dovecot = false;
+  try {
+    dovecot = require('../test/support/dovecot').dovecotAvailable();
+  } catch { /* support code missing */ }
+  const out = [];
+  for (const [server, accounts] of CFG.sync.sizes) {
+    // ImapFlow reconnects per account, --max-concurrent (50) at a time; imap-push's syncAll
+    // with sync.maxConcurrent 50, then with its default (5).
+    for (const [client, k] of [['imapflow', 50], ['imap-push', 50], ['imap-push', 5]]) {
+      const argv = syncArgs(server, accounts, client, k);
+      const row = { server, accounts, client, maxConcurrent: k, command: `node ${argv.join(' ')}` };
+      if (server === 'dovecot' && !dovecot) row.error = 'dovecot not installed';
+      else {
+        try {
+          row.result = await runJson(process.execPath, argv, 180000);
+        } catch (err) {
+          row.error = err.message;
+        }
+      }
+      out.push(row);
+    }
+  }
+  return out;
 }
 
 // ---- statistics and formatting ---------------------------------------------
@@ -173,18 +221,72 @@ function parserSection(p) {
   ].join('\n');
 }
 
-function report(m, parser, latency, command, started) {
+const SERVER_LABEL = { mock: 'mock', dovecot: 'Dovecot' };
+
+function syncSection(rows) {
+  const find = (server, accounts, client, k) => rows.find((r) => r.server === server && r.accounts === accounts
+    && r.client === client && r.maxConcurrent === k);
+  const cycles = (r, digits) => (!r ? 'n/a' : r.error ? `not measured: ${r.error}` : cell(r.result.cycleMs, digits));
+  const main = [];
+  const check = [];
+  const targets = [];
+  for (const [server, accounts] of CFG.sync.sizes) {
+    const cold = find(server, accounts, 'imapflow', 50);
+    const p50 = find(server, accounts, 'imap-push', 50);
+    const p5 = find(server, accounts, 'imap-push', 5);
+    const ok = (r) => r && !r.error;
+    const ratio = ok(cold) && ok(p50) ? `${fmt(median(cold.result.cycleMs) / median(p50.result.cycleMs), 0)}×` : '';
+    main.push([SERVER_LABEL[server], fmt(accounts, 0), cycles(cold, 1), cycles(p50, 2), cycles(p5, 2), ratio,
+      ok(cold) ? fmt(cold.result.perAccountMs.p50, 1) : '', ok(p50) ? cell(p50.result.singleMs, 2) : '']);
+    for (const r of [cold, p50, p5]) {
+      if (!r) continue;
+      const who = r.client === 'imapflow' ? 'cold (ImapFlow)' : `pooled, maxConcurrent ${r.maxConcurrent}`;
+      if (r.error) {
+        check.push([SERVER_LABEL[server], fmt(accounts, 0), who, `not measured: ${r.error}`, '', '', '', '', '']);
+        continue;
+      }
+      const x = r.result;
+      const n = x.cycleMs.length;
+      const cmds = x.commandsPerAccount
+        ? Object.entries(x.commandsPerAccount).map(([k, v]) => `${k} ${fmt(v, Number.isInteger(v) ? 0 : 2)}`).join(', ') : 'not seen';
+      const faults = r.client === 'imapflow'
+        ? x.errorCount + x.wrongStatus
+        : x.problemCount + Math.max(0, x.extraSyncsDuringTimed);
+      check.push([SERVER_LABEL[server], fmt(accounts, 0), who,
+        r.client === 'imap-push' ? fmt(x.setupMs / 1000, 2) : '',
+        `${fmt(x.loginsDuringTimed, 0)} (${fmt(x.loginsDuringTimed / n, 0)}/cycle)`,
+        x.connectionsDuringTimed === null ? 'not seen' : fmt(x.connectionsDuringTimed, 0),
+        cmds,
+        r.client === 'imap-push' ? `${fmt(x.engineDurationMs.p50, 2)} / ${fmt(x.engineDurationMs.max, 2)}` : `${fmt(x.perAccountMs.p50, 1)} / ${fmt(x.perAccountMs.max, 1)}`,
+        fmt(faults, 0)]);
+    }
+    if (server === 'mock' && ok(p50) && (accounts === 4 || accounts === 1000)) {
+      const limit = accounts === 4 ? 10 : 1000;
+      const med = median(p50.result.cycleMs);
+      const worst = Math.max(...p50.result.cycleMs);
+      targets.push(`${accounts} accounts ≤ ${fmt(limit, 0)} ms: median ${fmt(med, 2)} ms, slowest cycle ${fmt(worst, 2)} ms (${worst <= limit ? 'met' : med <= limit ? 'median met, not every cycle' : 'not met'})`);
+    }
+  }
+  return [
+    table(['server', 'accounts', 'cold: ImapFlow ms/cycle', 'pooled: syncAll() ms, maxConcurrent 50',
+      'pooled: syncAll() ms, maxConcurrent 5 (default)', 'cold / pooled (50)', 'cold: one account ms (p50)',
+      'pooled: one sync(id) ms'], main),
+    '',
+    ...(targets.length ? [`Targets (pooled, maxConcurrent 50, loopback mock): ${targets.join('; ')}.`, ''] : []),
+    'What the server saw during the timed cycles (logins: the mock\'s LOGIN/AUTHENTICATE count, Dovecot\'s',
+    '"imap-login: Login:" log lines; connections and commands: mock only). "Setup" is addAccount() for every',
+    'account plus the startup syncs; "per account" is cold: connect → logout in JS, pooled: the engine\'s',
+    '`folders[].durationMs` (on a leased connection; `SyncResult.durationMs` is whole ms). "Faults": failed or miscounted STATUS (cold), failed syncs or',
+    'reported changes (pooled), and syncs the engine started on its own during the timed cycles:',
+    '',
+    table(['server', 'accounts', 'client', 'setup s', 'logins', 'new connections', 'commands per account per cycle',
+      'per account ms p50 / max', 'faults'], check),
+  ].join('\n');
+}
+
+function report(m, parser, latency, sync, command, started) {
   const lat = (client, idle) => latency.find((l) => l.client === client && l.idle === idle);
-  return `${BEGIN}
-
-Generated by \`${command}\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${QUICK ? ' (--quick: one short run each, not representative)' : ''}.
-
-Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.kernel}.
-Load average when the run started: ${m.load}. Engine at commit ${m.commit}. ImapFlow ${m.imapflow}.
-
-Cells are the median over the runs, with the spread (min–max) in parentheses.
-
-## Push latency
+  const latencyText = !runs('latency') ? '' : `## Push latency
 
 From just before the mock server's \`appendMessage()\` (which sends \`* N EXISTS\` to
 the idling connection at once) until the new message's envelope is in JS:
@@ -205,7 +307,8 @@ ${latencySection([
     [`ImapFlow, 1 client + ${CFG.idle} idle`, lat('imapflow', CFG.idle)],
   ])}
 
-## Parser throughput
+`;
+  const parserText = !runs('parser') ? '' : `## Parser throughput
 
 \`bench/parser-throughput.cpp\` (built by this script into \`bench/build/\`, Release, -O2)
 feeds \`imap::Parser\` a synthetic stream of new-message responses,
@@ -216,9 +319,39 @@ One engine thread, no I/O.
 
 ${parserSection(parser)}
 
-## Commands
+`;
+  const syncText = !runs('sync') ? '' : `## No-change sync
 
-${[parser.command, ...latency.map((l) => l.command)].filter(Boolean).map((c) => `- \`${c}\``).join('\n')}
+One cycle asks every account "anything new in INBOX?" when nothing changed (INBOX holds
+${CFG.sync.messages} messages; each account logs in as its own user). **Cold** is what apps do today: per
+account a new ImapFlow client connects and logs in, runs \`status('INBOX', { uidNext, messages })\`
+and logs out, 50 accounts at a time. **Pooled** is one imap-push \`MailEngine\` that holds
+the accounts (tls \`'none'\`, their IDLE connections, and the pooled connection left by each
+account's startup sync, which the run waits for) and times \`await engine.syncAll()\`,
+with \`sync: { maxConcurrent: 50 }\` and with the default 5. "One sync(id)" is
+${CFG.sync.singles} sequential \`engine.sync(id)\` calls after the cycles (every call in
+the cell). ${CFG.sync.cycles} timed cycles after ${CFG.sync.warmup} warm-up, each
+configuration in a fresh process with a fresh server: the mock in a child process
+(one JS thread), or a throwaway Dovecot 2.3 (\`test/support/dovecot.js\`: one imap
+process per connection). Plain TCP on 127.0.0.1 for both clients (ImapFlow with
+\`doSTARTTLS: false\`, since Dovecot offers STARTTLS).
+
+${syncSection(sync)}
+
+`;
+  const commands = [parser.command, ...latency.map((l) => l.command), ...sync.map((r) => r.command)].filter(Boolean);
+  return `${BEGIN}
+
+Generated by \`${command}\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${QUICK ? ' (--quick: one short run each, not representative)' : ''}${ONLY ? ` (--only: ${ONLY.join(', ')})` : ''}.
+
+Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.kernel}.
+Load average when the run started: ${m.load}. Engine at commit ${m.commit}. ImapFlow ${m.imapflow}.
+
+Cells are the median over the runs, with the spread (min–max) in parentheses.
+
+${latencyText}${parserText}${syncText}## Commands
+
+${commands.map((c) => `- \`${c}\``).join('\n')}
 
 ${END}`;
 }
@@ -242,15 +375,17 @@ async function main() {
     : `node bench/run.js${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   process.stderr.write(`bench: ${QUICK ? 'quick' : 'full'} run; load average ${m.load}\n`);
 
-  let parser;
-  try {
-    parser = await parserBench();
-  } catch (err) {
-    parser = { error: err.message.split('\n')[0] };
+  let parser = {};
+  if (runs('parser')) {
+    try {
+      parser = await parserBench();
+    } catch (err) {
+      parser = { error: err.message.split('\n')[0] };
+    }
   }
   const latency = [];
-  const scenarios = [['imap-push', 0], ...CFG.scaling.map((n) => ['imap-push', n]), ['imap-push', CFG.idle],
-    ['imapflow', 0], ['imapflow', CFG.idle]];
+  const scenarios = !runs('latency') ? [] : [['imap-push', 0], ...CFG.scaling.map((n) => ['imap-push', n]),
+    ['imap-push', CFG.idle], ['imapflow', 0], ['imapflow', CFG.idle]];
   for (const [client, idle] of scenarios) {
     try {
       latency.push({ client, idle, ...(await latencyBench(client, idle)) });
@@ -258,15 +393,16 @@ async function main() {
       latency.push({ client, idle, command: `node ${latencyArgs(client, idle).join(' ')}`, error: err.message });
     }
   }
-  const generated = report(m, parser, latency, command, started);
+  const sync = runs('sync') ? await syncBench() : [];
+  const generated = report(m, parser, latency, sync, command, started);
   process.stdout.write(`\n${generated.split('\n').slice(1, -1).join('\n')}\n`);
   if (OUT) {
     writeReport(OUT, generated);
     process.stderr.write(`bench: wrote ${path.relative(process.cwd(), OUT) || OUT} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   } else {
-    process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s; nothing written${QUICK ? ' (--quick)' : ''}\n`);
+    process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s; nothing written${QUICK ? ' (--quick)' : ONLY ? ' (--only)' : ''}\n`);
   }
-  if (parser.error || latency.some((l) => l.error)) process.exitCode = 1;
+  if (parser.error || latency.some((l) => l.error) || sync.some((r) => r.error)) process.exitCode = 1;
 }
 
 main().catch((err) => {

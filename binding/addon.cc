@@ -28,6 +28,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::ProvideToken>("provideToken"),
                            InstanceMethod<&NativeEngine::Sync>("sync"),
                            InstanceMethod<&NativeEngine::ListFolders>("listFolders"),
+                           InstanceMethod<&NativeEngine::FetchMessage>("fetchMessage"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -152,6 +153,20 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     }
     engine_->listFolders(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
                          info[1].As<Napi::String>().Utf8Value(), info[2].ToBoolean().Value());
+    return env.Undefined();
+  }
+
+  // fetchMessage(requestId, accountId, folder, uid, maxBytes)
+  Napi::Value FetchMessage(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsNumber() || !info[4].IsNumber()) {
+      Napi::TypeError::New(env, "fetchMessage(requestId, accountId, folder, uid, maxBytes)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    engine_->fetchMessage(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
+                          info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::String>().Utf8Value(),
+                          info[3].As<Napi::Number>().Uint32Value(),
+                          static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value()));
     return env.Undefined();
   }
 

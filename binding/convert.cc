@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "mime.h"
+
 namespace binding {
 
 namespace {
@@ -94,9 +96,13 @@ bool toAccountConfig(const Napi::Object& o, imap::AccountConfig& c) {
   if (!getString(o, "id", c.id, true) || !getString(o, "host", c.host, true) || !getNumber(o, "port", port) ||
       !getString(o, "tls", tls) || !getString(o, "user", c.user) || !getString(o, "pass", c.pass) ||
       !getString(o, "accessToken", c.accessToken) || !getBool(o, "tokenProvider", c.tokenProvider) ||
+      !getBool(o, "fetchBodies", c.fetchBodies) || !getNumber(o, "maxBodyBytes", c.maxBodyBytes) ||
       !getBool(o, "allowInsecureAuth", c.allowInsecureAuth))
     return false;
   c.port = static_cast<uint16_t>(port);
+  uint64_t preview = 0;
+  if (!getNumber(o, "previewChars", preview)) return false;
+  c.previewChars = static_cast<uint32_t>(preview);
   c.tls = tls == "none" ? imap::TlsMode::None : tls == "starttls" ? imap::TlsMode::StartTls : imap::TlsMode::Implicit;
 
   Napi::Object t = subObject(o, "tlsOptions");
@@ -206,6 +212,7 @@ const char* eventName(imap::Event::Type t) {
     case T::SyncProgress: return "syncProgress";
     case T::SyncCompleted: return "syncCompleted";
     case T::FolderList: return "folderList";
+    case T::MessageFetched: return "messageFetched";
     case T::Closed: return "closed";
   }
   return "unknown";
@@ -239,8 +246,15 @@ Napi::Object toJs(Napi::Env env, const imap::Event& e) {
       env_.Set("messageId", stringOrNull(env, v.messageId));
       env_.Set("inReplyTo", stringOrNull(env, v.inReplyTo));
       o.Set("envelope", env_);
+      if (e.hasPreview) o.Set("preview", e.preview);
+      if (e.message) o.Set("message", toJs(env, *e.message));
       break;
     }
+    case T::MessageFetched:
+      o.Set("requestId", static_cast<double>(e.requestId));
+      o.Set("uid", e.uid);
+      if (e.message) o.Set("message", toJs(env, *e.message));
+      break;
     case T::MessageDeleted:
       o.Set("uid", numberOrNull(env, e.uid));
       o.Set("seq", numberOrNull(env, e.seq));

@@ -19,46 +19,6 @@ Napi::Value takeBuffer(Napi::Env env, std::string&& bytes) {
       env, owned->data(), owned->size(), [](Napi::Env, char*, std::string* s) { delete s; }, owned);
 }
 
-Napi::Object toJs(Napi::Env env, imap::ParsedMessage& m) {
-  Napi::Object o = Napi::Object::New(env);
-  Napi::Array headers = Napi::Array::New(env, m.headers.size());
-  for (size_t i = 0; i < m.headers.size(); ++i) {
-    Napi::Array pair = Napi::Array::New(env, 2);
-    pair.Set(0u, m.headers[i].first);
-    pair.Set(1u, m.headers[i].second);
-    headers.Set(static_cast<uint32_t>(i), pair);
-  }
-  o.Set("headers", headers);
-  o.Set("subject", m.subject);
-  o.Set("from", addresses(env, m.from));
-  o.Set("sender", addresses(env, m.sender));
-  o.Set("to", addresses(env, m.to));
-  o.Set("cc", addresses(env, m.cc));
-  o.Set("bcc", addresses(env, m.bcc));
-  o.Set("replyTo", addresses(env, m.replyTo));
-  o.Set("date", dateOrNull(env, m.date));
-  o.Set("messageId", stringOrNull(env, m.messageId));
-  o.Set("inReplyTo", stringOrNull(env, m.inReplyTo));
-  o.Set("references", strings(env, m.references));
-  o.Set("text", m.hasText ? Napi::Value(Napi::String::New(env, m.text)) : env.Null());
-  o.Set("html", m.hasHtml ? Napi::Value(Napi::String::New(env, m.html)) : env.Null());
-  Napi::Array attachments = Napi::Array::New(env, m.attachments.size());
-  for (size_t i = 0; i < m.attachments.size(); ++i) {
-    imap::MimeAttachment& a = m.attachments[i];
-    Napi::Object js = Napi::Object::New(env);
-    js.Set("filename", stringOrNull(env, a.filename));
-    js.Set("contentType", a.contentType);
-    js.Set("disposition", a.disposition);
-    js.Set("contentId", stringOrNull(env, a.contentId));
-    js.Set("size", static_cast<double>(a.size()));
-    js.Set("content", takeBuffer(env, std::move(a.content)));
-    attachments.Set(static_cast<uint32_t>(i), js);
-  }
-  o.Set("attachments", attachments);
-  o.Set("size", static_cast<double>(m.size));
-  o.Set("truncated", m.truncated);
-  return o;
-}
 
 // Parses the caller's bytes in place on the threadpool: copying a 20 MB
 // message on the JS thread would cost it more than the whole parse stalls it
@@ -102,6 +62,47 @@ class ParseWorker : public Napi::AsyncWorker {
 };
 
 }  // namespace
+
+Napi::Object toJs(Napi::Env env, imap::ParsedMessage& m) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array headers = Napi::Array::New(env, m.headers.size());
+  for (size_t i = 0; i < m.headers.size(); ++i) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, m.headers[i].first);
+    pair.Set(1u, m.headers[i].second);
+    headers.Set(static_cast<uint32_t>(i), pair);
+  }
+  o.Set("headers", headers);
+  o.Set("subject", m.subject);
+  o.Set("from", addresses(env, m.from));
+  o.Set("sender", addresses(env, m.sender));
+  o.Set("to", addresses(env, m.to));
+  o.Set("cc", addresses(env, m.cc));
+  o.Set("bcc", addresses(env, m.bcc));
+  o.Set("replyTo", addresses(env, m.replyTo));
+  o.Set("date", dateOrNull(env, m.date));
+  o.Set("messageId", stringOrNull(env, m.messageId));
+  o.Set("inReplyTo", stringOrNull(env, m.inReplyTo));
+  o.Set("references", strings(env, m.references));
+  o.Set("text", m.hasText ? Napi::Value(Napi::String::New(env, m.text)) : env.Null());
+  o.Set("html", m.hasHtml ? Napi::Value(Napi::String::New(env, m.html)) : env.Null());
+  Napi::Array attachments = Napi::Array::New(env, m.attachments.size());
+  for (size_t i = 0; i < m.attachments.size(); ++i) {
+    imap::MimeAttachment& a = m.attachments[i];
+    Napi::Object js = Napi::Object::New(env);
+    js.Set("filename", stringOrNull(env, a.filename));
+    js.Set("contentType", a.contentType);
+    js.Set("disposition", a.disposition);
+    js.Set("contentId", stringOrNull(env, a.contentId));
+    js.Set("size", static_cast<double>(a.size()));
+    js.Set("content", takeBuffer(env, std::move(a.content)));
+    attachments.Set(static_cast<uint32_t>(i), js);
+  }
+  o.Set("attachments", attachments);
+  o.Set("size", static_cast<double>(m.size));
+  o.Set("truncated", m.truncated);
+  return o;
+}
 
 Napi::Value ParseMessage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

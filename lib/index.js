@@ -143,6 +143,21 @@ class MailEngine extends EventEmitter {
     return this._notifier.health();
   }
 
+  /**
+   * Fetches and parses one message (off the JS thread). Rejects with a coded
+   * error: UNKNOWN_ACCOUNT, NOT_FOUND, SELECT_FAILED, ...
+   */
+  async fetchMessage(accountId, folder, uid, { maxBytes = 64 * 1024 * 1024 } = {}) {
+    if (typeof accountId !== 'string' || accountId === '') throw optionError('accountId', 'must be a non-empty string');
+    if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
+    if (!Number.isInteger(uid) || uid < 1 || uid > 0xffffffff) throw optionError('uid', 'must be an integer UID');
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw optionError('maxBytes', 'must be a positive integer');
+    if (this._closed || !this._accounts.has(accountId)) throw new ImapPushError('UNKNOWN_ACCOUNT', `no account '${accountId}'`);
+    const answer = await this._request((id) => this._native.fetchMessage(id, accountId, folder, uid, maxBytes));
+    if (answer.errorCode) throw errorFrom(answer);
+    return answer.message;
+  }
+
   poolStats(accountId) {
     return this._closed ? { open: 0, busy: 0, idle: 0, created: 0, reused: 0, healthChecks: 0, failures: 0, waitTimeMs: 0 }
       : this._native.poolStats(accountId);
@@ -228,6 +243,7 @@ class MailEngine extends EventEmitter {
         this._fetchToken(payload.accountId);
         return;
       case 'folderList':
+      case 'messageFetched':
         this._answer(payload.requestId, payload);
         return;
       case 'syncCompleted': {

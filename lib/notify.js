@@ -16,7 +16,9 @@ const EVENT_TYPES = Object.freeze([
   'syncStarted', 'syncCompleted', 'syncProgress', 'push',
 ]);
 
-const DEFAULTS = Object.freeze({ batchSize: 50, batchIntervalMs: 100, maxQueue: 10000, healthIntervalMs: 30000 });
+// preview: newMessage carries the first N characters of the text (the engine
+// fetches them); 0 turns it off.
+const DEFAULTS = Object.freeze({ batchSize: 50, batchIntervalMs: 100, maxQueue: 10000, healthIntervalMs: 30000, preview: 0 });
 
 // A folder's account-level summary is its least advanced connection state.
 const STATE_RANK = ['error', 'disconnected', 'connecting', 'connected', 'authenticating', 'authenticated', 'idle'];
@@ -27,7 +29,7 @@ function normalizeNotificationOptions(options) {
     throw optionError('notifications', 'must be an object');
   }
   const out = { ...DEFAULTS };
-  const mins = { batchSize: 1, batchIntervalMs: 0, maxQueue: 1, healthIntervalMs: 0 };
+  const mins = { batchSize: 1, batchIntervalMs: 0, maxQueue: 1, healthIntervalMs: 0, preview: 0 };
   for (const [key, value] of Object.entries(options)) {
     if (!(key in DEFAULTS)) throw optionError(`notifications.${key}`, 'is not a known option');
     if (value === undefined) continue;

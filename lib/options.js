@@ -148,6 +148,7 @@ function normalizeEngineOptions(options) {
     folders: { cacheTtlMs: num(folders, 'cacheTtlMs', 'folders') ?? 5 * 60 * 1000 },
     ...pick({ stateFile }),
     notifications: o.notifications,
+    previewChars: o.notifications && Number.isSafeInteger(o.notifications.preview) ? o.notifications.preview : 0,
   };
 }
 
@@ -164,7 +165,7 @@ function pemText(v, path) {
 
 const ACCOUNT_KEYS = [
   'id', 'host', 'port', 'tls', 'tlsOptions', 'user', 'pass', 'accessToken', 'getAccessToken',
-  'allowInsecureAuth', 'folders', 'idle', 'reconnect', 'timeouts',
+  'allowInsecureAuth', 'folders', 'fetchBodies', 'maxBodyBytes', 'idle', 'reconnect', 'timeouts',
 ];
 
 /** Returns the native account config: validated, defaulted, with engine tunables merged in. */
@@ -217,6 +218,9 @@ function normalizeAccount(account, engineOptions) {
     tokenProvider: getAccessToken !== undefined,
     allowInsecureAuth: bool(account, 'allowInsecureAuth', '') || false,
     folders,
+    fetchBodies: bool(account, 'fetchBodies', '') || false,
+    maxBodyBytes: num(account, 'maxBodyBytes', '', { min: 1 }) ?? 64 * 1024 * 1024,
+    previewChars: engineOptions.previewChars || 0,
     ...normalizeTunables(account, engineOptions),
   };
 }

@@ -38,6 +38,11 @@ struct AccountConfig {
   bool tokenProvider = false;
   bool allowInsecureAuth = false;
   std::vector<std::string> folders{"INBOX"};
+  // newMessage enrichment: a preview of this many characters, and/or the
+  // whole parsed message (both need an extra fetch before the event).
+  uint32_t previewChars = 0;
+  bool fetchBodies = false;
+  uint64_t maxBodyBytes = 64u << 20;
 
   IdleOptions idle;
   TimeoutOptions timeouts;

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "preview.h"
+
 namespace imap {
 
 const char* stateName(ConnState s) {
@@ -206,6 +208,181 @@ void Engine::listFolders(uint64_t requestId, std::string accountId, bool refresh
           acc->folderCacheValid = true;
         }
         answer(std::move(list), c, m);
+      });
+    });
+  });
+}
+
+void Engine::emit(Event&& e) {
+  if (e.type == Event::Type::NewMessage) {
+    Account* a = find(e.accountId);
+    if (a && (a->cfg.fetchBodies || a->cfg.previewChars > 0)) {
+      a->held.push_back(std::move(e));
+      enrichNext(*a);
+      return;
+    }
+  }
+  pending_.push_back(std::move(e));
+}
+
+void Engine::enrichNext(Account& a) {
+  if (a.enriching || a.held.empty() || stopped_) return;
+  a.enriching = true;
+  std::string id = a.cfg.id;
+  pool_->acquire(&a.cfg, a.tls, [this, id](PoolConnection* conn, const std::string&, const std::string&) {
+    Account* acc = find(id);
+    if (!acc) {
+      if (conn) pool_->release(conn, true);
+      return;
+    }
+    if (!conn) {
+      // No connection: the events go out without extras rather than never.
+      while (!acc->held.empty()) {
+        pending_.push_back(std::move(acc->held.front()));
+        acc->held.pop_front();
+      }
+      acc->enriching = false;
+      return;
+    }
+    enrich(*acc, conn);
+  });
+}
+
+// One held event at a time, on one leased connection, so order is kept.
+void Engine::enrich(Account& a, PoolConnection* conn) {
+  if (a.held.empty() || a.removing) {
+    pool_->release(conn, true);
+    a.enriching = false;
+    while (!a.held.empty()) {
+      pending_.push_back(std::move(a.held.front()));
+      a.held.pop_front();
+    }
+    return;
+  }
+  const Event& head = a.held.front();
+  MessageRequest req;
+  req.folder = head.folder;
+  req.uid = head.uid;
+  req.whole = a.cfg.fetchBodies;
+  req.maxBytes = a.cfg.maxBodyBytes;
+  req.previewChars = a.cfg.previewChars;
+  std::string id = a.cfg.id;
+  auto release = [this, id, conn](std::shared_ptr<ParsedMessage> parsed, std::string preview, bool hasPreview) {
+    Account* acc = find(id);
+    if (!acc || acc->held.empty()) return;
+    Event e = std::move(acc->held.front());
+    acc->held.pop_front();
+    e.message = std::move(parsed);
+    e.preview = std::move(preview);
+    e.hasPreview = hasPreview;
+    pending_.push_back(std::move(e));
+    if (conn->connected()) {
+      enrich(*acc, conn);
+    } else {
+      pool_->release(conn, false);
+      acc->enriching = false;
+      enrichNext(*acc);
+    }
+  };
+  conn->lost = [this, id](const std::string&, const std::string&) {
+    if (Account* acc = find(id)) {
+      acc->enriching = false;
+      enrichNext(*acc);
+    }
+  };
+  imap::fetchMessage(conn, req, [this, release, previewChars = a.cfg.previewChars, maxBytes = a.cfg.maxBodyBytes](MessageOutcome out) {
+    if (!out.errorCode.empty() || !out.found) {
+      release(nullptr, {}, false);
+      return;
+    }
+    if (out.raw.empty()) {
+      release(nullptr, std::move(out.preview), true);
+      return;
+    }
+    parseAsync(std::move(out.raw), maxBytes, [release, previewChars](std::shared_ptr<ParsedMessage> m) {
+      std::string preview;
+      if (previewChars > 0) preview = makePreview(m->hasText ? m->text : htmlToText(m->html), previewChars);
+      release(std::move(m), std::move(preview), previewChars > 0);
+    });
+  });
+}
+
+namespace {
+
+struct ParseWork {
+  uv_work_t req;
+  std::string raw;
+  uint64_t maxBytes;
+  std::shared_ptr<ParsedMessage> result;
+  std::function<void(std::shared_ptr<ParsedMessage>)> done;
+  const bool* stopped;
+};
+
+}  // namespace
+
+void Engine::parseAsync(std::string raw, uint64_t maxBytes, std::function<void(std::shared_ptr<ParsedMessage>)> done) {
+  auto* w = new ParseWork;
+  w->req.data = w;
+  w->raw = std::move(raw);
+  w->maxBytes = maxBytes;
+  w->done = std::move(done);
+  w->stopped = &stopped_;
+  uv_queue_work(
+      &loop_, &w->req,
+      [](uv_work_t* req) {
+        auto* work = static_cast<ParseWork*>(req->data);
+        MimeLimits limits;
+        limits.maxBytes = static_cast<size_t>(work->maxBytes);
+        work->result = std::make_shared<ParsedMessage>(parseMime(work->raw.data(), work->raw.size(), limits));
+        std::string().swap(work->raw);
+      },
+      [](uv_work_t* req, int status) {
+        std::unique_ptr<ParseWork> work(static_cast<ParseWork*>(req->data));
+        if (status != 0 || *work->stopped) return;  // the engine is going away
+        work->done(std::move(work->result));
+      });
+}
+
+void Engine::fetchMessage(uint64_t requestId, std::string accountId, std::string folder, uint32_t uid,
+                          uint64_t maxBytes) {
+  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder), uid, maxBytes] {
+    auto answer = [this, requestId, accountId, folder, uid](std::shared_ptr<ParsedMessage> m, const std::string& code,
+                                                            const std::string& message) {
+      Event e;
+      e.type = Event::Type::MessageFetched;
+      e.accountId = accountId;
+      e.folder = folder;
+      e.uid = uid;
+      e.requestId = requestId;
+      e.message = std::move(m);
+      e.errorCode = code;
+      e.errorMessage = message;
+      pending_.push_back(std::move(e));
+    };
+    Account* a = find(accountId);
+    if (!a || a->removing) return answer(nullptr, "UNKNOWN_ACCOUNT", "no account " + accountId);
+    pool_->acquire(&a->cfg, a->tls, [this, answer, folder, uid, maxBytes](PoolConnection* conn, const std::string& code,
+                                                                            const std::string& message) {
+      if (!conn) return answer(nullptr, code, message);
+      conn->lost = [answer](const std::string& c, const std::string& m) { answer(nullptr, c, m); };
+      MessageRequest req;
+      req.folder = folder;
+      req.uid = uid;
+      req.maxBytes = maxBytes;
+      imap::fetchMessage(conn, req, [this, conn, answer, uid, folder, maxBytes](MessageOutcome out) {
+        conn->lost = nullptr;
+        pool_->release(conn, out.errorCode.empty() || out.errorCode == "SELECT_FAILED");
+        if (!out.errorCode.empty()) return answer(nullptr, out.errorCode, out.errorMessage);
+        if (!out.found) return answer(nullptr, "NOT_FOUND", "no message with UID " + std::to_string(uid) + " in " + folder);
+        uint64_t size = out.size;
+        parseAsync(std::move(out.raw), maxBytes, [answer, size](std::shared_ptr<ParsedMessage> m) {
+          // The server cut the message at maxBytes; say so, and how big it is.
+          if (size > m->size) {
+            m->truncated = true;
+            m->size = static_cast<size_t>(size);
+          }
+          answer(std::move(m), {}, {});
+        });
       });
     });
   });
@@ -632,6 +809,8 @@ void Engine::loadState(Account& a) {
 
 void Engine::collectDirty(std::vector<StoredFolder>& rows) {
   for (auto& [id, a] : accounts_) {
+    // Held newMessage events have advanced UIDNEXT but are not in JS yet.
+    if (!a->held.empty()) continue;
     for (auto& rt : a->folders) {
       if (!rt->dirty) continue;
       rt->dirty = false;

@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "folder.h"
 #include "idle.h"
 #include "mailboxes.h"
+#include "message_fetch.h"
 #include "pool.h"
 #include "store.h"
 #include "sync.h"
@@ -67,6 +69,8 @@ class Engine : private SessionOwner {
   void sync(uint64_t requestId, std::string accountId, std::vector<std::string> folders);
   // -> FolderList with this requestId.
   void listFolders(uint64_t requestId, std::string accountId, bool refresh);
+  // -> MessageFetched with this requestId.
+  void fetchMessage(uint64_t requestId, std::string accountId, std::string folder, uint32_t uid, uint64_t maxBytes);
   // Every event of batch `seq` reached JS: the state behind it may persist.
   void delivered(uint64_t seq);
 
@@ -106,6 +110,10 @@ class Engine : private SessionOwner {
     std::vector<FolderSyncResult> results;
     std::vector<uint64_t> syncRequestIds_;
     uint64_t syncStartedAt = 0;
+
+    // newMessage events held for a preview or body, released in order.
+    std::deque<Event> held;
+    bool enriching = false;
 
     std::vector<FolderInfo> folderCache;
     uint64_t folderCacheAt = 0;
@@ -148,7 +156,11 @@ class Engine : private SessionOwner {
   LoopShared* shared() override { return &shared_; }
   void accessToken(const AccountConfig& cfg, bool force,
                    std::function<void(const std::string&, const std::string&)> done) override;
-  void emit(Event&& e) override { pending_.push_back(std::move(e)); }
+  void emit(Event&& e) override;
+  void enrichNext(Account& a);
+  void enrich(Account& a, PoolConnection* conn);
+  // Parses on the libuv threadpool, then `done` on the loop thread.
+  void parseAsync(std::string raw, uint64_t maxBytes, std::function<void(std::shared_ptr<ParsedMessage>)> done);
   void statusChanged(const IdleSession& s) override;
   void sessionReady(IdleSession& s) override;
   void sessionFirstFailure(IdleSession& s, const std::string& code, const std::string& message) override;

@@ -3,11 +3,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "envelope.h"
 #include "folder.h"
+#include "mime.h"
 
 namespace imap {
 
@@ -31,6 +33,7 @@ struct Event {
     SyncProgress,    // done/total folders of a running sync
     SyncCompleted,   // requestIds: the sync() calls this run answers
     FolderList,      // answer to listFolders(requestId)
+    MessageFetched,  // answer to fetchMessage(requestId)
     Closed,          // the engine finished close(); no event follows
   };
 
@@ -47,6 +50,9 @@ struct Event {
   std::vector<std::string> flags;
   bool hasEnvelope = false;
   Envelope envelope;
+  bool hasPreview = false;
+  std::string preview;
+  std::shared_ptr<ParsedMessage> message;  // fetchBodies / fetchMessage
 
   ConnState state = ConnState::Disconnected;
   ConnState previous = ConnState::Disconnected;

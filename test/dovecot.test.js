@@ -239,3 +239,48 @@ describeDovecot('Dovecot: pool, sync and state', () => {
     }
   });
 });
+
+describeDovecot('Dovecot: messages', () => {
+  let dovecot;
+  let engine;
+  beforeAll(async () => {
+    dovecot = await startDovecot({ users: { ivan: 'i1' } });
+    engine = new MailEngine({ notifications: { preview: 30, healthIntervalMs: 0 } });
+    await engine.addAccount({ id: 'ivan', host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user: 'ivan', pass: 'i1' });
+  });
+  afterAll(async () => {
+    if (engine) await engine.close();
+    if (dovecot) await dovecot.stop();
+  });
+
+  test('newMessage carries a preview and fetchMessage parses the whole message', async () => {
+    const raw = [
+      'From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.com>',
+      'To: ivan@example.com',
+      'Subject: Ticket #42',
+      'Message-ID: <t42@example.com>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'The printer on floor 3 is on fire again.',
+      '--b',
+      'Content-Type: text/csv; name="log.csv"',
+      'Content-Disposition: attachment; filename="log.csv"',
+      '',
+      'a,b',
+      '--b--',
+      '',
+    ].join('\n');
+    const got = waitForEvent(engine, 'newMessage');
+    dovecot.deliver('ivan', raw);
+    const msg = await got;
+    expect(msg.preview).toBe('The printer on floor 3 is on f');
+    const parsed = await engine.fetchMessage('ivan', 'INBOX', msg.uid);
+    expect(parsed).toMatchObject({ subject: 'Ticket #42', from: [{ name: 'André', address: 'andre@example.com' }], messageId: '<t42@example.com>' });
+    expect(parsed.text).toContain('on fire again');
+    expect(parsed.attachments.map((a) => a.filename)).toEqual(['log.csv']);
+  });
+});

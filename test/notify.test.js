@@ -72,7 +72,7 @@ describe('Notifier', () => {
     });
 
     test('defaults', () => {
-      expect(setup().options).toEqual({ batchSize: 50, batchIntervalMs: 100, maxQueue: 10000, healthIntervalMs: 0 });
+      expect(setup().options).toEqual({ batchSize: 50, batchIntervalMs: 100, maxQueue: 10000, healthIntervalMs: 0, preview: 0 });
       const other = new Notifier(engine);
       expect(other.options.healthIntervalMs).toBe(30000);
       other.stop();
