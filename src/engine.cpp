@@ -21,20 +21,27 @@ const char* stateName(ConnState s) {
 
 namespace {
 
-std::string serializeWindow(const std::map<uint32_t, std::string>& w) {
+// The flag memory, one "uid flags" line each, and the reported deletions as
+// a "-gone <uid set>" line (no UID line starts with '-').
+std::string serializeWindow(const FolderRuntime& rt) {
   std::string out;
-  for (const auto& [uid, flags] : w) out += std::to_string(uid) + " " + flags + "\n";
+  if (!rt.gone.empty()) out += "-gone " + rt.gone.toString() + "\n";
+  for (const auto& [uid, flags] : rt.flagWindow) out += std::to_string(uid) + " " + flags + "\n";
   return out;
 }
 
-std::map<uint32_t, std::string> parseWindow(const std::string& s) {
-  std::map<uint32_t, std::string> w;
+void parseWindow(const std::string& s, FolderRuntime& rt) {
+  std::map<uint32_t, std::string>& w = rt.flagWindow;
   size_t pos = 0;
   while (pos < s.size()) {
     size_t nl = s.find('\n', pos);
     if (nl == std::string::npos) nl = s.size();
     std::string line = s.substr(pos, nl - pos);
     pos = nl + 1;
+    if (line.rfind("-gone ", 0) == 0) {
+      if (auto gone = UidSet::parse(line.substr(6))) rt.gone = *gone;
+      continue;
+    }
     size_t sp = line.find(' ');
     try {
       uint32_t uid = static_cast<uint32_t>(std::stoul(line.substr(0, sp)));
@@ -43,7 +50,6 @@ std::map<uint32_t, std::string> parseWindow(const std::string& s) {
       continue;
     }
   }
-  return w;
 }
 
 }  // namespace
@@ -588,9 +594,14 @@ void Engine::sessionReady(IdleSession& s) {
     e.type = Event::Type::AccountReady;
     e.accountId = a->cfg.id;
     emit(std::move(e));
-    // Builds what deletion detection needs, and reports what changed while
-    // the app was not running (with a state file).
-    requestSync(*a, {}, {});
+    // A first sync builds what deletion detection needs without QRESYNC,
+    // and reports what changed while the app was not running (state file).
+    // A QRESYNC server with nothing remembered needs neither, which spares
+    // a second connection per account.
+    bool needed = false;
+    for (size_t i = 0; i < a->sessions.size(); ++i)
+      needed = needed || !a->sessions[i]->hasCap("QRESYNC") || a->folders[i]->fromStore;
+    if (needed) requestSync(*a, {}, {});
   }
 }
 
@@ -802,7 +813,8 @@ void Engine::loadState(Account& a) {
       auto known = UidSet::parse(row.uids);
       rt->known = known ? *known : UidSet{};
       rt->knownValid = row.initialDone && known.has_value();
-      rt->flagWindow = parseWindow(row.flagWindow);
+      parseWindow(row.flagWindow, *rt);
+      rt->fromStore = true;
     }
   }
 }
@@ -822,7 +834,7 @@ void Engine::collectDirty(std::vector<StoredFolder>& rows) {
       row.uidNext = rt->fs.uidNext;
       row.highestModseq = rt->fs.highestModseq;
       row.uids = rt->knownValid ? rt->known.toString() : std::string();
-      row.flagWindow = serializeWindow(rt->flagWindow);
+      row.flagWindow = serializeWindow(*rt);
       row.initialDone = rt->initialDone && rt->knownValid;
       rows.push_back(std::move(row));
     }

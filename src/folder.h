@@ -43,6 +43,7 @@ struct FolderRuntime {
   FolderState fs;
   bool initialDone = false;  // the first sync's sync.initial report happened
   bool dirty = false;        // changed since last persisted
+  bool fromStore = false;    // loaded from the state file at start
 
   // UIDs known to exist below uidNext: deletion detection without QRESYNC
   // compares this with the server's list. Valid once a sync built it.
@@ -51,6 +52,22 @@ struct FolderRuntime {
   // Flags of the newest messages (uid -> "\Seen \Flagged"), for servers
   // without CONDSTORE, where only a comparison reveals flag changes.
   std::map<uint32_t, std::string> flagWindow;
+
+  // UIDs already reported deleted. UIDs are never reused under one
+  // UIDVALIDITY, so this only grows; as ranges it stays small. It keeps a
+  // QRESYNC resync from repeating what IDLE's VANISHED already said.
+  UidSet gone;
+
+  // True the first time a deletion of `uid` is seen; remembers it.
+  bool claimGone(uint32_t uid) {
+    if (gone.contains(uid)) return false;
+    if (knownValid && !known.contains(uid)) return false;  // never existed for us
+    gone.add(uid);
+    known.remove(uid);
+    flagWindow.erase(uid);
+    dirty = true;
+    return true;
+  }
 
   // True when `uid` has not been reported yet; claims it.
   bool claimNew(uint32_t uid) {
@@ -82,6 +99,7 @@ struct FolderRuntime {
     known.clear();
     knownValid = false;
     flagWindow.clear();
+    gone.clear();
     initialDone = false;
     dirty = true;
   }

@@ -362,16 +362,13 @@ void IdleSession::onVanished(const std::vector<Value>& args) {
   uint64_t n = uids->size();
   if (!earlier) fs.exists = exists_ = exists_ > n ? exists_ - static_cast<uint32_t>(n) : 0;
   for (const auto& [a, b] : uids->ranges()) {
-    for (uint64_t uid = a; uid <= b; ++uid) {
-      if (rt_->knownValid && !rt_->known.contains(static_cast<uint32_t>(uid)) && uid < fs.uidNext) continue;
-      rt_->known.remove(static_cast<uint32_t>(uid));
-      rt_->flagWindow.erase(static_cast<uint32_t>(uid));
+    for (uint64_t uid = a; uid <= b && uid < fs.uidNext; ++uid) {
+      if (!rt_->claimGone(static_cast<uint32_t>(uid))) continue;
       Event e = folderEvent(Event::Type::MessageDeleted);
       e.uid = static_cast<uint32_t>(uid);
       owner_->emit(std::move(e));
     }
   }
-  rt_->dirty = true;
   owner_->statusChanged(*this);
 }
 

@@ -92,8 +92,11 @@ void FolderSync::status() {
       emit_(std::move(e));
       rt_->resetForNewUidValidity(statusUidValidity_);
     }
-    initial_ = fs.uidNext == 0 || !rt_->knownValid;
-    bool unchanged = !initial_ && statusUidNext_ == fs.uidNext && statusMessages_ == rt_->known.size() &&
+    // With QRESYNC the server names what vanished; otherwise deletions are
+    // found against the known UID list, which a first sync must build.
+    initial_ = fs.uidNext == 0 || (!rt_->knownValid && !conn_->qresync);
+    bool unchanged = !initial_ && statusUidNext_ == fs.uidNext &&
+                     (!rt_->knownValid || statusMessages_ == rt_->known.size()) &&
                      (!condstore() || statusModseq_ == fs.highestModseq);
     if (unchanged) {
       finish();
@@ -164,8 +167,9 @@ void FolderSync::afterSelect() {
     });
     return;
   }
-  bool unchanged = condstore() && rt_->knownValid && sel_->uidNext == fs.uidNext &&
-                   sel_->highestModseq == fs.highestModseq && sel_->gotExists && sel_->exists == rt_->known.size();
+  bool unchanged = condstore() && (rt_->knownValid || conn_->qresync) && sel_->uidNext == fs.uidNext &&
+                   sel_->highestModseq == fs.highestModseq &&
+                   (!rt_->knownValid || (sel_->gotExists && sel_->exists == rt_->known.size()));
   if (unchanged) {
     finish();
     return;
@@ -302,8 +306,7 @@ void FolderSync::checkDeletions() {
 // ---- responses ----
 
 void FolderSync::deleted(uint32_t uid) {
-  rt_->known.remove(uid);
-  rt_->flagWindow.erase(uid);
+  if (!rt_->claimGone(uid)) return;
   Event e = folderEvent(Event::Type::MessageDeleted);
   e.uid = uid;
   ++result_.deleted;
@@ -343,8 +346,7 @@ void FolderSync::onUntagged(const Response& r) {
     auto uids = vanishedUids(r.args, earlier);
     if (!uids) return;
     for (const auto& [a, b] : uids->ranges())
-      for (uint64_t u = a; u <= b; ++u)
-        if (rt_->known.contains(static_cast<uint32_t>(u))) deleted(static_cast<uint32_t>(u));
+      for (uint64_t u = a; u <= b && u < rt_->fs.uidNext; ++u) deleted(static_cast<uint32_t>(u));
   } else if (k == "FETCH" && r.number && !r.args.empty()) {
     onFetch(static_cast<uint32_t>(*r.number), r.args[0]);
   }
