@@ -143,6 +143,23 @@ describe('pool and sync', () => {
     expect(events.of('newMessage').map((m) => m.uid)).toEqual([u1, u2]);
   });
 
+  test('with QRESYNC, a deletion IDLE reported is not reported again by a sync', async () => {
+    const srv = await server();
+    srv.setCapability('QRESYNC', true);
+    const e = engine();
+    const events = recordEvents(e);
+    await e.addAccount(account(srv));
+    const uid = srv.appendMessage('INBOX', { subject: 'short-lived' });
+    await waitForEvent(e, 'newMessage');
+    await e.sync('acc'); // the pool's baseline: HIGHESTMODSEQ before the expunge
+    srv.expunge('INBOX', uid);
+    await waitForEvent(e, 'messageDeleted');
+    const r = await e.sync('acc');
+    expect(r.ok).toBe(true);
+    await sleep(200);
+    expect(events.of('messageDeleted')).toEqual([expect.objectContaining({ uid })]);
+  });
+
   test('a UIDVALIDITY change seen by sync emits folderReset once and resyncs', async () => {
     const srv = await server();
     const e = engine();
