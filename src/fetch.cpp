@@ -8,6 +8,14 @@ const char* const kNewMessageItems = "(UID FLAGS ENVELOPE INTERNALDATE RFC822.SI
 
 uint32_t toU32(const Value& v) { return v.isNumber() && v.num <= 0xFFFFFFFFu ? static_cast<uint32_t>(v.num) : 0; }
 
+Event folderEvent(Event::Type t, const FolderRuntime& rt) {
+  Event e;
+  e.type = t;
+  e.accountId = rt.accountId;
+  e.folder = rt.folder;
+  return e;
+}
+
 FetchItems parseFetchItems(const Value& items) {
   FetchItems f;
   if (!items.isList()) return f;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "events.h"
+#include "folder.h"
 #include "parser.h"
 #include "uidset.h"
 
@@ -24,6 +25,8 @@ struct FetchItems {
 };
 
 FetchItems parseFetchItems(const Value& list);
+// An event of type `t` about the runtime's account and folder.
+Event folderEvent(Event::Type t, const FolderRuntime& rt);
 uint32_t toU32(const Value& v);
 std::vector<std::string> flagList(const Value& v);
 std::string joinFlags(const std::vector<std::string>& flags);

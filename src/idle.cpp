@@ -31,13 +31,6 @@ FolderStatus IdleSession::snapshot() const {
   return s;
 }
 
-Event IdleSession::folderEvent(Event::Type t) const {
-  Event e;
-  e.type = t;
-  e.accountId = cfg_->id;
-  e.folder = rt_->folder;
-  return e;
-}
 
 // ---- lifecycle ----
 
@@ -50,7 +43,7 @@ void IdleSession::onStateChange(ConnState prev, ConnState next, const std::strin
     idling_ = idleActive_ = doneSent_ = doneWanted_ = refreshing_ = false;
     serverUidNext_ = 0;
   }
-  Event e = folderEvent(Event::Type::ConnectionStatus);
+  Event e = imap::folderEvent(Event::Type::ConnectionStatus, *rt_);
   e.previous = prev;
   e.state = next;
   e.errorCode = code;
@@ -153,7 +146,7 @@ void IdleSession::afterSelect() {
   FolderState& fs = rt_->fs;
   bool known = fs.uidValidity != 0;
   if (known && sel.uidValidity != fs.uidValidity) {
-    Event e = folderEvent(Event::Type::FolderReset);
+    Event e = imap::folderEvent(Event::Type::FolderReset, *rt_);
     e.uidValidity = sel.uidValidity;
     owner_->emit(std::move(e));
     known = false;
@@ -273,7 +266,7 @@ void IdleSession::startIdle() {
            fail("PROTOCOL_ERROR", "IDLE failed: " + describe(r));
            return;
          }
-         if (wasRefresh) owner_->emit(folderEvent(Event::Type::IdleRefreshed));
+         if (wasRefresh) owner_->emit(imap::folderEvent(Event::Type::IdleRefreshed, *rt_));
          proceed();
        },
        [this](const Response&) {
@@ -364,7 +357,7 @@ void IdleSession::onVanished(const std::vector<Value>& args) {
   for (const auto& [a, b] : uids->ranges()) {
     for (uint64_t uid = a; uid <= b && uid < fs.uidNext; ++uid) {
       if (!rt_->claimGone(static_cast<uint32_t>(uid))) continue;
-      Event e = folderEvent(Event::Type::MessageDeleted);
+      Event e = imap::folderEvent(Event::Type::MessageDeleted, *rt_);
       e.uid = static_cast<uint32_t>(uid);
       owner_->emit(std::move(e));
     }
@@ -391,7 +384,7 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
       if (f.flags) reportFlags(seq, f);
       return;
     }
-    Event e = folderEvent(Event::Type::NewMessage);
+    Event e = imap::folderEvent(Event::Type::NewMessage, *rt_);
     fillNewMessage(e, seq, f, fs.uidValidity);
     rt_->flagWindow[f.uid] = joinFlags(e.flags);  // the sync trims it to the newest
     owner_->emit(std::move(e));
@@ -411,7 +404,7 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
 // see) is reported once.
 void IdleSession::reportFlags(uint32_t seq, const FetchItems& f) {
   if (f.uid && !rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) return;
-  Event e = folderEvent(Event::Type::FlagsChanged);
+  Event e = imap::folderEvent(Event::Type::FlagsChanged, *rt_);
   fillFlagsChanged(e, seq, f);
   owner_->emit(std::move(e));
 }

@@ -69,7 +69,6 @@ class IdleSession : public ImapClient {
   void onVanished(const std::vector<Value>& args);
   void onFetch(uint32_t seq, const Value& items);
   void reportFlags(uint32_t seq, const struct FetchItems& f);
-  Event folderEvent(Event::Type t) const;
 
   SessionOwner* owner_;
   FolderRuntime* rt_;

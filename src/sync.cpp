@@ -13,13 +13,6 @@ FolderSync::FolderSync(PoolConnection* conn, FolderRuntime* rt, const SyncOption
   result_.folder = rt->folder;
 }
 
-Event FolderSync::folderEvent(Event::Type t) const {
-  Event e;
-  e.type = t;
-  e.accountId = rt_->accountId;
-  e.folder = rt_->folder;
-  return e;
-}
 
 bool FolderSync::condstore() const { return conn_->hasCap("CONDSTORE") || conn_->qresync; }
 
@@ -87,7 +80,7 @@ void FolderSync::status() {
     }
     FolderState& fs = rt_->fs;
     if (fs.uidValidity != 0 && statusUidValidity_ != fs.uidValidity) {
-      Event e = folderEvent(Event::Type::FolderReset);
+      Event e = imap::folderEvent(Event::Type::FolderReset, *rt_);
       e.uidValidity = statusUidValidity_;
       emit_(std::move(e));
       rt_->resetForNewUidValidity(statusUidValidity_);
@@ -132,7 +125,7 @@ void FolderSync::select() {
 void FolderSync::afterSelect() {
   FolderState& fs = rt_->fs;
   if (fs.uidValidity != 0 && sel_->uidValidity != fs.uidValidity) {
-    Event e = folderEvent(Event::Type::FolderReset);
+    Event e = imap::folderEvent(Event::Type::FolderReset, *rt_);
     e.uidValidity = sel_->uidValidity;
     emit_(std::move(e));
     rt_->resetForNewUidValidity(sel_->uidValidity);
@@ -246,7 +239,7 @@ void FolderSync::recordWindow(bool report) {
       for (const auto& [uid, flags] : windowSeen_) {
         auto old = rt_->flagWindow.find(uid);
         if (old == rt_->flagWindow.end() || old->second == flags) continue;
-        Event e = folderEvent(Event::Type::FlagsChanged);
+        Event e = imap::folderEvent(Event::Type::FlagsChanged, *rt_);
         e.uid = uid;
         e.flags = splitFlags(flags);
         ++result_.changed;
@@ -307,7 +300,7 @@ void FolderSync::checkDeletions() {
 
 void FolderSync::deleted(uint32_t uid) {
   if (!rt_->claimGone(uid)) return;
-  Event e = folderEvent(Event::Type::MessageDeleted);
+  Event e = imap::folderEvent(Event::Type::MessageDeleted, *rt_);
   e.uid = uid;
   ++result_.deleted;
   emit_(std::move(e));
@@ -364,7 +357,7 @@ void FolderSync::onFetch(uint32_t seq, const Value& items) {
       if (f.flags && rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) reportFlags(seq, f);
       return;
     }
-    Event e = folderEvent(Event::Type::NewMessage);
+    Event e = imap::folderEvent(Event::Type::NewMessage, *rt_);
     fillNewMessage(e, seq, f, fs.uidValidity);
     rt_->flagWindow[f.uid] = joinFlags(e.flags);
     ++result_.newMessages;
@@ -383,7 +376,7 @@ void FolderSync::onFetch(uint32_t seq, const Value& items) {
 }
 
 void FolderSync::reportFlags(uint32_t seq, const FetchItems& f) {
-  Event e = folderEvent(Event::Type::FlagsChanged);
+  Event e = imap::folderEvent(Event::Type::FlagsChanged, *rt_);
   fillFlagsChanged(e, seq, f);
   ++result_.changed;
   emit_(std::move(e));

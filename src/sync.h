@@ -55,7 +55,6 @@ class FolderSync {
   void onFetch(uint32_t seq, const Value& items);
   void deleted(uint32_t uid);
   void reportFlags(uint32_t seq, const struct FetchItems& f);
-  Event folderEvent(Event::Type t) const;
   bool condstore() const;
   std::string mailboxArg() const;
 
