@@ -58,7 +58,7 @@ class MailEngine extends EventEmitter {
   }
 
   removeAccount(id) {
-    if (typeof id !== 'string' || id === '') throw new TypeError("Invalid option 'id': must be a non-empty string");
+    if (typeof id !== 'string' || id === '') throw optionError('id', 'must be a non-empty string');
     if (!this._accounts.has(id) || this._closed) {
       return Promise.reject(new ImapPushError('UNKNOWN_ACCOUNT', `no account '${id}'`));
     }
