@@ -38,7 +38,12 @@ class MailEngine extends EventEmitter {
     this._tokenProviders = new Map(); // id -> getAccessToken
     this._requests = new Map(); // requestId -> resolve, for sync() and listFolders()
     this._nextRequest = 1;
-    this._native = new NativeEngine((list) => this._dispatch(list), this._options);
+    try {
+      this._native = new NativeEngine((list) => this._dispatch(list), this._options);
+    } catch (err) {
+      this._notifier.stop(); // or its health timer would outlive the failed engine
+      throw err;
+    }
     this._native.unref();
   }
 

@@ -358,9 +358,21 @@ describe('pool and sync', () => {
       expect(events.of('newMessage')).toEqual([]);
     });
 
-    test('an unusable stateFile is a clear error at construction', () => {
-      expect(() => new MailEngine({ stateFile: '/nonexistent/dir/state.db' }))
-        .toThrow(expect.objectContaining({ code: 'STATE_FILE_FAILED' }));
+    test('an unusable stateFile is a clear error at construction, and leaves nothing running', async () => {
+      const emitted = [];
+      const origEmit = MailEngine.prototype.emit;
+      MailEngine.prototype.emit = function record(name, ...args) {
+        emitted.push(name);
+        return origEmit.call(this, name, ...args);
+      };
+      try {
+        expect(() => new MailEngine({ stateFile: '/nonexistent/dir/state.db', notifications: { healthIntervalMs: 20 } }))
+          .toThrow(expect.objectContaining({ code: 'STATE_FILE_FAILED' }));
+        await sleep(100);
+        expect(emitted).not.toContain('healthCheck');
+      } finally {
+        MailEngine.prototype.emit = origEmit;
+      }
     });
   });
 });
