@@ -4,12 +4,17 @@
 // generated part of BENCHMARKS.md (between the markers; text outside them is
 // kept). Each row shows the median over the runs and their spread (min–max).
 //
-//   npm run bench                 full: 5 runs each, up to 1,000 idle connections (~3.5 min)
+//   npm run bench                 full: 5 runs each, up to 1,000 idle connections (~2.5 min)
+//                                 (the connection-scale section runs too: ~6.5 min more)
 //   node bench/run.js --quick     one short run each; prints only, unless --out FILE
 //   node bench/run.js --out FILE  write the report to FILE instead of BENCHMARKS.md
 //   node bench/run.js --no-write  print only
-//   node bench/run.js --only sync run some sections (parser, latency, sync; comma-separated);
+//   node bench/run.js --only sync run some sections (parser, latency, sync, scale; comma-separated);
 //                                 prints only, unless --out FILE (BENCHMARKS.md keeps every section)
+//   node bench/run.js --only scale   the connection-scale section (bench/scale.js: 1,000 and 10,000
+//                                 idle TLS connections, imap-push vs ImapFlow, ~6.5 min). It has a block
+//                                 of its own in BENCHMARKS.md, which this rewrites (unless --quick or
+//                                 --no-write; --out FILE writes it there instead)
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -21,7 +26,8 @@ const { values: args } = parseArgs({
   options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'no-write': { type: 'boolean' }, only: { type: 'string' } },
 });
 const QUICK = !!args.quick;
-const SECTIONS = ['parser', 'latency', 'sync'];
+const SECTIONS = ['parser', 'latency', 'sync', 'scale'];
+const MAIN_SECTIONS = ['parser', 'latency', 'sync']; // the main block; scale has its own
 const ONLY = args.only ? args.only.split(',').map((x) => x.trim()).filter(Boolean) : null;
 if (ONLY && (!ONLY.length || ONLY.some((x) => !SECTIONS.includes(x)))) {
   process.stderr.write(`bench: --only takes ${SECTIONS.join(', ')} (comma-separated), not '${args.only}'\n`);
@@ -43,6 +49,10 @@ CFG.sync = QUICK
 const OUT = args.out ? path.resolve(args.out) : QUICK || ONLY || args['no-write'] ? null : path.join(ROOT, 'BENCHMARKS.md');
 const BEGIN = '<!-- bench/run.js: generated from here to the end marker; edit outside the markers -->';
 const END = '<!-- bench/run.js: end -->';
+// Connection scale (bench/scale.js, bench/scale-report.js): its own block, written even by --only scale.
+const scale = require('./scale-report');
+CFG.scale = scale.config(QUICK);
+const SCALE_OUT = args.out ? path.resolve(args.out) : QUICK || args['no-write'] ? null : path.join(ROOT, 'BENCHMARKS.md');
 
 // ---- running ----------------------------------------------------------------
 
@@ -242,7 +252,7 @@ function syncSection(rows) {
       if (!r) continue;
       const who = r.client === 'imapflow' ? 'cold (ImapFlow)' : `pooled, maxConcurrent ${r.maxConcurrent}`;
       if (r.error) {
-        check.push([SERVER_LABEL[server], fmt(accounts, 0), who, `not measured: ${r.error}`, '', '', '', '', '']);
+        check.push([SERVER_LABEL[server], fmt(accounts, 0), who, `not measured: ${r.error}`, '', '', '', '', '', '']);
         continue;
       }
       const x = r.result;
@@ -253,7 +263,8 @@ function syncSection(rows) {
         ? x.errorCount + x.wrongStatus
         : x.problemCount + Math.max(0, x.extraSyncsDuringTimed);
       check.push([SERVER_LABEL[server], fmt(accounts, 0), who,
-        r.client === 'imap-push' ? fmt(x.setupMs / 1000, 2) : '',
+        r.client === 'imap-push' ? `${fmt(x.addMs / 1000, 2)} / ${x.startupSyncs ? fmt(x.startupSyncs, 0) : 'none'}` : '',
+        r.client === 'imap-push' ? `${fmt(x.warmupMs[0], 1)} (${fmt(x.poolCreatedDuringWarmup, 0)} opened)` : fmt(x.warmupMs[0], 1),
         `${fmt(x.loginsDuringTimed, 0)} (${fmt(x.loginsDuringTimed / n, 0)}/cycle)`,
         x.connectionsDuringTimed === null ? 'not seen' : fmt(x.connectionsDuringTimed, 0),
         cmds,
@@ -274,12 +285,14 @@ function syncSection(rows) {
     '',
     ...(targets.length ? [`Targets (pooled, maxConcurrent 50, loopback mock): ${targets.join('; ')}.`, ''] : []),
     'What the server saw during the timed cycles (logins: the mock\'s LOGIN/AUTHENTICATE count, Dovecot\'s',
-    '"imap-login: Login:" log lines; connections and commands: mock only). "Setup" is addAccount() for every',
-    'account plus the startup syncs; "per account" is cold: connect → logout in JS, pooled: the engine\'s',
-    '`folders[].durationMs` (on a leased connection; `SyncResult.durationMs` is whole ms). "Faults": failed or miscounted STATUS (cold), failed syncs or',
-    'reported changes (pooled), and syncs the engine started on its own during the timed cycles:',
+    '"imap-login: Login:" log lines; connections and commands: mock only). "addAccount" is the time to add',
+    'every account (100 at a time), then how many startup syncs the engine ran by itself (it skips them on',
+    'QRESYNC servers without saved state, so on Dovecot the warm-up syncAll() opens the pooled connections);',
+    '"per account" is cold: connect → logout in JS; pooled: the engine\'s `folders[].durationMs` (on the',
+    'leased connection; `SyncResult.durationMs` is whole ms). "Faults": failed or miscounted STATUS (cold),',
+    'failed syncs or reported changes (pooled), and syncs the engine started on its own during the timed cycles:',
     '',
-    table(['server', 'accounts', 'client', 'setup s', 'logins', 'new connections', 'commands per account per cycle',
+    table(['server', 'accounts', 'client', 'addAccount s / startup syncs', 'warm-up cycle ms (pooled connections opened)', 'logins', 'new connections', 'commands per account per cycle',
       'per account ms p50 / max', 'faults'], check),
   ].join('\n');
 }
@@ -326,9 +339,9 @@ One cycle asks every account "anything new in INBOX?" when nothing changed (INBO
 ${CFG.sync.messages} messages; each account logs in as its own user). **Cold** is what apps do today: per
 account a new ImapFlow client connects and logs in, runs \`status('INBOX', { uidNext, messages })\`
 and logs out, 50 accounts at a time. **Pooled** is one imap-push \`MailEngine\` that holds
-the accounts (tls \`'none'\`, their IDLE connections, and the pooled connection left by each
-account's startup sync, which the run waits for) and times \`await engine.syncAll()\`,
-with \`sync: { maxConcurrent: 50 }\` and with the default 5. "One sync(id)" is
+the accounts (tls \`'none'\`; their IDLE connections, and pooled connections opened by the
+engine's startup syncs, which the run waits for, or else by the warm-up cycle) and times
+\`await engine.syncAll()\`, with \`sync: { maxConcurrent: 50 }\` and with the default 5. "One sync(id)" is
 ${CFG.sync.singles} sequential \`engine.sync(id)\` calls after the cycles (every call in
 the cell). ${CFG.sync.cycles} timed cycles after ${CFG.sync.warmup} warm-up, each
 configuration in a fresh process with a fresh server: the mock in a child process
@@ -394,9 +407,22 @@ async function main() {
     }
   }
   const sync = runs('sync') ? await syncBench() : [];
-  const generated = report(m, parser, latency, sync, command, started);
-  process.stdout.write(`\n${generated.split('\n').slice(1, -1).join('\n')}\n`);
-  if (OUT) {
+  const scaleRows = runs('scale') ? await scale.run(CFG.scale, runJson) : [];
+  const mainRan = MAIN_SECTIONS.some(runs);
+  const generated = mainRan ? report(m, parser, latency, sync, command, started) : null;
+  if (generated) process.stdout.write(`\n${generated.split('\n').slice(1, -1).join('\n')}\n`);
+  if (runs('scale')) {
+    const scaleText = scale.report(scaleRows, CFG.scale, { cell, fmt, table, median }, { m, command, started, quick: QUICK });
+    process.stdout.write(`\n${scaleText.split('\n').slice(1, -1).join('\n')}\n`);
+    if (SCALE_OUT) {
+      scale.write(SCALE_OUT, scaleText);
+      process.stderr.write(`bench: wrote the scale block of ${path.relative(process.cwd(), SCALE_OUT) || SCALE_OUT}\n`);
+    }
+    if (scale.failed(scaleRows)) process.exitCode = 1;
+  }
+  if (!mainRan) {
+    process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  } else if (OUT) {
     writeReport(OUT, generated);
     process.stderr.write(`bench: wrote ${path.relative(process.cwd(), OUT) || OUT} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   } else {

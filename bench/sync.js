@@ -7,9 +7,9 @@
 //     account (--max-concurrent at a time): a new ImapFlow client connects and
 //     logs in, asks STATUS INBOX (MESSAGES UIDNEXT), logs out.
 //   pooled (--client imap-push): one MailEngine holds the N accounts (their
-//     IDLE connections, plus pooled command connections left from the startup
-//     sync); a cycle is `await engine.syncAll()` with sync.maxConcurrent =
-//     --max-concurrent. Afterwards --singles sequential `engine.sync(id)` calls
+//     IDLE connections, plus pooled command connections opened by the startup
+//     syncs or, where the engine skips those, by the warm-up cycle); a cycle
+//     is `await engine.syncAll()` with sync.maxConcurrent = --max-concurrent. Afterwards --singles sequential `engine.sync(id)` calls
 //     give the per-account latency.
 //
 //   node bench/sync.js --server mock|dovecot --accounts N --client imapflow|imap-push
@@ -163,8 +163,12 @@ async function pooledSetup(server) {
   const engine = new MailEngine({ sync: { maxConcurrent: K } });
   const startupDone = new Set();
   let syncStarted = 0;
+  let syncCompleted = 0;
   engine.on('syncStarted', () => { syncStarted++; });
-  engine.on('syncCompleted', (r) => startupDone.add(r.accountId));
+  engine.on('syncCompleted', (r) => {
+    syncCompleted++;
+    startupDone.add(r.accountId);
+  });
   const ids = Array.from({ length: N }, (_, i) => `acct-${i}`);
   const t0 = now();
   for (let i = 0; i < N; i += Number(opt.batch)) {
@@ -172,17 +176,22 @@ async function pooledSetup(server) {
       id, host: server.host, port: server.port, tls: 'none', allowInsecureAuth: true, user: user(i + k), pass: PASS,
     })));
   }
-  const addMs = ms(t0);
-  // Every account's startup sync (it opens the pooled connection) must be over.
+  const added = now();
+  const addMs = ms(t0, added);
+  // Startup syncs (each opens the account's pooled connection) must be over.
+  // The engine skips them on QRESYNC servers when it has no saved state
+  // (Dovecot here), so: every account synced, or nothing started or running
+  // for 500 ms after the last addAccount().
   for (let i = 0; ; i++) {
     const s = engine.syncStats();
-    if (startupDone.size === N && s.active === 0 && s.pending === 0) break;
+    const quiet = s.active === 0 && s.pending === 0 && syncStarted === syncCompleted;
+    if (quiet && (startupDone.size === N || ms(added) > 500)) break;
     if (i > 1200) throw new Error(`startup syncs not done after 60 s: ${startupDone.size}/${N} completed, ${JSON.stringify(s)}`);
     await sleep(50);
   }
   const setupMs = ms(t0);
-  log(`${N} accounts added in ${addMs.toFixed(0)} ms, startup syncs done after ${setupMs.toFixed(0)} ms`);
-  return { engine, ids, addMs, setupMs, syncStarted: () => syncStarted };
+  log(`${N} accounts added in ${addMs.toFixed(0)} ms; ${startupDone.size} startup syncs, done after ${setupMs.toFixed(0)} ms`);
+  return { engine, ids, addMs, setupMs, startupSyncs: startupDone.size, syncStarted: () => syncStarted };
 }
 
 function checkResults(results) {
@@ -198,7 +207,8 @@ function summary(xs) {
   return { n: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
 }
 
-function perAccountCommands(before, after, cycles) {
+// Commands are counted from server.mark(), just before the timed cycles.
+function perAccountCommands(after, cycles) {
   if (!after.commands) return null;
   const out = {};
   for (const [k, v] of Object.entries(after.commands)) out[k] = Number((v / (N * cycles)).toFixed(3));
@@ -213,6 +223,7 @@ async function main() {
   try {
     if (opt.client === 'imapflow') {
       const cycles = [];
+      const warmupMs = [];
       const errors = [];
       let wrong = 0;
       let c0;
@@ -225,21 +236,25 @@ async function main() {
         errors.push(...r.errors);
         wrong += r.wrongCount;
         if (c >= WARMUP) cycles.push(r);
+        else warmupMs.push(r.cycleMs);
         log(`${c < WARMUP ? 'warm-up' : `cycle ${c - WARMUP + 1}`}: ${r.cycleMs.toFixed(1)} ms${r.errors.length ? `, ${r.errors.length} errors` : ''}`);
       }
       const c1 = await server.counters();
       Object.assign(result, {
+        warmupMs,
         cycleMs: cycles.map((r) => r.cycleMs),
         perAccountMs: summary(cycles.flatMap((r) => r.perAccount)),
         loginsDuringTimed: c1.logins - c0.logins,
         connectionsDuringTimed: c1.connections !== undefined ? c1.connections - c0.connections : null,
-        commandsPerAccount: perAccountCommands(c0, c1, CYCLES),
+        commandsPerAccount: perAccountCommands(c1, CYCLES),
         errors: errors.slice(0, 5),
         errorCount: errors.length,
         wrongStatus: wrong,
       });
     } else {
-      const { engine, ids, addMs, setupMs, syncStarted } = await pooledSetup(server);
+      const { engine, ids, addMs, setupMs, startupSyncs, syncStarted } = await pooledSetup(server);
+      const poolBefore = engine.poolStats();
+      const warmupMs = [];
       const cycles = [];
       const engineMs = [];
       const problems = [];
@@ -257,6 +272,7 @@ async function main() {
         const results = await engine.syncAll();
         const cycleMs = ms(t0);
         problems.push(...checkResults(results));
+        if (c < WARMUP) warmupMs.push(cycleMs);
         if (c >= WARMUP) {
           cycles.push(cycleMs);
           // The folder's own time (steady clock; SyncResult.durationMs is whole ms).
@@ -279,13 +295,18 @@ async function main() {
       Object.assign(result, {
         addMs,
         setupMs,
+        startupSyncs,
+        // The first cycle opens (and logs in) the pooled connections that
+        // startup syncs did not.
+        warmupMs,
+        poolCreatedDuringWarmup: p0.created - poolBefore.created,
         cycleMs: cycles,
         engineDurationMs: summary(engineMs),
         singleMs: singles,
         loginsDuringTimed: c1.logins - c0.logins,
         loginsDuringSingles: c2.logins - c1.logins,
         connectionsDuringTimed: c1.connections !== undefined ? c1.connections - c0.connections : null,
-        commandsPerAccount: perAccountCommands(c0, c1, CYCLES),
+        commandsPerAccount: perAccountCommands(c1, CYCLES),
         poolCreatedDuringTimed: p1.created - p0.created,
         poolReusedDuringTimed: p1.reused - p0.reused,
         poolHealthChecksDuringTimed: p1.healthChecks - p0.healthChecks,

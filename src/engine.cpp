@@ -138,12 +138,16 @@ void Engine::flushEvents() {
   sink_(std::move(batch));
 }
 
-// Runs every loop pass, so it only copies when the pool changed.
+// Runs every loop pass, so it only touches the accounts whose pool changed:
+// a sync must not cost more the more accounts there are.
 void Engine::publishStats() {
-  if (!pool_->takeChanged()) return;
+  std::set<std::string> changed = pool_->takeChanged();
+  if (changed.empty()) return;
   std::lock_guard<std::mutex> lock(statusMu_);
-  poolStats_.clear();
-  for (const auto& [id, a] : accounts_) poolStats_[id] = pool_->stats(id);
+  for (const auto& id : changed) {
+    if (accounts_.count(id)) poolStats_[id] = pool_->stats(id);
+    else poolStats_.erase(id);
+  }
 }
 
 // ---- public, thread-safe ----
@@ -541,6 +545,7 @@ void Engine::reapFinished() {
       std::lock_guard<std::mutex> lock(statusMu_);
       for (auto st = status_.begin(); st != status_.end();)
         st = st->first.first == id ? status_.erase(st) : std::next(st);
+      poolStats_.erase(id);
     }
     if (!a->failed && !closing_) {
       Event e;
@@ -820,13 +825,14 @@ void Engine::loadState(Account& a) {
 }
 
 void Engine::collectDirty(std::vector<StoredFolder>& rows) {
+  if (!store_) return;  // state lives in memory: nothing to write, no walk per loop pass
   for (auto& [id, a] : accounts_) {
     // Held newMessage events have advanced UIDNEXT but are not in JS yet.
     if (!a->held.empty()) continue;
     for (auto& rt : a->folders) {
       if (!rt->dirty) continue;
       rt->dirty = false;
-      if (!store_ || rt->fs.uidValidity == 0) continue;
+      if (rt->fs.uidValidity == 0) continue;
       StoredFolder row;
       row.accountId = rt->accountId;
       row.folder = rt->folder;

@@ -74,7 +74,7 @@ size_t Pool::limitFor(const std::string& accountId) const {
 }
 
 void Pool::acquire(const AccountConfig* cfg, std::shared_ptr<TlsContext> tls, Lease lease) {
-  changed_ = true;
+  changed_.insert(cfg->id);
   AccountPool& ap = accounts_[cfg->id];
   if (ap.limit == 0) ap.limit = opts_.maxPerAccount;
   ap.waiting.push_back(Waiter{cfg, std::move(tls), std::move(lease), now()});
@@ -110,7 +110,7 @@ void Pool::serve(const std::string& accountId) {
 }
 
 void Pool::hand(AccountPool& ap, PoolConnection* c, Waiter w, bool reused) {
-  changed_ = true;
+  changed_.insert(w.cfg->id);
   c->leased_ = true;
   if (reused) ++ap.stats.reused;
   ap.stats.waitTimeMs += static_cast<double>(now() - w.since);
@@ -144,7 +144,7 @@ void Pool::healthCheck(AccountPool& ap, PoolConnection* c, Waiter w) {
 }
 
 void Pool::release(PoolConnection* c, bool healthy) {
-  changed_ = true;
+  changed_.insert(c->config().id);
   c->leased_ = false;
   c->untagged = nullptr;
   c->codes = nullptr;
@@ -159,7 +159,7 @@ void Pool::release(PoolConnection* c, bool healthy) {
 }
 
 void Pool::discard(AccountPool& ap, PoolConnection* c) {
-  changed_ = true;
+  changed_.insert(c->config().id);
   auto pos = std::find_if(ap.conns.begin(), ap.conns.end(), [c](const auto& p) { return p.get() == c; });
   if (pos == ap.conns.end()) return;
   std::unique_ptr<PoolConnection> owned = std::move(*pos);
@@ -170,7 +170,7 @@ void Pool::discard(AccountPool& ap, PoolConnection* c) {
 }
 
 void Pool::connectionReady(PoolConnection* c) {
-  changed_ = true;
+  changed_.insert(c->config().id);
   c->ready_ = true;
   c->lastUsed_ = now();
   serve(c->config().id);
@@ -182,7 +182,7 @@ void Pool::connectionFailed(PoolConnection* c, const std::string& code, const st
   if (it == accounts_.end()) return;
   AccountPool& ap = it->second;
   ++ap.stats.failures;
-  changed_ = true;
+  changed_.insert(id);
   bool wasReady = c->ready_;
   if (auto check = std::move(c->checking_)) {
     c->checking_ = nullptr;
@@ -225,7 +225,7 @@ void Pool::dropAccount(const std::string& accountId) {
   }
   while (!ap.conns.empty()) discard(ap, ap.conns.back().get());
   accounts_.erase(it);
-  changed_ = true;
+  changed_.insert(accountId);
   for (auto& lost : lessees) lost("CLOSED", "account removed");
   for (auto& w : waiting) w.lease(nullptr, "CLOSED", "account removed");
 }

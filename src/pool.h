@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,10 +71,10 @@ class Pool {
   void dropAccount(const std::string& accountId);
   PoolStats stats(const std::string& accountId = {}) const;
   size_t limitFor(const std::string& accountId) const;
-  // True once after any change that stats() would show.
-  bool takeChanged() {
-    bool c = changed_;
-    changed_ = false;
+  // The accounts whose stats() changed since the last call.
+  std::set<std::string> takeChanged() {
+    std::set<std::string> c;
+    c.swap(changed_);
     return c;
   }
 
@@ -108,7 +109,7 @@ class Pool {
   std::map<std::string, AccountPool> accounts_;
   std::vector<std::unique_ptr<PoolConnection>> graveyard_;  // freed on the next sweep
   uv_timer_t* sweepTimer_ = nullptr;
-  bool changed_ = false;
+  std::set<std::string> changed_;
 };
 
 }  // namespace imap

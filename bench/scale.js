@@ -1,0 +1,380 @@
+#!/usr/bin/env node
+'use strict';
+// Connection scale: how much memory and idle CPU N idle implicit-TLS IMAP
+// connections cost one client process. The server is bench/build/scale_server
+// (C++, libuv + OpenSSL, built by bench/run.js or `cmake -S bench -B bench/build
+// && cmake --build bench/build`), fresh for every run; the client under test
+// runs in a child process of its own. Both get the highest descriptor limit
+// the kernel allows (`ulimit -n`).
+//
+//   node bench/scale.js --client imap-push|imapflow --n 1000 [--runs 1] [--idle-ms 60000]
+//        [--batch 500] [--verify ca|none] [--setup-limit-ms 300000] [--quick]
+//
+// Every run: connect and remove one warm-up connection, read the baseline
+// (RSS after a full GC), open N connections (one account / one ImapFlow client
+// each, INBOX selected, then IDLE) in batches of --batch, wait until the
+// server sees N connections in IDLE, read RSS again. The first run then
+// measures CPU (user+system of the whole process, every thread) over an idle
+// window of --idle-ms with nothing sent or received; later runs skip it.
+// Prints one JSON line on stdout.
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { parseArgs } = require('util');
+
+const { values: opt } = parseArgs({
+  options: {
+    client: { type: 'string', default: 'imap-push' },
+    n: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '1' },
+    'idle-ms': { type: 'string' },
+    batch: { type: 'string', default: '500' },
+    verify: { type: 'string' }, // ca (certificate checked against the server's) or none (rejectUnauthorized false)
+    'setup-limit-ms': { type: 'string', default: '300000' },
+    quick: { type: 'boolean' },
+    // internal: the measuring child
+    child: { type: 'boolean' },
+    port: { type: 'string' },
+    ca: { type: 'string' },
+    'hold-ms': { type: 'string', default: '0' },
+    'no-close': { type: 'boolean' },
+    // profiling: a command prefix for the measuring child (e.g. "heaptrack -o /tmp/scale"),
+    // and a SIGKILL instead of close() after the measurement, so that every
+    // connection's allocations are still live when the profiler stops.
+    wrap: { type: 'string' },
+    'exit-hard': { type: 'boolean' },
+  },
+});
+const N = Number(opt.n);
+const IDLE_MS = opt['idle-ms'] !== undefined ? Number(opt['idle-ms']) : opt.quick ? 10000 : 60000;
+const BATCH = Number(opt.batch);
+const VERIFY = opt.verify || (opt.client === 'imapflow' ? 'none' : 'ca');
+const USER = 'bench';
+const PASS = 'bench-password';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (s) => process.stderr.write(`[scale ${opt.client} n=${N}] ${s}\n`);
+const SERVER = path.join(__dirname, 'build', 'scale_server');
+
+// Runs argv with the descriptor limit raised as far as allowed: 1,048,576 if
+// the process may raise its hard limit, else the hard limit.
+function spawnRaised(argv, stdio) {
+  const script = 'ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
+  return spawn('bash', ['-c', script, 'bash', ...argv], { stdio });
+}
+
+// ---- server control (orchestrator) -----------------------------------------
+
+function startServer(certFile) {
+  return new Promise((resolve, reject) => {
+    const child = spawnRaised([SERVER, '--cert-out', certFile], ['pipe', 'pipe', 'inherit']);
+    const waiting = [];
+    let buf = '';
+    let info = null;
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.startsWith('{')) continue;
+        const msg = JSON.parse(line);
+        if (!info) {
+          info = msg;
+          resolve(server);
+        } else if (waiting.length) waiting.shift()(msg);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (!info) reject(new Error(`scale_server exited (${code}) before listening`));
+      for (const w of waiting.splice(0)) w({ error: `server exited (${code})` });
+    });
+    const server = {
+      child,
+      get info() { return info; },
+      stats() {
+        return new Promise((res) => {
+          waiting.push(res);
+          child.stdin.write('stats\n');
+        });
+      },
+      stop() {
+        return new Promise((res) => {
+          if (child.exitCode !== null || child.signalCode !== null) return res();
+          child.once('exit', () => res());
+          child.stdin.end('quit\n');
+        });
+      },
+    };
+  });
+}
+
+async function orchestrate() {
+  if (!fs.existsSync(SERVER)) {
+    log('building bench/build/scale_server');
+    const build = path.join(__dirname, 'build');
+    execFileSync('cmake', ['-S', __dirname, '-B', build, '-DCMAKE_BUILD_TYPE=Release'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('cmake', ['--build', build, '-j', String(os.cpus().length), '--target', 'scale_server'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-scale-'));
+  const runs = [];
+  let serverInfo = null;
+  try {
+    for (let r = 0; r < Number(opt.runs); r++) {
+      const certFile = path.join(tmp, `server-${r}.pem`);
+      const server = await startServer(certFile);
+      serverInfo = server.info;
+      const serverBefore = await server.stats();
+      const argv = [process.execPath, '--expose-gc', '--max-old-space-size=8192', __filename, '--child',
+        '--client', opt.client, '--n', String(N), '--port', String(server.info.port), '--ca', certFile,
+        '--idle-ms', String(r === 0 ? IDLE_MS : 0), '--batch', String(BATCH), '--verify', VERIFY,
+        '--setup-limit-ms', opt['setup-limit-ms'], '--hold-ms', opt['hold-ms'], ...(opt['no-close'] ? ['--no-close'] : [])];
+      if (opt['exit-hard']) argv.push('--exit-hard');
+      const wrap = opt.wrap ? opt.wrap.split(' ').filter(Boolean) : [];
+      const child = spawnRaised([...wrap, ...argv], ['ignore', 'pipe', 'inherit', 'ipc']);
+      child.on('message', async (m) => {
+        if (m && m.type === 'server-stats') child.send({ type: 'server-stats', id: m.id, stats: await server.stats() });
+      });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(sig || c)));
+      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const serverAfter = await server.stats();
+      await server.stop();
+      if ((code !== 0 && !(opt['exit-hard'] && (code === 'SIGKILL' || code === 137))) || !line) throw new Error(`measuring child failed (${code})`);
+      const result = JSON.parse(line);
+      result.serverAfterClose = { connections: serverAfter.connections, closedByPeer: serverAfter.closedByPeer, logouts: serverAfter.logouts };
+      result.serverRssBaselineKiB = serverBefore.rssKiB;
+      runs.push(result);
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  process.stdout.write(`${JSON.stringify({
+    bench: 'scale', client: opt.client, n: N, batch: BATCH, verify: VERIFY, idleMs: IDLE_MS,
+    fdLimit: serverInfo && serverInfo.fdLimit, serverKey: serverInfo && serverInfo.key, serverOpenssl: serverInfo && serverInfo.openssl,
+    runs,
+  })}\n`);
+}
+
+// ---- the measuring child -----------------------------------------------------
+
+let statsSeq = 0;
+const statsWaiting = new Map();
+function serverStats() {
+  return new Promise((resolve) => {
+    const id = ++statsSeq;
+    statsWaiting.set(id, resolve);
+    process.send({ type: 'server-stats', id });
+  });
+}
+
+// RSS after full GCs, with its anonymous part (/proc: RssAnon), which leaves
+// out the pages of code (node, the addon, OpenSSL) that running new code
+// paths maps in.
+function mem() {
+  global.gc();
+  global.gc();
+  const m = process.memoryUsage();
+  const anon = fs.readFileSync('/proc/self/status', 'utf8').match(/^RssAnon:\s+(\d+) kB/m);
+  return {
+    rss: m.rss, rssAnon: anon ? Number(anon[1]) * 1024 : null,
+    heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers,
+  };
+}
+
+// CPU time of every thread of this process, from /proc (µs), and context switches.
+function threads() {
+  const tick = 1e6 / 100; // USER_HZ is 100 on Linux
+  let ctxSwitches = 0;
+  const cpu = [];
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      cpu.push({ tid, name: Number(tid) === process.pid ? `${name} (main)` : name, us: (Number(f[11]) + Number(f[12])) * tick });
+      const status = fs.readFileSync(`/proc/self/task/${tid}/status`, 'utf8');
+      for (const k of ['voluntary_ctxt_switches', 'nonvoluntary_ctxt_switches']) {
+        const m = status.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm'));
+        if (m) ctxSwitches += Number(m[1]);
+      }
+    } catch { /* thread exited */ }
+  }
+  return { ctxSwitches, cpu };
+}
+
+async function waitServer(pred, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await serverStats();
+    if (pred(s) || Date.now() > until) return s;
+    await sleep(200);
+  }
+}
+
+function imapPushClient(port, ca) {
+  const { MailEngine } = require('..');
+  const engine = new MailEngine();
+  const tlsOptions = VERIFY === 'ca' ? { ca } : { rejectUnauthorized: false };
+  return {
+    name: 'imap-push',
+    connect: (id) => engine.addAccount({
+      id, host: '127.0.0.1', port, tls: 'implicit', tlsOptions, user: `${USER}-${id}`, pass: PASS, folders: ['INBOX'],
+      timeouts: { connectMs: 120000, commandMs: 120000 },
+    }),
+    remove: (id) => engine.removeAccount(id),
+    close: () => engine.close(),
+  };
+}
+
+function imapFlowClient(port, ca) {
+  const { ImapFlow } = require('imapflow');
+  const clients = new Map();
+  let errors = 0;
+  const tls = VERIFY === 'ca' ? { ca, servername: 'localhost' } : { rejectUnauthorized: false };
+  return {
+    name: 'imapflow',
+    get errors() { return errors; },
+    async connect(id) {
+      const client = new ImapFlow({
+        host: '127.0.0.1', port, secure: true, tls, auth: { user: `${USER}-${id}`, pass: PASS }, logger: false,
+        // IDLE right after the last command (the default waits 15 s).
+        autoIdleDelay: 0, connectionTimeout: 120000, greetingTimeout: 120000,
+      });
+      client.on('error', () => { errors++; });
+      await client.connect();
+      await client.mailboxOpen('INBOX');
+      clients.set(id, client);
+    },
+    async remove(id) {
+      const c = clients.get(id);
+      clients.delete(id);
+      await c.logout();
+    },
+    close: () => Promise.all([...clients.values()].map((c) => c.logout().catch(() => c.close()))),
+  };
+}
+
+async function child() {
+  process.on('message', (m) => {
+    if (m && m.type === 'server-stats') {
+      const r = statsWaiting.get(m.id);
+      statsWaiting.delete(m.id);
+      r(m.stats);
+    }
+  });
+  const port = Number(opt.port);
+  const ca = fs.readFileSync(opt.ca, 'utf8');
+  const client = opt.client === 'imapflow' ? imapFlowClient(port, ca) : imapPushClient(port, ca);
+
+  // Warm-up: load code, start the engine thread, build the TLS context once.
+  await client.connect('warmup');
+  await client.remove('warmup');
+  await waitServer((s) => s.connections === 0, 10000);
+  await sleep(500);
+  const baseline = mem();
+  const server0 = await serverStats();
+
+  const t0 = Date.now();
+  const limit = t0 + Number(opt['setup-limit-ms']);
+  let connected = 0;
+  let failed = 0;
+  let firstError = null;
+  const batchMs = [];
+  for (let i = 0; i < N && Date.now() < limit; i += BATCH) {
+    const b0 = Date.now();
+    const jobs = [];
+    for (let k = i; k < Math.min(N, i + BATCH); k++) {
+      jobs.push(client.connect(`a${k}`).then(() => { connected++; }, (err) => {
+        failed++;
+        if (!firstError) firstError = `${err.code || ''} ${err.message}`.trim();
+      }));
+    }
+    await Promise.all(jobs);
+    batchMs.push(Date.now() - b0);
+    if ((i / BATCH) % 4 === 3) log(`${connected} connected, ${failed} failed after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const connectMs = Date.now() - t0;
+  const serverIdle = await waitServer((s) => s.idling >= connected, 60000);
+  const idleAtMs = Date.now() - t0;
+  log(`${connected} connected (${failed} failed) in ${(connectMs / 1000).toFixed(1)} s; server: ${serverIdle.connections} connections, ${serverIdle.idling} in IDLE`);
+  await sleep(2000); // let the last handshakes' garbage and buffers settle
+  const connectedMem = mem();
+  const server1 = await serverStats();
+
+  let idle = null;
+  if (Number(opt['idle-ms']) > 0) {
+    const c0 = process.cpuUsage();
+    const th0 = threads();
+    const s0 = await serverStats();
+    const h0 = process.hrtime.bigint();
+    await sleep(Number(opt['idle-ms']));
+    const c = process.cpuUsage(c0);
+    const wallUs = Number(process.hrtime.bigint() - h0) / 1e3;
+    const th1 = threads();
+    const s1 = await serverStats();
+    const byThread = th1.cpu.map((t) => {
+      const before = th0.cpu.find((x) => x.tid === t.tid);
+      return { name: t.name, us: t.us - (before ? before.us : 0) };
+    }).filter((t) => t.us > 0).sort((a, b) => b.us - a.us);
+    idle = {
+      wallMs: wallUs / 1000,
+      cpuUserUs: c.user,
+      cpuSystemUs: c.system,
+      cpuPercent: (100 * (c.user + c.system)) / wallUs,
+      contextSwitchesPerSec: ((th1.ctxSwitches - th0.ctxSwitches) * 1e6) / wallUs,
+      busiestThreads: byThread.slice(0, 4),
+      mainThreadUs: byThread.filter((t) => t.name.endsWith('(main)')).reduce((a, t) => a + t.us, 0),
+      otherThreadsUs: byThread.filter((t) => !t.name.endsWith('(main)')).reduce((a, t) => a + t.us, 0),
+      serverCpuPercent: (100 * (s1.cpuUserUs - s0.cpuUserUs + s1.cpuSystemUs - s0.cpuSystemUs)) / wallUs,
+      serverCommands: s1.commands - s0.commands,
+      serverConnectionsEnd: s1.connections,
+      serverIdlingEnd: s1.idling,
+    };
+    log(`idle ${(wallUs / 1e6).toFixed(0)} s: client CPU ${idle.cpuPercent.toFixed(3)} %, server CPU ${idle.serverCpuPercent.toFixed(3)} %`);
+  }
+  const afterIdle = idle ? mem() : null;
+  if (Number(opt['hold-ms']) > 0) await sleep(Number(opt['hold-ms'])); // for an outside profiler
+
+  let closeMs = null;
+  if (!opt['no-close'] && !opt['exit-hard']) {
+    const c0 = Date.now();
+    await client.close();
+    closeMs = Date.now() - c0;
+  }
+  process.stdout.write(`${JSON.stringify({
+    client: client.name,
+    n: N,
+    connected,
+    failed,
+    firstError,
+    clientErrors: client.errors || 0,
+    connectMs,
+    idleReachedMs: idleAtMs,
+    batchMs,
+    baseline,
+    connectedMem,
+    afterIdle,
+    server: {
+      connections: server1.connections,
+      idling: server1.idling,
+      handshakes: server1.handshakes - server0.handshakes,
+      tlsFailures: server1.tlsFailures - server0.tlsFailures,
+      commands: server1.commands - server0.commands,
+      rssKiB: server1.rssKiB,
+      rssBaselineKiB: server0.rssKiB,
+    },
+    idle,
+    closeMs,
+  })}\n`);
+  if (opt['exit-hard']) process.stdout.write('', () => process.kill(process.pid, 'SIGKILL'));
+  else if (opt['no-close']) process.exit(0);
+  else process.disconnect(); // the IPC channel would keep this process alive
+}
+
+(opt.child ? child() : orchestrate()).catch((err) => {
+  process.stderr.write(`scale: ${err.stack || err}\n`);
+  process.exit(1);
+});
