@@ -5,14 +5,14 @@
 // kept). Each row shows the median over the runs and their spread (min–max).
 //
 //   npm run bench                 full: 5 runs each, up to 1,000 idle connections (~2.5 min)
-//                                 (the connection-scale section runs too: ~6.5 min more)
+//                                 (the connection-scale section runs too: ~5.5 min more)
 //   node bench/run.js --quick     one short run each; prints only, unless --out FILE
 //   node bench/run.js --out FILE  write the report to FILE instead of BENCHMARKS.md
 //   node bench/run.js --no-write  print only
 //   node bench/run.js --only sync run some sections (parser, latency, sync, scale; comma-separated);
 //                                 prints only, unless --out FILE (BENCHMARKS.md keeps every section)
 //   node bench/run.js --only scale   the connection-scale section (bench/scale.js: 1,000 and 10,000
-//                                 idle TLS connections, imap-push vs ImapFlow, ~6.5 min). It has a block
+//                                 idle TLS connections, imap-push vs ImapFlow, ~5.5 min). It has a block
 //                                 of its own in BENCHMARKS.md, which this rewrites (unless --quick or
 //                                 --no-write; --out FILE writes it there instead)
 const { spawn, execFileSync } = require('child_process');

@@ -17,6 +17,15 @@
 // measures CPU (user+system of the whole process, every thread) over an idle
 // window of --idle-ms with nothing sent or received; later runs skip it.
 // Prints one JSON line on stdout.
+//
+// Experiments and profiling (values starting with '-' need the = form):
+//   --verify none                      imap-push with rejectUnauthorized: false instead of the CA
+//   --server-args="--tickets 0"        options for scale_server (--tickets N, --rsa)
+//   --ca-extra=/etc/ssl/certs/ca-certificates.crt   append a PEM bundle to imap-push's ca
+//   --hold-ms 30000                    stay connected that long after measuring (attach perf, gdb)
+//   --exit-hard --wrap="heaptrack -o /tmp/scale"     profile the client; it is SIGKILLed with
+//                                      every connection still open, so heaptrack_print's "leaked"
+//                                      bytes are what the connections hold
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -44,6 +53,10 @@ const { values: opt } = parseArgs({
     // connection's allocations are still live when the profiler stops.
     wrap: { type: 'string' },
     'exit-hard': { type: 'boolean' },
+    // experiments: extra scale_server options (e.g. "--tickets 0" or "--rsa"), and a PEM file
+    // appended to the CA given to imap-push (a CA bundle, as apps often pass).
+    'server-args': { type: 'string' },
+    'ca-extra': { type: 'string' },
   },
 });
 const N = Number(opt.n);
@@ -67,7 +80,8 @@ function spawnRaised(argv, stdio) {
 
 function startServer(certFile) {
   return new Promise((resolve, reject) => {
-    const child = spawnRaised([SERVER, '--cert-out', certFile], ['pipe', 'pipe', 'inherit']);
+    const extra = opt['server-args'] ? opt['server-args'].split(' ').filter(Boolean) : [];
+    const child = spawnRaised([SERVER, '--cert-out', certFile, ...extra], ['pipe', 'pipe', 'inherit']);
     const waiting = [];
     let buf = '';
     let info = null;
@@ -129,7 +143,8 @@ async function orchestrate() {
       const argv = [process.execPath, '--expose-gc', '--max-old-space-size=8192', __filename, '--child',
         '--client', opt.client, '--n', String(N), '--port', String(server.info.port), '--ca', certFile,
         '--idle-ms', String(r === 0 ? IDLE_MS : 0), '--batch', String(BATCH), '--verify', VERIFY,
-        '--setup-limit-ms', opt['setup-limit-ms'], '--hold-ms', opt['hold-ms'], ...(opt['no-close'] ? ['--no-close'] : [])];
+        '--setup-limit-ms', opt['setup-limit-ms'], '--hold-ms', opt['hold-ms'], ...(opt['no-close'] ? ['--no-close'] : []),
+        ...(opt['ca-extra'] ? ['--ca-extra', path.resolve(opt['ca-extra'])] : [])];
       if (opt['exit-hard']) argv.push('--exit-hard');
       const wrap = opt.wrap ? opt.wrap.split(' ').filter(Boolean) : [];
       const child = spawnRaised([...wrap, ...argv], ['ignore', 'pipe', 'inherit', 'ipc']);
@@ -153,6 +168,7 @@ async function orchestrate() {
   }
   process.stdout.write(`${JSON.stringify({
     bench: 'scale', client: opt.client, n: N, batch: BATCH, verify: VERIFY, idleMs: IDLE_MS,
+    serverArgs: opt['server-args'] || null, caExtra: opt['ca-extra'] || null,
     fdLimit: serverInfo && serverInfo.fdLimit, serverKey: serverInfo && serverInfo.key, serverOpenssl: serverInfo && serverInfo.openssl,
     runs,
   })}\n`);
@@ -225,6 +241,12 @@ function imapPushClient(port, ca) {
       timeouts: { connectMs: 120000, commandMs: 120000 },
     }),
     remove: (id) => engine.removeAccount(id),
+    // What the JS side pays for a status() of every account (the notifier's health check does one).
+    statusMs() {
+      const t = process.hrtime.bigint();
+      engine.status();
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    },
     close: () => engine.close(),
   };
 }
@@ -266,7 +288,7 @@ async function child() {
     }
   });
   const port = Number(opt.port);
-  const ca = fs.readFileSync(opt.ca, 'utf8');
+  const ca = fs.readFileSync(opt.ca, 'utf8') + (opt['ca-extra'] ? `\n${fs.readFileSync(opt['ca-extra'], 'utf8')}` : '');
   const client = opt.client === 'imapflow' ? imapFlowClient(port, ca) : imapPushClient(port, ca);
 
   // Warm-up: load code, start the engine thread, build the TLS context once.
@@ -336,6 +358,7 @@ async function child() {
     log(`idle ${(wallUs / 1e6).toFixed(0)} s: client CPU ${idle.cpuPercent.toFixed(3)} %, server CPU ${idle.serverCpuPercent.toFixed(3)} %`);
   }
   const afterIdle = idle ? mem() : null;
+  const statusMs = client.statusMs ? client.statusMs() : null;
   if (Number(opt['hold-ms']) > 0) await sleep(Number(opt['hold-ms'])); // for an outside profiler
 
   let closeMs = null;
@@ -367,6 +390,7 @@ async function child() {
       rssBaselineKiB: server0.rssKiB,
     },
     idle,
+    statusMs,
     closeMs,
   })}\n`);
   if (opt['exit-hard']) process.stdout.write('', () => process.kill(process.pid, 'SIGKILL'));

@@ -155,7 +155,10 @@ class Notifier {
     });
     this._healthTimer = null;
     if (this._options.healthIntervalMs > 0) {
-      this._healthTimer = setInterval(() => engine.emit('healthCheck', this.health()), this._options.healthIntervalMs);
+      // health() reads every account's status: only worth it for a listener.
+      this._healthTimer = setInterval(() => {
+        if (engine.listenerCount('healthCheck') > 0) engine.emit('healthCheck', this.health());
+      }, this._options.healthIntervalMs);
       this._healthTimer.unref();
     }
   }

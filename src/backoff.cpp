@@ -28,7 +28,14 @@ uint64_t Backoff::next() {
   double lowD = std::ceil(static_cast<double>(d) * (1.0 - p_.jitter));
   uint64_t lo = lowD < static_cast<double>(d) ? static_cast<uint64_t>(lowD) : d;
   if (lo >= d) return d;
-  return std::uniform_int_distribution<uint64_t>(lo, d)(rng_);
+  return lo + draw() % (d - lo + 1);  // modulo bias is irrelevant at these ranges
+}
+
+uint64_t Backoff::draw() {
+  uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
 }
 
 }  // namespace imap

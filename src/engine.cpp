@@ -249,7 +249,7 @@ void Engine::enrichNext(Account& a) {
       // No connection: the events go out without extras rather than never.
       while (!acc->held.empty()) {
         pending_.push_back(std::move(acc->held.front()));
-        acc->held.pop_front();
+        acc->held.erase(acc->held.begin());
       }
       acc->enriching = false;
       return;
@@ -265,7 +265,7 @@ void Engine::enrich(Account& a, PoolConnection* conn) {
     a.enriching = false;
     while (!a.held.empty()) {
       pending_.push_back(std::move(a.held.front()));
-      a.held.pop_front();
+      a.held.erase(a.held.begin());
     }
     return;
   }
@@ -281,7 +281,7 @@ void Engine::enrich(Account& a, PoolConnection* conn) {
     Account* acc = find(id);
     if (!acc || acc->held.empty()) return;
     Event e = std::move(acc->held.front());
-    acc->held.pop_front();
+    acc->held.erase(acc->held.begin());
     e.message = std::move(parsed);
     e.preview = std::move(preview);
     e.hasPreview = hasPreview;
@@ -482,6 +482,9 @@ void Engine::doAdd(AccountConfig cfg) {
   auto acc = std::make_unique<Account>();
   acc->cfg = std::move(cfg);
   acc->tls = tls;
+  // The context holds the CA now; a bundle copied per account would cost
+  // its whole size (hundreds of KiB) times the accounts.
+  std::string().swap(acc->cfg.tlsOptions.caPem);
   Account& a = *acc;
   accounts_[a.cfg.id] = std::move(acc);
   for (const auto& folder : a.cfg.folders) {

@@ -48,8 +48,8 @@ Pool::Pool(ClientHost* host, PoolOptions options) : host_(host), opts_(options) 
   sweepTimer_ = new uv_timer_t;
   uv_timer_init(host_->shared()->loop, sweepTimer_);
   sweepTimer_->data = this;
-  uv_timer_start(sweepTimer_, onSweep, 1000, 1000);
-  // The sweep must not keep the loop alive on its own.
+  // The sweep must not keep the loop alive on its own, and runs only while
+  // there are connections to sweep (an idle engine should not wake up).
   uv_unref(reinterpret_cast<uv_handle_t*>(sweepTimer_));
 }
 
@@ -103,6 +103,7 @@ void Pool::serve(const std::string& accountId) {
     const Waiter& w = ap.waiting.front();
     ap.conns.push_back(std::make_unique<PoolConnection>(this, host_, w.cfg, w.tls));
     ++ap.stats.created;
+    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(sweepTimer_))) uv_timer_start(sweepTimer_, onSweep, 1000, 1000);
     ap.conns.back()->connect();
     // connect() may fail synchronously (e.g. DNS), which re-enters serve();
     // the loop re-reads everything on the next round.
@@ -264,6 +265,7 @@ void Pool::sweep() {
       if (c->ready_ && !c->leased_ && t - c->lastUsed_ >= opts_.idleTimeoutMs) stale.push_back(c.get());
     for (auto* c : stale) discard(ap, c);
   }
+  if (graveyard_.empty() && totalOpen() == 0) uv_timer_stop(sweepTimer_);
 }
 
 }  // namespace imap
