@@ -12,6 +12,7 @@
 //   stats                      -> { rss, cpuUserUs, cpuSystemUs }
 //   close                      -> null, then the process exits
 const { MockImapServer } = require('../test/support/mock-imap-server');
+const { serveIpc } = require('./child-ipc');
 
 let server = null;
 
@@ -69,14 +70,4 @@ const handlers = {
   },
 };
 
-process.on('message', async ({ id, cmd, ...args }) => {
-  try {
-    const result = await handlers[cmd](args);
-    process.send({ id, result });
-    if (cmd === 'close') process.disconnect();
-  } catch (err) {
-    process.send({ id, error: err.stack || String(err) });
-  }
-});
-// Never outlive the benchmark, even if it crashes.
-process.on('disconnect', () => process.exit(0));
+serveIpc(handlers);
