@@ -147,7 +147,9 @@ void FolderSync::afterSelect() {
       searched_.reset();
       uint32_t baseline = std::max(sel_->uidNext, all.max() + 1);
       if (fs.uidNext == 0) fs.uidNext = baseline;
-      rt_->known = all;
+      // Union, not assignment: IDLE may have claimed a new UID (and added
+      // it) while the SEARCH was on its way.
+      for (const auto& [a, b] : all.ranges()) rt_->known.addRange(a, b);
       if (rt_->fs.uidNext > 1) rt_->known.removeRange(rt_->fs.uidNext, 0xFFFFFFFFu);
       rt_->knownValid = true;
       rt_->dirty = true;
@@ -280,18 +282,22 @@ void FolderSync::checkDeletions() {
     finish();
     return;
   }
-  conn_->send("UID SEARCH ALL", [this](const Response& r) {
+  // Only UIDs below this were known when the SEARCH left: anything IDLE
+  // claims meanwhile is newer than the answer and must not look deleted.
+  uint32_t ceiling = rt_->fs.uidNext;
+  conn_->send("UID SEARCH ALL", [this, ceiling](const Response& r) {
     if (r.status != "OK") {
       error("PROTOCOL_ERROR", "UID SEARCH failed: " + describe(r));
       return;
     }
     UidSet server = searched_ ? *searched_ : UidSet{};
     searched_.reset();
-    UidSet gone = rt_->known.minus(server);
+    UidSet older;
+    if (ceiling > 1) older.addRange(1, ceiling - 1);
+    UidSet checked = rt_->known.intersect(older);
+    UidSet gone = checked.minus(server);
     for (const auto& [a, b] : gone.ranges())
-      for (uint64_t u = a; u <= b; ++u) deleted(static_cast<uint32_t>(u));
-    rt_->known = rt_->known.intersect(server);
-    rt_->dirty = true;
+      for (uint64_t u = a; u <= b; ++u) deleted(static_cast<uint32_t>(u));  // drops them from known
     finish();
   });
 }
