@@ -173,6 +173,8 @@ class Engine : private SessionOwner {
   uv_loop_t loop_;
   uv_async_t async_;
   uv_check_t check_;
+  uv_timer_t persistTimer_;
+  uint64_t lastCollectMs_ = 0;
   LoopShared shared_;
   std::thread thread_;
   bool loopClosedOk_ = false;

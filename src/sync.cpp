@@ -87,7 +87,8 @@ void FolderSync::status() {
     }
     // With QRESYNC the server names what vanished; otherwise deletions are
     // found against the known UID list, which a first sync must build.
-    initial_ = fs.uidNext == 0 || (!rt_->knownValid && !conn_->qresync);
+    initial_ = fs.uidNext == 0 || (!rt_->knownValid && !conn_->qresync) ||
+               (!rt_->initialDone && opts_.initialLast > 0);
     bool unchanged = !initial_ && statusUidNext_ == fs.uidNext &&
                      (!rt_->knownValid || statusMessages_ == rt_->known.size()) &&
                      (!condstore() || statusModseq_ == fs.highestModseq);

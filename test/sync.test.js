@@ -172,8 +172,9 @@ describe('pool and sync', () => {
     expect(events.of('folderReset')).toEqual([expect.objectContaining({ uidValidity: 1800000000 })]);
   });
 
-  test('sync.initial reports the newest existing messages on the first sync', async () => {
+  test.each([['without QRESYNC', false], ['with QRESYNC', true]])('sync.initial reports the newest existing messages on the first sync (%s)', async (_, qresync) => {
     const srv = await server();
+    if (qresync) srv.setCapability('QRESYNC', true);
     for (let i = 1; i <= 5; i++) srv.appendMessage('INBOX', { subject: `old ${i}` });
     const e = engine({ sync: { initial: { last: 2 } } });
     const events = recordEvents(e);

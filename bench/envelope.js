@@ -1,0 +1,358 @@
+#!/usr/bin/env node
+'use strict';
+// Envelope-fetch throughput: UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE of
+// every message of one large INBOX on a real Dovecot (test/support/dovecot.js),
+// three clients side by side in the same run, over implicit TLS on 127.0.0.1:
+//
+//   raw        the limit: a node tls socket, LOGIN, SELECT INBOX, then
+//              `A3 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)`;
+//              bytes are read until the tagged `A3 OK`, untagged FETCH
+//              responses are counted, never parsed. Timed from sending the
+//              FETCH to the OK.
+//   imap-push  new MailEngine({ stateFile, sync: { initial: { last: N } } }), addAccount;
+//              timed from addAccount() to the Nth `newMessage` event (the engine
+//              parses every envelope). sync.initial.last alone never fires on
+//              Dovecot (QRESYNC), so the state file is doctored to say
+//              "UIDNEXT 1, no messages": see the imap-push section below.
+//   imapflow   ImapFlow 2.1.0: connect, mailboxOpen('INBOX'), then
+//              `for await (const m of client.fetch('1:*', { uid, flags, envelope, internalDate, size }))`;
+//              timed from the fetch() call to the end of the loop.
+//
+// The mailbox is created by writing the maildir directly (cur/, flag S, as
+// the dovecot uid when running as root), then warmed by two raw FETCHes so
+// every client sees a built index and a populated dovecot.index.cache.
+//
+//   node bench/envelope.js [--messages 100000] [--runs 3] [--clients raw,imap-push,imapflow]
+//        [--perf perf.data]   also `perf record -g -p <this pid>` around the imap-push runs
+//
+// Prints progress on stderr and one JSON line (all samples + medians) on stdout.
+const fs = require('fs');
+const path = require('path');
+const tls = require('tls');
+const { spawn } = require('child_process');
+const { parseArgs } = require('util');
+
+const { values: opt } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '3' },
+    clients: { type: 'string', default: 'raw,imap-push,imapflow' },
+    perf: { type: 'string' },
+    timeout: { type: 'string', default: '600000' },
+  },
+});
+const N = Number(opt.messages);
+const RUNS = Number(opt.runs);
+const CLIENTS = opt.clients.split(',').map((s) => s.trim()).filter(Boolean);
+const TIMEOUT_MS = Number(opt.timeout);
+const USER = 'envbench';
+const PASS = 'bench-password';
+const now = () => process.hrtime.bigint();
+const msSince = (t0, t1 = now()) => Number(t1 - t0) / 1e6;
+const log = (s) => process.stderr.write(`[envelope] ${s}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- mailbox -------------------------------------------------------------------
+
+const FIRST = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Frank', 'Grace', 'Heidi', 'Ivan', 'Judy', 'Mallory', 'Niaj', 'Olivia', 'Peggy', 'Rupert', 'Sybil', 'Trent', 'Victor', 'Walter'];
+const LAST = ['Smith', 'Jones', 'Müller', 'García', 'Rossi', 'Nowak', 'Dubois', 'Silva', 'Kim', 'Tanaka'];
+const DOMAINS = ['example.com', 'example.org', 'mail.example.net', 'corp.example', 'bookings.example.co.uk'];
+const TOPICS = ['Invoice', 'Re: Meeting notes', 'Fwd: Booking confirmation', 'Weekly report', 'Your order has shipped', 'Question about the contract', 'Re: Re: lunch?', 'Password reset', 'Newsletter', 'Ticket update'];
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n) => String(n).padStart(2, '0');
+
+function rfcDate(d) {
+  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+function message(i) {
+  const f = FIRST[i % FIRST.length];
+  const l = LAST[(i * 7) % LAST.length];
+  const t = FIRST[(i * 3 + 5) % FIRST.length];
+  const dom = DOMAINS[i % DOMAINS.length];
+  const date = new Date(Date.UTC(2026, 0, 1) + i * 60 * 1000 + (i % 977) * 1000);
+  // Some subjects are MIME encoded-words, some recipients come with a Cc.
+  const subject = i % 10 === 3
+    ? `=?UTF-8?B?${Buffer.from(`Grüße zu ${TOPICS[i % TOPICS.length]} #${i}`).toString('base64')}?=`
+    : `${TOPICS[i % TOPICS.length]} #${i}`;
+  const lines = [
+    `Return-Path: <${f.toLowerCase()}@${dom}>`,
+    `From: "${f} ${l}" <${f.toLowerCase()}.${i % 100}@${dom}>`,
+    `To: ${t} <${t.toLowerCase()}@example.com>`,
+    ...(i % 4 === 0 ? [`Cc: team-${i % 13}@example.com, "Ops" <ops@example.com>`] : []),
+    `Subject: ${subject}`,
+    `Date: ${rfcDate(date)}`,
+    `Message-ID: <${i}.${(i * 2654435761 >>> 0).toString(16)}@${dom}>`,
+    ...(i % 3 === 0 && i > 0 ? [`In-Reply-To: <${i - 1}.${((i - 1) * 2654435761 >>> 0).toString(16)}@${dom}>`] : []),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    `Hello ${t},`,
+    '',
+    `this is benchmark message number ${i}. It carries a short plain-text body so`,
+    'that the whole message stays around five hundred bytes, like a small notification.',
+    '',
+    `-- ${f}`,
+    '',
+  ];
+  return Buffer.from(lines.join('\r\n'), 'utf8');
+}
+
+function populate(dc) {
+  const cur = path.join(dc.maildir(USER), 'cur');
+  const st = fs.statSync(cur); // created and chowned by startDovecot
+  const root = process.getuid() === 0;
+  const base = Math.floor(Date.now() / 1000) - N;
+  let bytes = 0;
+  const t0 = now();
+  for (let i = 0; i < N; i++) {
+    const data = message(i);
+    bytes += data.length;
+    const file = path.join(cur, `${base + i}.M${i}P${process.pid}.bench,S=${data.length}:2,S`);
+    fs.writeFileSync(file, data, { mode: 0o600 });
+    if (root) fs.chownSync(file, st.uid, st.gid);
+  }
+  log(`wrote ${N} messages (${(bytes / N).toFixed(0)} B avg, ${(bytes / 1048576).toFixed(1)} MiB) in ${msSince(t0).toFixed(0)} ms`);
+  return bytes / N;
+}
+
+// ---- raw ------------------------------------------------------------------------
+
+function rawFetch(dc) {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ port: dc.tlsPort, host: '127.0.0.1', ca: dc.caPem, servername: 'localhost' });
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('raw: timed out')); }, TIMEOUT_MS);
+    let stage = 0; // 0 greeting, 1 login, 2 select, 3 fetch
+    let text = '';
+    let count = 0;
+    let bytes = 0;
+    let tail = '';
+    let t0;
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.on('data', (chunk) => {
+      if (stage < 3) {
+        text += chunk.toString('latin1');
+        if (stage === 0 && /^\* OK/m.test(text)) {
+          stage = 1; text = '';
+          sock.write(`A1 LOGIN ${USER} "${PASS}"\r\n`);
+        } else if (stage === 1 && /^A1 /m.test(text)) {
+          if (!/^A1 OK/m.test(text)) { reject(new Error(`raw login: ${text}`)); sock.destroy(); return; }
+          stage = 2; text = '';
+          sock.write('A2 SELECT INBOX\r\n');
+        } else if (stage === 2 && /^A2 /m.test(text)) {
+          if (!/^A2 OK/m.test(text)) { reject(new Error(`raw select: ${text}`)); sock.destroy(); return; }
+          stage = 3; text = '';
+          t0 = now();
+          sock.write('A3 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)\r\n');
+        }
+        return;
+      }
+      // Counting only: " FETCH (" occurrences (the generated headers never contain it).
+      bytes += chunk.length;
+      const s = tail + chunk.toString('latin1');
+      let k = s.indexOf(' FETCH (');
+      while (k !== -1) { count++; k = s.indexOf(' FETCH (', k + 8); }
+      const done = s.includes('\r\nA3 OK') || s.startsWith('A3 OK');
+      const bad = /\r\nA3 (NO|BAD)/.exec(s);
+      tail = s.slice(-7); // shorter than ' FETCH (' so nothing is counted twice
+      if (done || bad) {
+        const ms = msSince(t0);
+        clearTimeout(timer);
+        sock.end('A4 LOGOUT\r\n');
+        sock.destroy();
+        if (bad) reject(new Error('raw: FETCH failed'));
+        else resolve({ ms, count, bytes });
+      }
+    });
+  });
+}
+
+// ---- imap-push -------------------------------------------------------------------
+// sync.initial.last cannot be reached on Dovecot: with QRESYNC and no state
+// file no startup sync runs, the IDLE connection's SELECT sets the UIDNEXT
+// baseline, and a later engine.sync() then finds nothing new (src/sync.cpp:
+// initial_ is false once uidNext != 0 on a QRESYNC connection; measured: 0
+// events). So the engine is started from a state file that says "this folder
+// (same UIDVALIDITY and HIGHESTMODSEQ) had UIDNEXT 1 and no messages": the
+// startup sync then reports all N messages as newMessage through the same
+// `UID FETCH n:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)` path.
+// Timed from addAccount() (so it includes connect + LOGIN + SELECT of the IDLE
+// and the pooled connection, a few ms on loopback) to the Nth newMessage.
+
+const os = require('os');
+const { execFileSync } = require('child_process');
+let stateTemplate = null;
+
+function accountOpts(dc) {
+  return {
+    id: 'bench', host: '127.0.0.1', port: dc.tlsPort, tlsOptions: { ca: dc.caPem, servername: 'localhost' },
+    user: USER, pass: PASS, folders: ['INBOX'],
+  };
+}
+
+async function makeStateTemplate(dc) {
+  const { MailEngine } = require('..');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-envbench-'));
+  const file = path.join(dir, 'template.sqlite');
+  const engine = new MailEngine({ stateFile: file });
+  await engine.addAccount(accountOpts(dc));
+  await sleep(500);
+  await engine.close();
+  execFileSync('sqlite3', [file, "UPDATE folders SET uid_next = 1, uids = '', flag_window = x'', initial_done = 1; PRAGMA wal_checkpoint(TRUNCATE);"]);
+  const row = execFileSync('sqlite3', [file, 'SELECT account_id, folder, uid_validity, uid_next, highest_modseq, initial_done FROM folders']).toString().trim();
+  log(`imap-push state template: ${row}`);
+  stateTemplate = { dir, file };
+}
+
+async function imapPushFetch(dc) {
+  const { MailEngine } = require('..');
+  if (!stateTemplate) await makeStateTemplate(dc);
+  const stateFile = path.join(stateTemplate.dir, `run-${Date.now()}-${Math.random().toString(36).slice(2)}.sqlite`);
+  fs.copyFileSync(stateTemplate.file, stateFile);
+  const engine = new MailEngine({ stateFile, sync: { initial: { last: N } }, pool: { maxPerAccount: 2 } });
+  let count = 0;
+  let tFirst = null;
+  let tLast = null;
+  let tSyncStarted = null;
+  let syncResult = null;
+  let resolveAll;
+  const all = new Promise((r) => { resolveAll = r; });
+  engine.on('newMessage', (m) => {
+    if (!m.envelope) return;
+    if (++count === 1) tFirst = now();
+    if (count === N) { tLast = now(); resolveAll(); }
+  });
+  engine.on('syncStarted', () => { if (!tSyncStarted) tSyncStarted = now(); });
+  engine.on('syncCompleted', (r) => { syncResult = r; });
+  engine.on('error', (e) => log(`imap-push error event: ${e && e.message}`));
+  try {
+    const t0 = now();
+    await engine.addAccount(accountOpts(dc));
+    const tAdded = now();
+    let timer;
+    await Promise.race([all, new Promise((r) => { timer = setTimeout(r, TIMEOUT_MS); })]);
+    clearTimeout(timer);
+    const rel = (t) => (t ? Number(t - t0) / 1e6 : null);
+    return {
+      ms: rel(tLast),
+      count,
+      addAccountMs: rel(tAdded),
+      syncStartedMs: rel(tSyncStarted),
+      firstEventMs: rel(tFirst),
+      fromFirstEventMs: tLast && tFirst ? Number(tLast - tFirst) / 1e6 : null,
+      syncOk: syncResult ? syncResult.ok : undefined,
+      syncNewMessages: syncResult && syncResult.folders ? syncResult.folders.reduce((a, f) => a + (f.newMessages || 0), 0) : undefined,
+    };
+  } finally {
+    await engine.close();
+    fs.rmSync(stateFile, { force: true });
+    for (const ext of ['-wal', '-shm']) fs.rmSync(stateFile + ext, { force: true });
+  }
+}
+
+// ---- ImapFlow --------------------------------------------------------------------
+
+async function imapflowFetch(dc) {
+  const { ImapFlow } = require('imapflow');
+  const client = new ImapFlow({
+    host: '127.0.0.1', port: dc.tlsPort, secure: true, tls: { ca: dc.caPem, servername: 'localhost' },
+    auth: { user: USER, pass: PASS }, logger: false,
+  });
+  await client.connect();
+  try {
+    await client.mailboxOpen('INBOX');
+    let count = 0;
+    const t0 = now();
+    for await (const m of client.fetch('1:*', { uid: true, flags: true, envelope: true, internalDate: true, size: true })) {
+      if (m.envelope) count++;
+    }
+    return { ms: msSince(t0), count };
+  } finally {
+    await client.logout().catch(() => {});
+  }
+}
+
+// ---- perf ------------------------------------------------------------------------
+
+function startPerf(file) {
+  const p = spawn('perf', ['record', '-g', '-F', '499', '-o', file, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return {
+    async stop() {
+      p.kill('SIGINT');
+      await new Promise((r) => p.once('exit', r));
+    },
+  };
+}
+
+// ---- main ------------------------------------------------------------------------
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main() {
+  const { startDovecot } = require('../test/support/dovecot');
+  const dc = await startDovecot({ users: { [USER]: PASS } });
+  const out = { messages: N, runs: RUNS, clients: CLIENTS, samples: {}, summary: {} };
+  try {
+    out.avgMessageBytes = populate(dc);
+    for (let w = 1; w <= 2; w++) {
+      const r = await rawFetch(dc);
+      log(`warm-up ${w}: raw FETCH ${r.count} messages, ${(r.bytes / 1048576).toFixed(1)} MiB, ${r.ms.toFixed(0)} ms`);
+      if (r.count !== N) throw new Error(`warm-up saw ${r.count} messages, expected ${N}`);
+    }
+    const fns = { raw: rawFetch, 'imap-push': imapPushFetch, imapflow: imapflowFetch };
+    for (const c of CLIENTS) out.samples[c] = [];
+    for (let run = 0; run < RUNS; run++) {
+      // Rotate the order so no client always runs first (or right after another).
+      const order = CLIENTS.map((_, k) => CLIENTS[(k + run) % CLIENTS.length]);
+      for (const c of order) {
+        if (global.gc) global.gc();
+        await sleep(300);
+        const perf = c === 'imap-push' && opt.perf ? startPerf(opt.perf) : null;
+        if (perf) await sleep(500);
+        const cpu0 = process.cpuUsage();
+        const r = await fns[c](dc);
+        const cpu = process.cpuUsage(cpu0);
+        if (perf) await perf.stop();
+        r.cpuMs = (cpu.user + cpu.system) / 1000;
+        r.rate = r.ms ? (r.count / r.ms) * 1000 : null;
+        out.samples[c].push(r);
+        log(`run ${run + 1} ${c}: ${r.count} messages, ${r.ms === null ? 'incomplete' : `${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} msg/s`}, client-process CPU ${r.cpuMs.toFixed(0)} ms${r.addAccountMs !== undefined ? `, addAccount ${r.addAccountMs.toFixed(0)} ms, sync started ${r.syncStartedMs && r.syncStartedMs.toFixed(0)} ms, first event ${r.firstEventMs && r.firstEventMs.toFixed(0)} ms, first->last ${r.fromFirstEventMs && r.fromFirstEventMs.toFixed(0)} ms, syncCompleted ok=${r.syncOk} newMessages=${r.syncNewMessages}` : ''}`);
+      }
+    }
+    for (const c of CLIENTS) {
+      const ok = out.samples[c].filter((r) => r.ms !== null && r.count === N);
+      if (!ok.length) { out.summary[c] = { complete: 0 }; continue; }
+      const ms = ok.map((r) => r.ms);
+      out.summary[c] = {
+        complete: ok.length,
+        medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms),
+        medianRate: (N / median(ms)) * 1000,
+        medianCpuMs: median(ok.map((r) => r.cpuMs)),
+      };
+    }
+    if (out.summary.raw && out.summary.raw.medianMs) {
+      for (const c of CLIENTS) {
+        const s = out.summary[c];
+        if (s.medianMs) s.ofRaw = out.summary.raw.medianMs / s.medianMs;
+      }
+    }
+    for (const c of CLIENTS) {
+      const s = out.summary[c];
+      if (!s.medianMs) log(`${c}: no complete run`);
+      else log(`${c}: median ${s.medianMs.toFixed(0)} ms (${s.minMs.toFixed(0)}–${s.maxMs.toFixed(0)}), ${Math.round(s.medianRate)} msg/s, ${s.ofRaw ? `${(s.ofRaw * 100).toFixed(0)}% of raw` : ''}`);
+    }
+  } finally {
+    await dc.stop();
+    if (stateTemplate) fs.rmSync(stateTemplate.dir, { recursive: true, force: true });
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.stack || e}\n`);
+  process.exit(1);
+});
