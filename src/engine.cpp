@@ -290,9 +290,12 @@ void Engine::enrich(Account& a, PoolConnection* conn) {
   req.maxBytes = a.cfg.maxBodyBytes;
   req.previewChars = a.cfg.previewChars;
   std::string id = a.cfg.id;
-  auto release = [this, id, conn](std::shared_ptr<ParsedMessage> parsed, std::string preview, bool hasPreview) {
+  uint64_t gen = ++a.enrichGen;
+  auto release = [this, id, conn, gen](std::shared_ptr<ParsedMessage> parsed, std::string preview, bool hasPreview) {
     Account* acc = find(id);
-    if (!acc || acc->held.empty()) return;
+    // A lost connection started a new attempt for the same head event (and
+    // `conn` may be gone): this late answer is stale.
+    if (!acc || acc->held.empty() || acc->enrichGen != gen) return;
     Event e = std::move(acc->held.front());
     acc->held.erase(acc->held.begin());
     e.message = std::move(parsed);
@@ -309,6 +312,7 @@ void Engine::enrich(Account& a, PoolConnection* conn) {
   };
   conn->lost = [this, id](const std::string&, const std::string&) {
     if (Account* acc = find(id)) {
+      ++acc->enrichGen;
       acc->enriching = false;
       enrichNext(*acc);
     }

@@ -114,6 +114,7 @@ class Engine : private SessionOwner {
     // vector: an empty deque already costs ~700 B, per account.
     std::vector<Event> held;
     bool enriching = false;
+    uint64_t enrichGen = 0;  // bumped per attempt; stale answers are dropped
 
     std::vector<FolderInfo> folderCache;
     uint64_t folderCacheAt = 0;
