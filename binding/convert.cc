@@ -235,14 +235,7 @@ Napi::Object toJs(Napi::Env env, const imap::Event& e) {
       if (e.modseq) o.Set("modseq", static_cast<double>(e.modseq));
       Napi::Object env_ = Napi::Object::New(env);
       const imap::Envelope& v = e.envelope;
-      env_.Set("subject", v.subject);
-      env_.Set("from", addresses(env, v.from));
-      env_.Set("sender", addresses(env, v.sender));
-      env_.Set("to", addresses(env, v.to));
-      env_.Set("cc", addresses(env, v.cc));
-      env_.Set("bcc", addresses(env, v.bcc));
-      env_.Set("replyTo", addresses(env, v.replyTo));
-      env_.Set("date", dateOrNull(env, v.date));
+      setHeaderFields(env, env_, v);
       env_.Set("messageId", stringOrNull(env, v.messageId));
       env_.Set("inReplyTo", stringOrNull(env, v.inReplyTo));
       o.Set("envelope", env_);

@@ -73,14 +73,7 @@ Napi::Object toJs(Napi::Env env, imap::ParsedMessage& m) {
     headers.Set(static_cast<uint32_t>(i), pair);
   }
   o.Set("headers", headers);
-  o.Set("subject", m.subject);
-  o.Set("from", addresses(env, m.from));
-  o.Set("sender", addresses(env, m.sender));
-  o.Set("to", addresses(env, m.to));
-  o.Set("cc", addresses(env, m.cc));
-  o.Set("bcc", addresses(env, m.bcc));
-  o.Set("replyTo", addresses(env, m.replyTo));
-  o.Set("date", dateOrNull(env, m.date));
+  setHeaderFields(env, o, m);
   o.Set("messageId", stringOrNull(env, m.messageId));
   o.Set("inReplyTo", stringOrNull(env, m.inReplyTo));
   o.Set("references", strings(env, m.references));
