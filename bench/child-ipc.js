@@ -16,4 +16,29 @@ function serveIpc(handlers) {
   process.on('disconnect', () => process.exit(0));
 }
 
-module.exports = { serveIpc };
+// The parent side: forks `script` and returns { child, call }, where
+// call(cmd, args) resolves with the child's result. Pending calls fail if the
+// child exits.
+function forkIpc(script, args = []) {
+  const { fork } = require('child_process');
+  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending = new Map();
+  let seq = 0;
+  child.on('message', ({ id, result, error }) => {
+    const p = pending.get(id);
+    pending.delete(id);
+    if (error) p.reject(new Error(`mock server: ${error}`));
+    else p.resolve(result);
+  });
+  child.on('exit', (code) => {
+    for (const p of pending.values()) p.reject(new Error(`mock server exited (${code})`));
+  });
+  const call = (cmd, callArgs = {}) => new Promise((resolve, reject) => {
+    const id = ++seq;
+    pending.set(id, { resolve, reject });
+    child.send({ id, cmd, ...callArgs });
+  });
+  return { child, call };
+}
+
+module.exports = { serveIpc, forkIpc };

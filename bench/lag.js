@@ -12,9 +12,9 @@
 //        [--accounts 10] [--per-tick 10] [--tick-ms 10]
 //
 // Prints one JSON line on stdout. No assertions.
-const { fork } = require('child_process');
 const path = require('path');
 const { parseArgs } = require('util');
+const { forkIpc } = require('./child-ipc');
 
 const { values: opt } = parseArgs({
   options: {
@@ -73,20 +73,7 @@ function serverChild() {
 }
 
 function startServer() {
-  const child = fork(__filename, ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map();
-  let seq = 0;
-  child.on('message', ({ id, result, error }) => {
-    const p = pending.get(id);
-    pending.delete(id);
-    if (error) p.reject(new Error(`mock server: ${error}`));
-    else p.resolve(result);
-  });
-  return (cmd, args = {}) => new Promise((resolve, reject) => {
-    const id = ++seq;
-    pending.set(id, { resolve, reject });
-    child.send({ id, cmd, ...args });
-  });
+  return forkIpc(__filename, ['--child']).call;
 }
 
 function stats(a) {

@@ -16,11 +16,12 @@
 //   node bench/latency-extra.js --server dovecot [--client imapflow] [--messages 20] [--gap 1000]
 //
 // Prints one JSON line on stdout. No assertions.
-const { fork, spawn } = require('child_process');
+const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { parseArgs } = require('util');
+const { forkIpc } = require('./child-ipc');
 
 const { values: opt } = parseArgs({
   options: {
@@ -49,20 +50,7 @@ function stats(ms) {
 }
 
 function startMock() {
-  const child = fork(path.join(__dirname, 'mock-server-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map();
-  let seq = 0;
-  child.on('message', ({ id, result, error }) => {
-    const p = pending.get(id);
-    pending.delete(id);
-    if (error) p.reject(new Error(`mock server: ${error}`));
-    else p.resolve(result);
-  });
-  const call = (cmd, args = {}) => new Promise((resolve, reject) => {
-    const id = ++seq;
-    pending.set(id, { resolve, reject });
-    child.send({ id, cmd, ...args });
-  });
+  const { child, call } = forkIpc(path.join(__dirname, 'mock-server-child.js'), []);
   return { child, call };
 }
 

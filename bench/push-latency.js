@@ -10,9 +10,9 @@
 //        [--messages 300] [--runs 5] [--gap 3] [--idle-windows 5] [--window-ms 2000] [--samples]
 //
 // Prints one JSON line (per-run latency stats, RSS, CPU) on stdout.
-const { fork } = require('child_process');
 const path = require('path');
 const { parseArgs } = require('util');
+const { forkIpc } = require('./child-ipc');
 
 const { values: opt } = parseArgs({
   options: {
@@ -37,23 +37,7 @@ const log = (s) => process.stderr.write(`[${opt.client}/idle=${opt.idle}] ${s}\n
 // ---- mock server child ------------------------------------------------------
 
 function startServer() {
-  const child = fork(path.join(__dirname, 'mock-server-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map();
-  let seq = 0;
-  child.on('message', ({ id, result, error }) => {
-    const p = pending.get(id);
-    pending.delete(id);
-    if (error) p.reject(new Error(`mock server: ${error}`));
-    else p.resolve(result);
-  });
-  child.on('exit', (code) => {
-    for (const p of pending.values()) p.reject(new Error(`mock server exited (${code})`));
-  });
-  const call = (cmd, args = {}) => new Promise((resolve, reject) => {
-    const id = ++seq;
-    pending.set(id, { resolve, reject });
-    child.send({ id, cmd, ...args });
-  });
+  const { child, call } = forkIpc(path.join(__dirname, 'mock-server-child.js'), []);
   return { child, call };
 }
 

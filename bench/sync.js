@@ -21,10 +21,10 @@
 // doSTARTTLS false, since Dovecot offers STARTTLS with a self-signed cert).
 // Server-side counters (logins; on the mock also connections and commands)
 // are read before and after the timed cycles. Prints one JSON line on stdout.
-const { fork } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { parseArgs } = require('util');
+const { forkIpc } = require('./child-ipc');
 
 const { values: opt } = parseArgs({
   options: {
@@ -59,23 +59,7 @@ if (!['imapflow', 'imap-push'].includes(opt.client)) throw new Error(`--client m
 // Each returns { host, port, counters() -> { logins, connections?, commands? }, mark(), close() }.
 
 async function mockServer() {
-  const child = fork(path.join(__dirname, 'sync-mock-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map();
-  let seq = 0;
-  child.on('message', ({ id, result, error }) => {
-    const p = pending.get(id);
-    pending.delete(id);
-    if (error) p.reject(new Error(`mock server: ${error}`));
-    else p.resolve(result);
-  });
-  child.on('exit', (code) => {
-    for (const p of pending.values()) p.reject(new Error(`mock server exited (${code})`));
-  });
-  const call = (cmd, args = {}) => new Promise((resolve, reject) => {
-    const id = ++seq;
-    pending.set(id, { resolve, reject });
-    child.send({ id, cmd, ...args });
-  });
+  const { child, call } = forkIpc(path.join(__dirname, 'sync-mock-child.js'), []);
   const users = {};
   for (let i = 0; i < N; i++) users[user(i)] = PASS;
   const port = await call('listen', { opts: { tls: 'none', users }, messages: MESSAGES });
