@@ -9,11 +9,12 @@
 //              bytes are read until the tagged `A3 OK`, untagged FETCH
 //              responses are counted, never parsed. Timed from sending the
 //              FETCH to the OK.
-//   imap-push  new MailEngine({ stateFile, sync: { initial: { last: N } } }), addAccount;
+//   imap-push  new MailEngine({ sync: { initial: { last: N } } }), addAccount;
 //              timed from addAccount() to the Nth `newMessage` event (the engine
-//              parses every envelope). sync.initial.last alone never fires on
-//              Dovecot (QRESYNC), so the state file is doctored to say
-//              "UIDNEXT 1, no messages": see the imap-push section below.
+//              parses every envelope). With --state file the engine also keeps
+//              a state file, started from one doctored to say "UIDNEXT 1, no
+//              messages" (see the imap-push section below), so the run pays
+//              for persistence too.
 //   imapflow   ImapFlow 2.1.0: connect, mailboxOpen('INBOX'), then
 //              `for await (const m of client.fetch('1:*', { uid, flags, envelope, internalDate, size }))`;
 //              timed from the fetch() call to the end of the loop.
@@ -23,6 +24,7 @@
 // every client sees a built index and a populated dovecot.index.cache.
 //
 //   node bench/envelope.js [--messages 100000] [--runs 3] [--clients raw,imap-push,imapflow]
+//        [--state none|file]
 //        [--perf perf.data]   also `perf record -g -p <this pid>` around the imap-push runs
 //
 // Prints progress on stderr and one JSON line (all samples + medians) on stdout.
@@ -38,6 +40,7 @@ const { values: opt } = parseArgs({
     runs: { type: 'string', default: '3' },
     clients: { type: 'string', default: 'raw,imap-push,imapflow' },
     perf: { type: 'string' },
+    state: { type: 'string', default: 'none' },
     timeout: { type: 'string', default: '600000' },
   },
 });
@@ -45,6 +48,8 @@ const N = Number(opt.messages);
 const RUNS = Number(opt.runs);
 const CLIENTS = opt.clients.split(',').map((s) => s.trim()).filter(Boolean);
 const TIMEOUT_MS = Number(opt.timeout);
+if (!['none', 'file'].includes(opt.state)) throw new TypeError(`--state is none or file, not '${opt.state}'`);
+const STATE_FILE = opt.state === 'file';
 const USER = 'envbench';
 const PASS = 'bench-password';
 const now = () => process.hrtime.bigint();
@@ -169,14 +174,13 @@ function rawFetch(dc) {
 }
 
 // ---- imap-push -------------------------------------------------------------------
-// sync.initial.last cannot be reached on Dovecot: with QRESYNC and no state
-// file no startup sync runs, the IDLE connection's SELECT sets the UIDNEXT
-// baseline, and a later engine.sync() then finds nothing new (src/sync.cpp:
-// initial_ is false once uidNext != 0 on a QRESYNC connection; measured: 0
-// events). So the engine is started from a state file that says "this folder
-// (same UIDVALIDITY and HIGHESTMODSEQ) had UIDNEXT 1 and no messages": the
-// startup sync then reports all N messages as newMessage through the same
-// `UID FETCH n:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)` path.
+// Without a state file the engine's startup sync learns the mailbox (UID
+// SEARCH ALL) and, with sync.initial.last N, reports the last N messages as
+// newMessage through `UID FETCH … (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)`.
+// With --state file the engine starts from a state file that says "this
+// folder (same UIDVALIDITY and HIGHESTMODSEQ) had UIDNEXT 1 and no messages",
+// so the startup sync reports all N as new through the same FETCH, and the
+// engine writes its state as it goes.
 // Timed from addAccount() (so it includes connect + LOGIN + SELECT of the IDLE
 // and the pooled connection, a few ms on loopback) to the Nth newMessage.
 
@@ -207,10 +211,13 @@ async function makeStateTemplate(dc) {
 
 async function imapPushFetch(dc) {
   const { MailEngine } = require('..');
-  if (!stateTemplate) await makeStateTemplate(dc);
-  const stateFile = path.join(stateTemplate.dir, `run-${Date.now()}-${Math.random().toString(36).slice(2)}.sqlite`);
-  fs.copyFileSync(stateTemplate.file, stateFile);
-  const engine = new MailEngine({ stateFile, sync: { initial: { last: N } }, pool: { maxPerAccount: 2 } });
+  let stateFile;
+  if (STATE_FILE) {
+    if (!stateTemplate) await makeStateTemplate(dc);
+    stateFile = path.join(stateTemplate.dir, `run-${Date.now()}-${Math.random().toString(36).slice(2)}.sqlite`);
+    fs.copyFileSync(stateTemplate.file, stateFile);
+  }
+  const engine = new MailEngine({ ...(stateFile ? { stateFile } : {}), sync: { initial: { last: N } }, pool: { maxPerAccount: 2 } });
   let count = 0;
   let tFirst = null;
   let tLast = null;
@@ -246,8 +253,7 @@ async function imapPushFetch(dc) {
     };
   } finally {
     await engine.close();
-    fs.rmSync(stateFile, { force: true });
-    for (const ext of ['-wal', '-shm']) fs.rmSync(stateFile + ext, { force: true });
+    if (stateFile) for (const ext of ['', '-wal', '-shm']) fs.rmSync(stateFile + ext, { force: true });
   }
 }
 
@@ -276,13 +282,21 @@ async function imapflowFetch(dc) {
 // ---- perf ------------------------------------------------------------------------
 
 function startPerf(file) {
-  const p = spawn('perf', ['record', '-g', '-F', '499', '-o', file, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const p = spawn('perf', ['record', '--call-graph', process.env.PERF_CG || 'fp', '-F', process.env.PERF_FREQ || '499', '-o', file, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'inherit'] });
   return {
     async stop() {
       p.kill('SIGINT');
       await new Promise((r) => p.once('exit', r));
     },
   };
+}
+
+// The JS thread's CPU (its tid is the pid), so the client's CPU splits into
+// the JS thread and the rest (imap-push's engine thread, libuv, GC helpers).
+// Clock ticks of 10 ms.
+function jsThreadCpuMs() {
+  const fields = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15)
 }
 
 // ---- main ------------------------------------------------------------------------
@@ -295,7 +309,7 @@ const median = (xs) => {
 async function main() {
   const { startDovecot } = require('../test/support/dovecot');
   const dc = await startDovecot({ users: { [USER]: PASS } });
-  const out = { messages: N, runs: RUNS, clients: CLIENTS, samples: {}, summary: {} };
+  const out = { messages: N, runs: RUNS, clients: CLIENTS, state: opt.state, samples: {}, summary: {} };
   try {
     out.avgMessageBytes = populate(dc);
     for (let w = 1; w <= 2; w++) {
@@ -314,13 +328,15 @@ async function main() {
         const perf = c === 'imap-push' && opt.perf ? startPerf(opt.perf) : null;
         if (perf) await sleep(500);
         const cpu0 = process.cpuUsage();
+        const js0 = jsThreadCpuMs();
         const r = await fns[c](dc);
         const cpu = process.cpuUsage(cpu0);
+        r.jsThreadCpuMs = jsThreadCpuMs() - js0;
         if (perf) await perf.stop();
         r.cpuMs = (cpu.user + cpu.system) / 1000;
         r.rate = r.ms ? (r.count / r.ms) * 1000 : null;
         out.samples[c].push(r);
-        log(`run ${run + 1} ${c}: ${r.count} messages, ${r.ms === null ? 'incomplete' : `${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} msg/s`}, client-process CPU ${r.cpuMs.toFixed(0)} ms${r.addAccountMs !== undefined ? `, addAccount ${r.addAccountMs.toFixed(0)} ms, sync started ${r.syncStartedMs && r.syncStartedMs.toFixed(0)} ms, first event ${r.firstEventMs && r.firstEventMs.toFixed(0)} ms, first->last ${r.fromFirstEventMs && r.fromFirstEventMs.toFixed(0)} ms, syncCompleted ok=${r.syncOk} newMessages=${r.syncNewMessages}` : ''}`);
+        log(`run ${run + 1} ${c}: ${r.count} messages, ${r.ms === null ? 'incomplete' : `${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} msg/s`}, client-process CPU ${r.cpuMs.toFixed(0)} ms (JS thread ${r.jsThreadCpuMs})${r.addAccountMs !== undefined ? `, addAccount ${r.addAccountMs.toFixed(0)} ms, sync started ${r.syncStartedMs && r.syncStartedMs.toFixed(0)} ms, first event ${r.firstEventMs && r.firstEventMs.toFixed(0)} ms, first->last ${r.fromFirstEventMs && r.fromFirstEventMs.toFixed(0)} ms, syncCompleted ok=${r.syncOk} newMessages=${r.syncNewMessages}` : ''}`);
       }
     }
     for (const c of CLIENTS) {
@@ -332,6 +348,7 @@ async function main() {
         medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms),
         medianRate: (N / median(ms)) * 1000,
         medianCpuMs: median(ok.map((r) => r.cpuMs)),
+        medianJsThreadCpuMs: median(ok.map((r) => r.jsThreadCpuMs)),
       };
     }
     if (out.summary.raw && out.summary.raw.medianMs) {

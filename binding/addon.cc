@@ -210,12 +210,13 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
   std::unique_ptr<Batch> owned(batch);  // freed even when env is gone
   if (!env || !fn) return;
   Napi::HandleScope scope(env);
+  binding::Keys keys(env);
   Napi::Array args = Napi::Array::New(env, owned->events.size() * 2);
   bool closed = false;
   uint32_t i = 0;
   for (const auto& e : owned->events) {
     args.Set(i++, binding::eventName(e.type));
-    args.Set(i++, binding::toJs(env, e));
+    args.Set(i++, binding::toJs(keys, e));
     closed = closed || e.type == imap::Event::Type::Closed;
   }
   if (closed) self->OnClosed();
@@ -227,13 +228,20 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
 
 class Addon : public Napi::Addon<Addon> {
  public:
-  Addon(Napi::Env env, Napi::Object exports) {
+  Addon(Napi::Env env, Napi::Object exports) : keys_(env) {
     DefineAddon(exports, {InstanceValue("NativeEngine", NativeEngine::Define(env), napi_enumerable),
                           InstanceValue("parseMessage", Napi::Function::New<binding::ParseMessage>(env, "parseMessage"),
                                         napi_enumerable)});
   }
+
+  const binding::KeyStore& keys() const { return keys_; }
+
+ private:
+  binding::KeyStore keys_;
 };
 
 }  // namespace
+
+const binding::KeyStore& binding::keyStore(Napi::Env env) { return env.GetInstanceData<Addon>()->keys(); }
 
 NODE_API_ADDON(Addon)

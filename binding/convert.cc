@@ -68,12 +68,12 @@ Napi::Value dateOrNull(Napi::Env env, double ms) {
   return Napi::Date::New(env, ms);
 }
 
-Napi::Array addresses(Napi::Env env, const std::vector<imap::Address>& list) {
-  Napi::Array arr = Napi::Array::New(env, list.size());
+Napi::Array addresses(const Keys& k, const std::vector<imap::Address>& list) {
+  Napi::Array arr = Napi::Array::New(k.env(), list.size());
   for (size_t i = 0; i < list.size(); ++i) {
-    Napi::Object a = Napi::Object::New(env);
-    a.Set("name", list[i].name);
-    a.Set("address", list[i].address);
+    Napi::Object a = Napi::Object::New(k.env());
+    k.set(a, Key::name, list[i].name);
+    k.set(a, Key::address, list[i].address);
     arr.Set(static_cast<uint32_t>(i), a);
   }
   return arr;
@@ -218,45 +218,43 @@ const char* eventName(imap::Event::Type t) {
   return "unknown";
 }
 
-Napi::Object toJs(Napi::Env env, const imap::Event& e) {
+Napi::Object toJs(const Keys& k, const imap::Event& e) {
   using T = imap::Event::Type;
+  Napi::Env env = k.env();
   Napi::Object o = Napi::Object::New(env);
   if (e.type == T::Closed) return o;
-  o.Set("accountId", e.accountId);
-  if (!e.folder.empty()) o.Set("folder", e.folder);
+  k.set(o, Key::accountId, e.accountId);
+  if (!e.folder.empty()) k.set(o, Key::folder, e.folder);
   switch (e.type) {
     case T::NewMessage: {
-      o.Set("uid", e.uid);
-      o.Set("uidValidity", e.uidValidity);
-      o.Set("seq", e.seq);
-      o.Set("flags", strings(env, e.flags));
-      o.Set("size", static_cast<double>(e.size));
-      o.Set("internalDate", dateOrNull(env, e.internalDate));
-      if (e.modseq) o.Set("modseq", static_cast<double>(e.modseq));
-      Napi::Object env_ = Napi::Object::New(env);
-      const imap::Envelope& v = e.envelope;
-      setHeaderFields(env, env_, v);
-      env_.Set("messageId", stringOrNull(env, v.messageId));
-      env_.Set("inReplyTo", stringOrNull(env, v.inReplyTo));
-      o.Set("envelope", env_);
-      if (e.hasPreview) o.Set("preview", e.preview);
-      if (e.message) o.Set("message", toJs(env, *e.message));
+      k.set(o, Key::uid, e.uid);
+      k.set(o, Key::uidValidity, e.uidValidity);
+      k.set(o, Key::seq, e.seq);
+      k.set(o, Key::flags, strings(env, e.flags));
+      k.set(o, Key::size, static_cast<double>(e.size));
+      k.set(o, Key::internalDate, dateOrNull(env, e.internalDate));
+      if (e.modseq) k.set(o, Key::modseq, static_cast<double>(e.modseq));
+      Napi::Object envelope = Napi::Object::New(env);
+      setHeaderFields(k, envelope, e.envelope);
+      k.set(o, Key::envelope, envelope);
+      if (e.hasPreview) k.set(o, Key::preview, e.preview);
+      if (e.message) k.set(o, Key::message, toJs(k, *e.message));
       break;
     }
     case T::MessageFetched:
-      o.Set("requestId", static_cast<double>(e.requestId));
-      o.Set("uid", e.uid);
-      if (e.message) o.Set("message", toJs(env, *e.message));
+      k.set(o, Key::requestId, static_cast<double>(e.requestId));
+      k.set(o, Key::uid, e.uid);
+      if (e.message) k.set(o, Key::message, toJs(k, *e.message));
       break;
     case T::MessageDeleted:
-      o.Set("uid", numberOrNull(env, e.uid));
-      o.Set("seq", numberOrNull(env, e.seq));
+      k.set(o, Key::uid, numberOrNull(env, e.uid));
+      k.set(o, Key::seq, numberOrNull(env, e.seq));
       break;
     case T::FlagsChanged:
-      o.Set("uid", numberOrNull(env, e.uid));
-      o.Set("seq", numberOrNull(env, e.seq));
-      o.Set("flags", strings(env, e.flags));
-      if (e.modseq) o.Set("modseq", static_cast<double>(e.modseq));
+      k.set(o, Key::uid, numberOrNull(env, e.uid));
+      k.set(o, Key::seq, numberOrNull(env, e.seq));
+      k.set(o, Key::flags, strings(env, e.flags));
+      if (e.modseq) k.set(o, Key::modseq, static_cast<double>(e.modseq));
       break;
     case T::ConnectionStatus:
       o.Set("state", imap::stateName(e.state));
@@ -319,8 +317,8 @@ Napi::Object toJs(Napi::Env env, const imap::Event& e) {
       break;
   }
   if (!e.errorCode.empty()) {
-    o.Set("errorCode", e.errorCode);
-    o.Set("errorMessage", e.errorMessage);
+    k.set(o, Key::errorCode, e.errorCode);
+    k.set(o, Key::errorMessage, e.errorMessage);
   }
   return o;
 }

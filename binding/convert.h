@@ -6,6 +6,7 @@
 #include "account.h"
 #include "engine.h"
 #include "events.h"
+#include "keys.h"
 
 namespace binding {
 
@@ -16,25 +17,27 @@ bool toEngineConfig(const Napi::Object& o, imap::EngineConfig& out);
 
 // Shared by the event and message conversions.
 Napi::Value dateOrNull(Napi::Env env, double ms);  // NaN -> null
-Napi::Array addresses(Napi::Env env, const std::vector<imap::Address>& list);
+Napi::Array addresses(const Keys& k, const std::vector<imap::Address>& list);
 Napi::Array strings(Napi::Env env, const std::vector<std::string>& list);
 Napi::Value stringOrNull(Napi::Env env, const std::string& s);  // "" -> null
 
 // The header fields an ENVELOPE and a parsed message share, set alike.
 template <class Headers>
-void setHeaderFields(Napi::Env env, Napi::Object& o, const Headers& h) {
-  o.Set("subject", h.subject);
-  o.Set("from", addresses(env, h.from));
-  o.Set("sender", addresses(env, h.sender));
-  o.Set("to", addresses(env, h.to));
-  o.Set("cc", addresses(env, h.cc));
-  o.Set("bcc", addresses(env, h.bcc));
-  o.Set("replyTo", addresses(env, h.replyTo));
-  o.Set("date", dateOrNull(env, h.date));
+void setHeaderFields(const Keys& k, const Napi::Object& o, const Headers& h) {
+  k.set(o, Key::subject, h.subject);
+  k.set(o, Key::from, addresses(k, h.from));
+  k.set(o, Key::sender, addresses(k, h.sender));
+  k.set(o, Key::to, addresses(k, h.to));
+  k.set(o, Key::cc, addresses(k, h.cc));
+  k.set(o, Key::bcc, addresses(k, h.bcc));
+  k.set(o, Key::replyTo, addresses(k, h.replyTo));
+  k.set(o, Key::date, dateOrNull(k.env(), h.date));
+  k.set(o, Key::messageId, stringOrNull(k.env(), h.messageId));
+  k.set(o, Key::inReplyTo, stringOrNull(k.env(), h.inReplyTo));
 }
 
 const char* eventName(imap::Event::Type t);
-Napi::Object toJs(Napi::Env env, const imap::Event& e);
+Napi::Object toJs(const Keys& k, const imap::Event& e);
 Napi::Object toJs(Napi::Env env, const imap::FolderStatus& s);
 Napi::Object toJs(Napi::Env env, const imap::PoolStats& s);
 Napi::Object toJs(Napi::Env env, const imap::SyncStats& s);

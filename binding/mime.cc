@@ -47,7 +47,7 @@ class ParseWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::HandleScope scope(Env());
-    deferred_.Resolve(toJs(Env(), message_));
+    deferred_.Resolve(toJs(Keys(Env()), message_));
   }
 
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
@@ -63,7 +63,8 @@ class ParseWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
-Napi::Object toJs(Napi::Env env, imap::ParsedMessage& m) {
+Napi::Object toJs(const Keys& k, imap::ParsedMessage& m) {
+  Napi::Env env = k.env();
   Napi::Object o = Napi::Object::New(env);
   Napi::Array headers = Napi::Array::New(env, m.headers.size());
   for (size_t i = 0; i < m.headers.size(); ++i) {
@@ -72,28 +73,26 @@ Napi::Object toJs(Napi::Env env, imap::ParsedMessage& m) {
     pair.Set(1u, m.headers[i].second);
     headers.Set(static_cast<uint32_t>(i), pair);
   }
-  o.Set("headers", headers);
-  setHeaderFields(env, o, m);
-  o.Set("messageId", stringOrNull(env, m.messageId));
-  o.Set("inReplyTo", stringOrNull(env, m.inReplyTo));
-  o.Set("references", strings(env, m.references));
-  o.Set("text", m.hasText ? Napi::Value(Napi::String::New(env, m.text)) : env.Null());
-  o.Set("html", m.hasHtml ? Napi::Value(Napi::String::New(env, m.html)) : env.Null());
+  k.set(o, Key::headers, headers);
+  setHeaderFields(k, o, m);
+  k.set(o, Key::references, strings(env, m.references));
+  k.set(o, Key::text, m.hasText ? Napi::Value(Napi::String::New(env, m.text)) : env.Null());
+  k.set(o, Key::html, m.hasHtml ? Napi::Value(Napi::String::New(env, m.html)) : env.Null());
   Napi::Array attachments = Napi::Array::New(env, m.attachments.size());
   for (size_t i = 0; i < m.attachments.size(); ++i) {
     imap::MimeAttachment& a = m.attachments[i];
     Napi::Object js = Napi::Object::New(env);
-    js.Set("filename", stringOrNull(env, a.filename));
-    js.Set("contentType", a.contentType);
-    js.Set("disposition", a.disposition);
-    js.Set("contentId", stringOrNull(env, a.contentId));
-    js.Set("size", static_cast<double>(a.size()));
-    js.Set("content", takeBuffer(env, std::move(a.content)));
+    k.set(js, Key::filename, stringOrNull(env, a.filename));
+    k.set(js, Key::contentType, a.contentType);
+    k.set(js, Key::disposition, a.disposition);
+    k.set(js, Key::contentId, stringOrNull(env, a.contentId));
+    k.set(js, Key::size, static_cast<double>(a.size()));
+    k.set(js, Key::content, takeBuffer(env, std::move(a.content)));
     attachments.Set(static_cast<uint32_t>(i), js);
   }
-  o.Set("attachments", attachments);
-  o.Set("size", static_cast<double>(m.size));
-  o.Set("truncated", m.truncated);
+  k.set(o, Key::attachments, attachments);
+  k.set(o, Key::size, static_cast<double>(m.size));
+  k.set(o, Key::truncated, m.truncated);
   return o;
 }
 

@@ -3,6 +3,8 @@
 
 #include <napi.h>
 
+#include "keys.h"
+
 namespace imap {
 struct ParsedMessage;
 }
@@ -16,6 +18,6 @@ Napi::Value ParseMessage(const Napi::CallbackInfo& info);
 
 // A parsed message as the JS object parseMessage() resolves with. Moves the
 // attachment bytes out of `m`.
-Napi::Object toJs(Napi::Env env, imap::ParsedMessage& m);
+Napi::Object toJs(const Keys& k, imap::ParsedMessage& m);
 
 }  // namespace binding

@@ -51,14 +51,6 @@ inline bool isTagChar(unsigned char c) {
   }
 }
 
-// ASCII-only, unlike imap::upper(), which goes through the C locale.
-std::string upperAscii(const char* p, size_t n) {
-  std::string r(p, n);
-  for (auto& c : r)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return r;
-}
-
 bool isStatusWord(const std::string& w) {
   return w == "OK" || w == "NO" || w == "BAD" || w == "BYE" || w == "PREAUTH";
 }
@@ -304,7 +296,7 @@ void parseRespText(const char* s, size_t pos, size_t end, size_t maxDepth, std::
     }
     if (close != std::string::npos) {
       ResponseCode code;
-      code.name = upperAscii(s + nameBegin, nameEnd - nameBegin);
+      code.name = upper(std::string_view(s + nameBegin, nameEnd - nameBegin));
       code.args = std::move(args);
       code.raw.assign(s + nameBegin, close - nameBegin);
       r.code = std::move(code);
@@ -453,7 +445,7 @@ bool Parser::parseResponse(size_t end, Response& r) {
       wEnd = scanWord(s, pos, end);
       if (wEnd == pos) return fail("untagged response without a keyword");
     }
-    std::string word = upperAscii(s + pos, wEnd - pos);
+    std::string word = upper(std::string_view(s + pos, wEnd - pos));
     if (!numeric && isStatusWord(word)) {
       r.status = std::move(word);
       parseRespText(s, wEnd, end, maxDepth, items_, opens_, r);
@@ -475,7 +467,7 @@ bool Parser::parseResponse(size_t end, Response& r) {
   r.tag.assign(s, pos);
   while (pos < end && s[pos] == ' ') ++pos;
   size_t wEnd = scanWord(s, pos, end);
-  r.status = upperAscii(s + pos, wEnd - pos);
+  r.status = upper(std::string_view(s + pos, wEnd - pos));
   if (!isStatusWord(r.status)) return fail("tagged response without a status: " + r.tag);
   parseRespText(s, wEnd, end, maxDepth, items_, opens_, r);
   return true;
