@@ -15,6 +15,7 @@
 const path = require('path');
 const { parseArgs } = require('util');
 const { forkIpc } = require('./child-ipc');
+const { stats } = require('./stats');
 
 const { values: opt } = parseArgs({
   options: {
@@ -74,12 +75,6 @@ function serverChild() {
 
 function startServer() {
   return forkIpc(__filename, ['--child']).call;
-}
-
-function stats(a) {
-  const s = Float64Array.from(a).sort();
-  const at = (q) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-  return { n: s.length, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: s[s.length - 1] };
 }
 
 async function main() {

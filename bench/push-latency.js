@@ -13,6 +13,7 @@
 const path = require('path');
 const { parseArgs } = require('util');
 const { forkIpc } = require('./child-ipc');
+const { stats, rss } = require('./stats');
 
 const { values: opt } = parseArgs({
   options: {
@@ -93,17 +94,6 @@ function imapFlowClient(port) {
 }
 
 // ---- measurement -----------------------------------------------------------
-
-function stats(ms) {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (q) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-  return { n: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-
-function rss() {
-  if (global.gc) global.gc();
-  return process.memoryUsage().rss;
-}
 
 async function main() {
   const idleCount = num('idle');

@@ -1,33 +1,44 @@
 #!/usr/bin/env node
 'use strict';
 // Runs every benchmark several times, prints the tables and rewrites the
-// generated part of BENCHMARKS.md (between the markers; text outside them is
-// kept). Each row shows the median over the runs and their spread (min–max).
+// generated blocks of BENCHMARKS.md (between their markers; text outside them
+// is kept). Each row shows the median over the runs and their spread (min–max).
 //
-//   npm run bench                 full: 5 runs each, up to 1,000 idle connections (~2.5 min)
-//                                 (the connection-scale section runs too: ~5.5 min more)
+//   npm run bench                 everything (~25 min on 2 cores): parser, push latency on the mock
+//                                 (latency), no-change sync (sync), push latency with 10,000 idle
+//                                 connections and on Dovecot (push), envelope fetch of 100,000
+//                                 messages (envelope), JS event-loop lag (lag), and 1,000 / 10,000
+//                                 idle TLS connections (scale); ImapFlow side by side in each
 //   node bench/run.js --quick     one short run each; prints only, unless --out FILE
 //   node bench/run.js --out FILE  write the report to FILE instead of BENCHMARKS.md
 //   node bench/run.js --no-write  print only
-//   node bench/run.js --only sync run some sections (parser, latency, sync, scale; comma-separated);
-//                                 prints only, unless --out FILE (BENCHMARKS.md keeps every section)
-//   node bench/run.js --only scale   the connection-scale section (bench/scale.js: 1,000 and 10,000
-//                                 idle TLS connections, imap-push vs ImapFlow, ~5.5 min). It has a block
-//                                 of its own in BENCHMARKS.md, which this rewrites (unless --quick or
-//                                 --no-write; --out FILE writes it there instead)
+//   node bench/run.js --only push,lag   some sections (comma-separated). push, envelope, lag and
+//                                 scale have blocks of their own, which this rewrites; the first
+//                                 three share one block, which only a run of all three rewrites
+//                                 (else it prints, or writes to --out FILE)
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { parseArgs } = require('util');
 
+const { provenance } = require('./blocks');
+const { build } = require('./scale-server');
+
 const ROOT = path.join(__dirname, '..');
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'no-write': { type: 'boolean' }, only: { type: 'string' } },
 });
 const QUICK = !!args.quick;
-const SECTIONS = ['parser', 'latency', 'sync', 'scale'];
-const MAIN_SECTIONS = ['parser', 'latency', 'sync']; // the main block; scale has its own
+const MAIN_SECTIONS = ['parser', 'latency', 'sync']; // the main block
+// Sections with a block of their own each, in the order they run.
+const BLOCKS = {
+  push: require('./push-report'),
+  envelope: require('./envelope-report'),
+  lag: require('./lag-report'),
+  scale: require('./scale-report'),
+};
+const SECTIONS = [...MAIN_SECTIONS, ...Object.keys(BLOCKS)];
 const ONLY = args.only ? args.only.split(',').map((x) => x.trim()).filter(Boolean) : null;
 if (ONLY && (!ONLY.length || ONLY.some((x) => !SECTIONS.includes(x)))) {
   process.stderr.write(`bench: --only takes ${SECTIONS.join(', ')} (comma-separated), not '${args.only}'\n`);
@@ -49,10 +60,9 @@ CFG.sync = QUICK
 const OUT = args.out ? path.resolve(args.out) : QUICK || ONLY || args['no-write'] ? null : path.join(ROOT, 'BENCHMARKS.md');
 const BEGIN = '<!-- bench/run.js: generated from here to the end marker; edit outside the markers -->';
 const END = '<!-- bench/run.js: end -->';
-// Connection scale (bench/scale.js, bench/scale-report.js): its own block, written even by --only scale.
-const scale = require('./scale-report');
-CFG.scale = scale.config(QUICK);
-const SCALE_OUT = args.out ? path.resolve(args.out) : QUICK || args['no-write'] ? null : path.join(ROOT, 'BENCHMARKS.md');
+for (const [name, mod] of Object.entries(BLOCKS)) CFG[name] = mod.config(QUICK);
+// Blocks of their own are written even by --only.
+const BLOCK_OUT = args.out ? path.resolve(args.out) : QUICK || args['no-write'] ? null : path.join(ROOT, 'BENCHMARKS.md');
 
 // ---- running ----------------------------------------------------------------
 
@@ -78,10 +88,8 @@ function runJson(cmd, argv, timeoutMs) {
 }
 
 async function parserBench() {
-  const build = path.join(__dirname, 'build');
-  const exe = path.join(build, 'parser_throughput');
-  execFileSync('cmake', ['-S', __dirname, '-B', build, '-DCMAKE_BUILD_TYPE=Release'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  execFileSync('cmake', ['--build', build, '-j', String(os.cpus().length)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exe = path.join(__dirname, 'build', 'parser_throughput');
+  build('parser_throughput');
   const runs = [];
   for (let i = 0; i < CFG.parserRuns; i++) runs.push(await runJson(exe, [String(CFG.parserMessages), '65536'], 120000));
   return { command: `bench/build/parser_throughput ${CFG.parserMessages} 65536`, runs };
@@ -355,12 +363,7 @@ ${syncSection(sync)}
   const commands = [parser.command, ...latency.map((l) => l.command), ...sync.map((r) => r.command)].filter(Boolean);
   return `${BEGIN}
 
-Generated by \`${command}\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${QUICK ? ' (--quick: one short run each, not representative)' : ''}${ONLY ? ` (--only: ${ONLY.join(', ')})` : ''}.
-
-Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.kernel}.
-Load average when the run started: ${m.load}. Engine at commit ${m.commit}. ImapFlow ${m.imapflow}.
-
-Cells are the median over the runs, with the spread (min–max) in parentheses.
+${provenance({ m, command, started, quick: QUICK }, 'one short run each')}${ONLY ? ` Sections: ${ONLY.join(', ')}.` : ''}
 
 ${latencyText}${parserText}${syncText}## Commands
 
@@ -407,18 +410,19 @@ async function main() {
     }
   }
   const sync = runs('sync') ? await syncBench() : [];
-  const scaleRows = runs('scale') ? await scale.run(CFG.scale, runJson) : [];
   const mainRan = MAIN_SECTIONS.some(runs);
   const generated = mainRan ? report(m, parser, latency, sync, command, started) : null;
   if (generated) process.stdout.write(`\n${generated.split('\n').slice(1, -1).join('\n')}\n`);
-  if (runs('scale')) {
-    const scaleText = scale.report(scaleRows, CFG.scale, { cell, fmt, table, median }, { m, command, started, quick: QUICK });
-    process.stdout.write(`\n${scaleText.split('\n').slice(1, -1).join('\n')}\n`);
-    if (SCALE_OUT) {
-      scale.write(SCALE_OUT, scaleText);
-      process.stderr.write(`bench: wrote the scale block of ${path.relative(process.cwd(), SCALE_OUT) || SCALE_OUT}\n`);
+  for (const [name, mod] of Object.entries(BLOCKS)) {
+    if (!runs(name)) continue;
+    const rows = await mod.run(CFG[name], runJson);
+    const text = mod.report(rows, CFG[name], { cell, fmt, table, median }, { m, command, started, quick: QUICK });
+    process.stdout.write(`\n${text.split('\n').slice(1, -1).join('\n')}\n`);
+    if (BLOCK_OUT) {
+      mod.write(BLOCK_OUT, text);
+      process.stderr.write(`bench: wrote the ${name} block of ${path.relative(process.cwd(), BLOCK_OUT) || BLOCK_OUT}\n`);
     }
-    if (scale.failed(scaleRows)) process.exitCode = 1;
+    if (mod.failed(rows)) process.exitCode = 1;
   }
   if (!mainRan) {
     process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

@@ -26,11 +26,13 @@
 //   --exit-hard --wrap="heaptrack -o /tmp/scale"     profile the client; it is SIGKILLed with
 //                                      every connection still open, so heaptrack_print's "leaked"
 //                                      bytes are what the connections hold
-const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { parseArgs } = require('util');
+const {
+  ensureBuilt, spawnRaised, startScaleServer, waitStats, imapPushIdle, imapFlowIdle, connectInBatches,
+} = require('./scale-server');
 
 const { values: opt } = parseArgs({
   options: {
@@ -63,74 +65,18 @@ const N = Number(opt.n);
 const IDLE_MS = opt['idle-ms'] !== undefined ? Number(opt['idle-ms']) : opt.quick ? 10000 : 60000;
 const BATCH = Number(opt.batch);
 const VERIFY = opt.verify || (opt.client === 'imapflow' ? 'none' : 'ca');
-const USER = 'bench';
-const PASS = 'bench-password';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (s) => process.stderr.write(`[scale ${opt.client} n=${N}] ${s}\n`);
-const SERVER = path.join(__dirname, 'build', 'scale_server');
-
-// Runs argv with the descriptor limit raised as far as allowed: 1,048,576 if
-// the process may raise its hard limit, else the hard limit.
-function spawnRaised(argv, stdio) {
-  const script = 'ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
-  return spawn('bash', ['-c', script, 'bash', ...argv], { stdio });
-}
 
 // ---- server control (orchestrator) -----------------------------------------
 
 function startServer(certFile) {
-  return new Promise((resolve, reject) => {
-    const extra = opt['server-args'] ? opt['server-args'].split(' ').filter(Boolean) : [];
-    const child = spawnRaised([SERVER, '--cert-out', certFile, ...extra], ['pipe', 'pipe', 'inherit']);
-    const waiting = [];
-    let buf = '';
-    let info = null;
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.startsWith('{')) continue;
-        const msg = JSON.parse(line);
-        if (!info) {
-          info = msg;
-          resolve(server);
-        } else if (waiting.length) waiting.shift()(msg);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (!info) reject(new Error(`scale_server exited (${code}) before listening`));
-      for (const w of waiting.splice(0)) w({ error: `server exited (${code})` });
-    });
-    const server = {
-      child,
-      get info() { return info; },
-      stats() {
-        return new Promise((res) => {
-          waiting.push(res);
-          child.stdin.write('stats\n');
-        });
-      },
-      stop() {
-        return new Promise((res) => {
-          if (child.exitCode !== null || child.signalCode !== null) return res();
-          child.once('exit', () => res());
-          child.stdin.end('quit\n');
-        });
-      },
-    };
-  });
+  const args = opt['server-args'] ? opt['server-args'].split(' ').filter(Boolean) : [];
+  return startScaleServer({ certFile, args });
 }
 
 async function orchestrate() {
-  if (!fs.existsSync(SERVER)) {
-    log('building bench/build/scale_server');
-    const build = path.join(__dirname, 'build');
-    execFileSync('cmake', ['-S', __dirname, '-B', build, '-DCMAKE_BUILD_TYPE=Release'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync('cmake', ['--build', build, '-j', String(os.cpus().length), '--target', 'scale_server'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
+  ensureBuilt(log);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-scale-'));
   const runs = [];
   let serverInfo = null;
@@ -221,62 +167,17 @@ function threads() {
   return { ctxSwitches, cpu };
 }
 
-async function waitServer(pred, timeoutMs) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await serverStats();
-    if (pred(s) || Date.now() > until) return s;
-    await sleep(200);
-  }
-}
+const waitServer = (pred, timeoutMs) => waitStats(serverStats, pred, timeoutMs);
 
 function imapPushClient(port, ca) {
   const { MailEngine } = require('..');
-  const engine = new MailEngine();
   const tlsOptions = VERIFY === 'ca' ? { ca } : { rejectUnauthorized: false };
-  return {
-    name: 'imap-push',
-    connect: (id) => engine.addAccount({
-      id, host: '127.0.0.1', port, tls: 'implicit', tlsOptions, user: `${USER}-${id}`, pass: PASS, folders: ['INBOX'],
-      timeouts: { connectMs: 120000, commandMs: 120000 },
-    }),
-    remove: (id) => engine.removeAccount(id),
-    // What the JS side pays for a status() of every account (the notifier's health check does one).
-    statusMs() {
-      const t = process.hrtime.bigint();
-      engine.status();
-      return Number(process.hrtime.bigint() - t) / 1e6;
-    },
-    close: () => engine.close(),
-  };
+  return imapPushIdle({ engine: new MailEngine(), port, tlsOptions });
 }
 
 function imapFlowClient(port, ca) {
-  const { ImapFlow } = require('imapflow');
-  const clients = new Map();
-  let errors = 0;
   const tls = VERIFY === 'ca' ? { ca, servername: 'localhost' } : { rejectUnauthorized: false };
-  return {
-    name: 'imapflow',
-    get errors() { return errors; },
-    async connect(id) {
-      const client = new ImapFlow({
-        host: '127.0.0.1', port, secure: true, tls, auth: { user: `${USER}-${id}`, pass: PASS }, logger: false,
-        // IDLE right after the last command (the default waits 15 s).
-        autoIdleDelay: 0, connectionTimeout: 120000, greetingTimeout: 120000,
-      });
-      client.on('error', () => { errors++; });
-      await client.connect();
-      await client.mailboxOpen('INBOX');
-      clients.set(id, client);
-    },
-    async remove(id) {
-      const c = clients.get(id);
-      clients.delete(id);
-      await c.logout();
-    },
-    close: () => Promise.all([...clients.values()].map((c) => c.logout().catch(() => c.close()))),
-  };
+  return imapFlowIdle({ port, tls });
 }
 
 async function child() {
@@ -300,25 +201,9 @@ async function child() {
   const server0 = await serverStats();
 
   const t0 = Date.now();
-  const limit = t0 + Number(opt['setup-limit-ms']);
-  let connected = 0;
-  let failed = 0;
-  let firstError = null;
-  const batchMs = [];
-  for (let i = 0; i < N && Date.now() < limit; i += BATCH) {
-    const b0 = Date.now();
-    const jobs = [];
-    for (let k = i; k < Math.min(N, i + BATCH); k++) {
-      jobs.push(client.connect(`a${k}`).then(() => { connected++; }, (err) => {
-        failed++;
-        if (!firstError) firstError = `${err.code || ''} ${err.message}`.trim();
-      }));
-    }
-    await Promise.all(jobs);
-    batchMs.push(Date.now() - b0);
-    if ((i / BATCH) % 4 === 3) log(`${connected} connected, ${failed} failed after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  const connectMs = Date.now() - t0;
+  const { connected, failed, firstError, batchMs, connectMs } = await connectInBatches(client, {
+    n: N, batch: BATCH, limitMs: Number(opt['setup-limit-ms']), log,
+  });
   const serverIdle = await waitServer((s) => s.idling >= connected, 60000);
   const idleAtMs = Date.now() - t0;
   log(`${connected} connected (${failed} failed) in ${(connectMs / 1000).toFixed(1)} s; server: ${serverIdle.connections} connections, ${serverIdle.idling} in IDLE`);

@@ -25,6 +25,7 @@ const fs = require('fs');
 const path = require('path');
 const { parseArgs } = require('util');
 const { forkIpc } = require('./child-ipc');
+const { stats } = require('./stats');
 
 const { values: opt } = parseArgs({
   options: {
@@ -185,12 +186,6 @@ function checkResults(results) {
 
 // ---- main ----------------------------------------------------------------------
 
-function summary(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-  return { n: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
-}
-
 // Commands are counted from server.mark(), just before the timed cycles.
 function perAccountCommands(after, cycles) {
   if (!after.commands) return null;
@@ -227,7 +222,7 @@ async function main() {
       Object.assign(result, {
         warmupMs,
         cycleMs: cycles.map((r) => r.cycleMs),
-        perAccountMs: summary(cycles.flatMap((r) => r.perAccount)),
+        perAccountMs: stats(cycles.flatMap((r) => r.perAccount)),
         loginsDuringTimed: c1.logins - c0.logins,
         connectionsDuringTimed: c1.connections !== undefined ? c1.connections - c0.connections : null,
         commandsPerAccount: perAccountCommands(c1, CYCLES),
@@ -285,7 +280,7 @@ async function main() {
         warmupMs,
         poolCreatedDuringWarmup: p0.created - poolBefore.created,
         cycleMs: cycles,
-        engineDurationMs: summary(engineMs),
+        engineDurationMs: stats(engineMs),
         singleMs: singles,
         loginsDuringTimed: c1.logins - c0.logins,
         loginsDuringSingles: c2.logins - c1.logins,

@@ -38,10 +38,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 
   explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsFunction()) {
-      Napi::TypeError::New(env, "NativeEngine needs an event callback").ThrowAsJavaScriptException();
+    if (!info[0].IsFunction() || !info[2].IsFunction()) {
+      Napi::TypeError::New(env, "NativeEngine needs an event callback and a newMessage builder").ThrowAsJavaScriptException();
       return;
     }
+    makeNewMessage_ = Napi::Persistent(info[2].As<Napi::Function>());
     imap::EngineConfig config;
     if (info[1].IsObject() && !binding::toEngineConfig(info[1].As<Napi::Object>(), config)) return;
     tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "imap-push events", 0, 1, this);
@@ -59,6 +60,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       err.ThrowAsJavaScriptException();
     }
   }
+
+  Napi::Function MakeNewMessage() const { return makeNewMessage_.Value(); }
 
   void Delivered(uint64_t seq) {
     if (engine_) engine_->delivered(seq);
@@ -201,6 +204,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   }
 
   Tsfn tsfn_;
+  Napi::FunctionReference makeNewMessage_;
   bool tsfnLive_ = true;
   bool hookAdded_ = false;
   std::unique_ptr<imap::Engine> engine_;
@@ -211,12 +215,14 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
   if (!env || !fn) return;
   Napi::HandleScope scope(env);
   binding::Keys keys(env);
+  Napi::Function makeNewMessage = self->MakeNewMessage();
   Napi::Array args = Napi::Array::New(env, owned->events.size() * 2);
   bool closed = false;
   uint32_t i = 0;
   for (const auto& e : owned->events) {
     args.Set(i++, binding::eventName(e.type));
-    args.Set(i++, binding::toJs(keys, e));
+    args.Set(i++, e.type == imap::Event::Type::NewMessage ? binding::newMessageToJs(keys, makeNewMessage, e)
+                                                          : binding::toJs(keys, e));
     closed = closed || e.type == imap::Event::Type::Closed;
   }
   if (closed) self->OnClosed();

@@ -85,6 +85,38 @@ Napi::Array strings(Napi::Env env, const std::vector<std::string>& list) {
   return arr;
 }
 
+namespace {
+// [name, address, name, address, …]: lib/ makes the objects.
+Napi::Array flatAddresses(Napi::Env env, const std::vector<imap::Address>& list) {
+  Napi::Array arr = Napi::Array::New(env, list.size() * 2);
+  uint32_t i = 0;
+  for (const auto& a : list) {
+    arr.Set(i++, a.name);
+    arr.Set(i++, a.address);
+  }
+  return arr;
+}
+}  // namespace
+
+Napi::Value newMessageToJs(const Keys& k, const Napi::Function& make, const imap::Event& e) {
+  Napi::Env env = k.env();
+  const imap::Envelope& v = e.envelope;
+  Napi::Value o = make.Call({
+      Napi::String::New(env, e.accountId), Napi::String::New(env, e.folder), Napi::Number::New(env, e.uid),
+      Napi::Number::New(env, e.uidValidity), Napi::Number::New(env, e.seq), strings(env, e.flags),
+      Napi::Number::New(env, static_cast<double>(e.size)), dateOrNull(env, e.internalDate),
+      e.modseq ? Napi::Value(Napi::Number::New(env, static_cast<double>(e.modseq))) : env.Undefined(),
+      Napi::String::New(env, v.subject), flatAddresses(env, v.from), flatAddresses(env, v.sender),
+      flatAddresses(env, v.to), flatAddresses(env, v.cc), flatAddresses(env, v.bcc), flatAddresses(env, v.replyTo),
+      dateOrNull(env, v.date), stringOrNull(env, v.messageId), stringOrNull(env, v.inReplyTo),
+  });
+  if (!o.IsObject()) return o;  // `make` threw: the exception is pending
+  Napi::Object obj = o.As<Napi::Object>();
+  if (e.hasPreview) k.set(obj, Key::preview, e.preview);
+  if (e.message) k.set(obj, Key::message, toJs(k, *e.message));
+  return obj;
+}
+
 Napi::Value stringOrNull(Napi::Env env, const std::string& s) {
   if (s.empty()) return env.Null();
   return Napi::String::New(env, s);

@@ -5,6 +5,7 @@ const { NativeEngine } = require('./binding');
 const { ImapPushError, optionError } = require('./errors');
 const { normalizeEngineOptions, normalizeAccount } = require('./options');
 const { Notifier } = require('./notify');
+const { newMessage } = require('./events');
 
 const PUBLIC_EVENTS = new Set([
   'newMessage', 'messageDeleted', 'flagsChanged', 'connectionStatus', 'idleRefreshed', 'folderReset',
@@ -39,7 +40,7 @@ class MailEngine extends EventEmitter {
     this._requests = new Map(); // requestId -> resolve, for sync() and listFolders()
     this._nextRequest = 1;
     try {
-      this._native = new NativeEngine((list) => this._dispatch(list), this._options);
+      this._native = new NativeEngine((list) => this._dispatch(list), this._options, newMessage);
     } catch (err) {
       this._notifier.stop(); // or its health timer would outlive the failed engine
       throw err;

@@ -4,6 +4,8 @@
 // anything: the numbers are printed, never asserted.
 
 const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const ROOT = path.join(__dirname, '..');
@@ -20,6 +22,45 @@ test('bench/run.js --quick runs every main section and prints its tables', () =>
   expect(out).toMatch(/No-change sync/);
   expect(out).not.toMatch(/not measured/);
 }, 250000);
+
+test('bench/run.js --quick writes the push, envelope and lag blocks next to hand-written text', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-bench-out-'));
+  const out = path.join(dir, 'BENCH.md');
+  try {
+    fs.writeFileSync(out, '# Benchmarks\n\nHand-written notes stay.\n');
+    const r = spawnSync(process.execPath, ['bench/run.js', '--quick', '--only', 'push,envelope,lag', '--out', out], {
+      cwd: ROOT, encoding: 'utf8', timeout: 400000,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    const text = fs.readFileSync(out, 'utf8');
+    expect(text).toMatch(/Hand-written notes stay\./);
+    for (const heading of [/## Push latency with 10,000 idle connections/, /## Envelope fetch throughput/, /## JS event-loop lag/]) {
+      expect(text).toMatch(heading);
+    }
+    expect(text).toMatch(/ImapFlow/);
+    expect(text).not.toMatch(/not measured|no complete run/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 420000);
+
+test('a generated block replaces its old version in place and keeps the text around it', () => {
+  const { markers, writeBlock } = require('../bench/blocks');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-blocks-'));
+  const file = path.join(dir, 'B.md');
+  try {
+    const a = markers('a');
+    const b = markers('b');
+    fs.writeFileSync(file, `# T\n\n${a.begin}\nold a\n${a.end}\n\nnotes\n`);
+    writeBlock(file, b, `${b.begin}\nb1\n${b.end}`, a.end); // first time: right after block a
+    writeBlock(file, a, `${a.begin}\nnew a\n${a.end}`);
+    writeBlock(file, b, `${b.begin}\nb2\n${b.end}`, a.end);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`# T\n\n${a.begin}\nnew a\n${a.end}\n\n${b.begin}\nb2\n${b.end}\n\nnotes\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('bench/parse.js compares parseMessage with the JS parsers', () => {
   const r = spawnSync(process.execPath, ['bench/parse.js', '--quick'], { cwd: ROOT, encoding: 'utf8', timeout: 240000 });
@@ -55,7 +96,14 @@ withDovecot('envelope: raw socket, imap-push and ImapFlow each fetch every envel
   for (const client of ['raw', 'imap-push', 'imapflow']) expect(out.samples[client][0].count).toBe(300);
 }, 200000);
 
+test.each(['imap-push', 'imapflow'])('latency next to idle TLS connections (%s): every idle one reaches IDLE, each message arrives', (client) => {
+  const out = lastJson(['bench/latency-extra.js', '--client', client, '--idle', '5', '--runs', '2', '--messages', '3', '--warmup', '1']);
+  expect(out.idleInfo).toMatchObject({ failed: 0, serverConnections: 5, serverIdling: 5 });
+  expect(out.runs.map((r) => r.n)).toEqual([3, 3]);
+}, 200000);
+
 withDovecot('latency against Dovecot: each delivered message arrives', () => {
-  const out = lastJson(['bench/latency-extra.js', '--server', 'dovecot', '--messages', '3', '--warmup', '1']);
-  expect(out.latencyMs.n).toBe(3);
+  const out = lastJson(['bench/latency-extra.js', '--server', 'dovecot', '--runs', '2', '--messages', '3', '--warmup', '1']);
+  expect(out.runs.map((r) => r.n)).toEqual([3, 3]);
+  expect(out.samples).toHaveLength(6);
 }, 200000);
