@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "preview.h"
@@ -144,6 +145,10 @@ void Engine::flushEvents() {
   }
   EventBatch batch;
   batch.events.swap(pending_);
+  // A burst (a catch-up, an initial sync) brings ~100 events per loop pass;
+  // growing the vector again each pass moved every Event several times.
+  constexpr size_t kReserveEvents = 512;
+  pending_.reserve(std::min(batch.events.size(), kReserveEvents));
   batch.seq = ++batchSeq_;
   // State advances on disk only once JS has the events behind it: a crash
   // may repeat an event, never skip one.
