@@ -260,8 +260,11 @@ class Notifier {
   }
 
   _onEvent(type, payload) {
+    // Most apps use neither: then no copy per event (a catch-up brings thousands).
+    const batching = this._engine.listenerCount('batch') > 0;
+    if (!batching && this._subs.size === 0) return;
     const item = { type, ...payload };
-    if (this._engine.listenerCount('batch') > 0) this._enqueue(item);
+    if (batching) this._enqueue(item);
     for (const sub of this._subs) {
       if (!sub.match(item)) continue;
       try {
