@@ -12,13 +12,14 @@ bool isNoOrBad(const Response& r) { return r.status == "NO" || r.status == "BAD"
 }  // namespace
 
 ImapClient::ImapClient(ClientHost* host, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls)
-    : host_(host), cfg_(cfg), tls_(std::move(tls)) {
+    : host_(host), cfg_(cfg), tls_(std::move(tls)), shared_(host->shared()) {
   timer_ = new uv_timer_t;
-  uv_timer_init(host_->shared()->loop, timer_);
+  uv_timer_init(shared_->loop, timer_);
   timer_->data = this;
 }
 
 ImapClient::~ImapClient() {
+  if (settingUp_) shared_->setupEnded(false);
   conn_.reset();
   timer_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
@@ -28,7 +29,11 @@ ImapClient::~ImapClient() {
 
 void ImapClient::connect() {
   ++generation_;
-  conn_ = std::make_unique<Connection>(host_->shared(), static_cast<Connection::Handler*>(this));
+  if (!settingUp_) {
+    settingUp_ = true;
+    ++shared_->settingUp;
+  }
+  conn_ = std::make_unique<Connection>(shared_, static_cast<Connection::Handler*>(this));
   parser_.reset();
   caps_.clear();
   cmd_.reset();
@@ -71,6 +76,7 @@ void ImapClient::fail(const std::string& code, const std::string& message) {
   if (conn_) conn_->close();
   disarm();
   cmd_.reset();
+  settled();
   if (leaving_) {
     finishLogout();
     return;
@@ -102,6 +108,7 @@ void ImapClient::finishLogout() {
   disarm();
   if (conn_) conn_->close();
   cmd_.reset();
+  settled();
   if (auto done = std::move(logoutDone_)) {
     logoutDone_ = nullptr;
     done();
@@ -273,9 +280,45 @@ void ImapClient::handleUntagged(const Response& r) {
 
 void ImapClient::setCapabilities(const std::vector<Value>& caps) {
   capsFresh_ = true;
-  caps_.clear();
+  std::string all;
+  size_t size = 0;
   for (const auto& c : caps)
-    if (c.isText()) caps_.insert(upper(c.str));
+    if (c.isText() && !c.str.empty()) size += c.str.size() + 1;
+  all.reserve(size);
+  for (const auto& c : caps) {
+    // A space inside a (quoted) capability would make it two; none is valid.
+    if (!c.isText() || c.str.empty() || c.str.find(' ') != std::string::npos) continue;
+    if (!all.empty()) all += ' ';
+    all += upper(c.str);
+  }
+  caps_ = std::move(all);
+}
+
+bool ImapClient::hasCap(std::string_view cap) const {
+  if (cap.empty()) return false;
+  std::string_view all = caps_;
+  size_t pos = 0;
+  while (pos < all.size()) {
+    size_t end = all.find(' ', pos);
+    if (end == std::string_view::npos) end = all.size();
+    if (all.substr(pos, end - pos) == cap) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+void ImapClient::settled() {
+  if (!settingUp_) return;
+  settingUp_ = false;
+  shared_->setupEnded(true);
+}
+
+void ImapClient::releaseScratch() {
+  if (parser_.buffered() != 0 || parser_.failed()) return;
+  // reset() frees the input buffer: a moved-in std::string in its short form
+  // would leave the old heap buffer in place. The assignment frees the rest.
+  parser_.reset();
+  parser_ = Parser();
 }
 
 void ImapClient::requestCapabilities(std::function<void()> then) {
@@ -397,7 +440,10 @@ void ImapClient::authenticated() {
   setState(ConnState::Authenticated);
   // Capabilities may change after login; the tagged OK often carries them.
   if (!capsFresh_) caps_.clear();
-  requestCapabilities([this] { onAuthenticated(); });
+  requestCapabilities([this] {
+    if (settlesAfterLogin()) settled();
+    onAuthenticated();
+  });
 }
 
 }  // namespace imap

@@ -8,8 +8,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "account.h"
@@ -39,7 +39,8 @@ class ImapClient : private Connection::Handler {
 
   const AccountConfig& config() const { return *cfg_; }
   ConnState state() const { return state_; }
-  bool hasCap(const std::string& cap) const { return caps_.count(cap) > 0; }
+  // `cap` in upper case, e.g. "IDLE", "AUTH=PLAIN".
+  bool hasCap(std::string_view cap) const;
   bool busy() const { return cmd_.has_value(); }
   bool connected() const { return conn_ && !conn_->closed(); }
   bool leaving() const { return leaving_; }
@@ -67,6 +68,16 @@ class ImapClient : private Connection::Handler {
   void arm(int purpose, uint64_t ms);
   void disarm();
   int timerPurpose() const { return timerPurpose_; }
+  // Frees the parser's buffers and scratch space, which otherwise keep the
+  // capacity the largest response needed. For a connection about to sit
+  // idle; a no-op while a response is partially received.
+  void releaseScratch();
+  // The session is set up and about to sit mostly idle: its setup no longer
+  // counts as part of a burst (see LoopShared::setupEnded). Called by the
+  // base class on failure and logout, and after login unless
+  // settlesAfterLogin() is false.
+  void settled();
+  virtual bool settlesAfterLogin() const { return true; }
 
   virtual void onAuthenticated() = 0;
   virtual void onFailure(const std::string& code, const std::string& message) = 0;
@@ -110,6 +121,7 @@ class ImapClient : private Connection::Handler {
   void fireTimer();
 
   std::shared_ptr<TlsContext> tls_;
+  LoopShared* shared_;
   std::unique_ptr<Connection> conn_;
   Parser parser_;
   uv_timer_t* timer_ = nullptr;
@@ -122,7 +134,11 @@ class ImapClient : private Connection::Handler {
   bool greeted_ = false;
   bool tlsSwitching_ = false;
   bool tokenRetried_ = false;
-  std::set<std::string> caps_;
+  bool settingUp_ = false;  // counted in shared_->settingUp
+  // Upper-cased capabilities separated by single spaces ("IMAP4REV1 IDLE"),
+  // in one exactly sized buffer: a std::set cost ~80 bytes per capability,
+  // and servers such as Dovecot announce 40 of them.
+  std::string caps_;
   bool capsFresh_ = false;
   uint32_t tagCounter_ = 0;
   std::optional<Command> cmd_;

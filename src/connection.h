@@ -17,6 +17,15 @@ namespace imap {
 struct LoopShared {
   uv_loop_t* loop = nullptr;
   std::vector<char> readBuf = std::vector<char>(64 * 1024);
+
+  // Clients setting up a session (TLS handshake, login, ...; counted by
+  // ImapClient), and setups ended since free heap pages were last returned
+  // to the system.
+  size_t settingUp = 0;
+  size_t setupsSinceTrim = 0;
+  // One setup ended (settled, failed or abandoned). After the last one of a
+  // burst, returns free heap pages to the system when `mayTrim`.
+  void setupEnded(bool mayTrim);
 };
 
 class Connection {

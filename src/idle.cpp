@@ -207,6 +207,8 @@ void IdleSession::proceed() {
   } else {
     polling_ = true;
     watching();
+    releaseScratch();
+    settled();
     arm(kPoll, cfg_->idle.pollMs);
   }
 }
@@ -276,6 +278,10 @@ void IdleSession::startIdle() {
            sendDone();
            return;
          }
+         // Typically nothing arrives for minutes now: give back what the
+         // SELECT and fetch responses made the parser grow.
+         releaseScratch();
+         settled();
          // The server owes us nothing while idling, so the refresh is the
          // read deadline: its DONE must be answered within doneTimeoutMs.
          arm(kRefresh, cfg_->idle.refreshMs);

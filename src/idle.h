@@ -53,6 +53,8 @@ class IdleSession : public ImapClient {
   void onStateChange(ConnState prev, ConnState next, const std::string& code, const std::string& message) override;
   void onTimer(int purpose) override;
   void onLeaving() override;
+  // Settled once watching (SELECT and the first fetches are still setup).
+  bool settlesAfterLogin() const override { return false; }
 
   void select();
   void afterSelect();

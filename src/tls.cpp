@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
-#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/opensslv.h>
 #include <openssl/pem.h>
@@ -11,16 +10,15 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
+#include <new>
 #include <unordered_map>
 
 namespace imap {
 
 namespace {
 
-// Idle memory BIOs above this capacity are replaced: a mem BIO never shrinks,
-// so one large read would otherwise pin its buffer for the connection's life.
-constexpr size_t kKeepBioBytes = 1024;
 constexpr size_t kIoChunk = 16384;
 constexpr size_t kMaxIo = INT_MAX;
 
@@ -48,19 +46,6 @@ std::string drainErrors() {
     }
   }
   return out;
-}
-
-BIO* newMemBio() {
-  BIO* b = BIO_new(BIO_s_mem());
-  // Empty means "retry later", not EOF: more ciphertext may still arrive.
-  if (b) BIO_set_mem_eof_return(b, -1);
-  return b;
-}
-
-size_t bioCapacity(BIO* b) {
-  BUF_MEM* m = nullptr;
-  BIO_get_mem_ptr(b, &m);
-  return m ? m->max : 0;
 }
 
 int noPassword(char*, int, int, void*) { return 0; }
@@ -160,6 +145,82 @@ std::string normalizeHost(std::string h) {
 
 }  // namespace
 
+// A source/sink BIO over the session's own strings. Reads take from in_ and
+// ask to be retried when it is empty (more ciphertext may still arrive: never
+// EOF); writes append to out_ and always consume everything.
+struct TlsSession::Io {
+  static TlsSession* self(BIO* b) { return static_cast<TlsSession*>(BIO_get_data(b)); }
+
+  static int write(BIO* b, const char* data, size_t len, size_t* written) {
+    BIO_clear_retry_flags(b);
+    TlsSession* s = self(b);
+    if (!s) return 0;
+    try {
+      s->out_.append(data, len);
+    } catch (const std::bad_alloc&) {
+      return 0;  // no exception may cross OpenSSL's C frames
+    }
+    *written = len;
+    return 1;
+  }
+
+  static int read(BIO* b, char* buf, size_t len, size_t* got) {
+    BIO_clear_retry_flags(b);
+    TlsSession* s = self(b);
+    size_t avail = s ? s->inPending() : 0;
+    if (avail == 0) {
+      BIO_set_retry_read(b);
+      *got = 0;
+      return 0;
+    }
+    size_t n = len < avail ? len : avail;
+    std::memcpy(buf, s->in_.data() + s->inPos_, n);
+    s->inPos_ += n;
+    *got = n;
+    return 1;
+  }
+
+  static long ctrl(BIO* b, int cmd, long, void*) {
+    TlsSession* s = self(b);
+    switch (cmd) {
+      case BIO_CTRL_FLUSH:
+        return 1;
+      case BIO_CTRL_PENDING:
+        return s ? static_cast<long>(s->inPending()) : 0;
+      case BIO_CTRL_WPENDING:
+        return s ? static_cast<long>(s->out_.size()) : 0;
+      default:
+        return 0;  // includes BIO_CTRL_EOF: never at EOF
+    }
+  }
+
+  static int create(BIO* b) {
+    BIO_set_init(b, 1);
+    return 1;
+  }
+
+  static int destroy(BIO* b) {
+    BIO_set_data(b, nullptr);
+    return 1;
+  }
+
+  // Built once per process and kept for its lifetime.
+  static const BIO_METHOD* method() {
+    static const BIO_METHOD* m = [] {
+      int index = BIO_get_new_index();
+      BIO_METHOD* bm = index < 0 ? nullptr : BIO_meth_new(index | BIO_TYPE_SOURCE_SINK, "imap-push tls io");
+      if (!bm || BIO_meth_set_write_ex(bm, write) != 1 || BIO_meth_set_read_ex(bm, read) != 1 ||
+          BIO_meth_set_ctrl(bm, ctrl) != 1 || BIO_meth_set_create(bm, create) != 1 ||
+          BIO_meth_set_destroy(bm, destroy) != 1) {
+        BIO_meth_free(bm);
+        return static_cast<BIO_METHOD*>(nullptr);
+      }
+      return bm;
+    }();
+    return m;
+  }
+};
+
 std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& opts, std::string& err) {
   std::string key = cacheKey(opts);
   ContextCache& cache = contextCache();
@@ -220,17 +281,15 @@ TlsSession::TlsSession(std::shared_ptr<TlsContext> ctx, const std::string& host)
   }
   ERR_clear_error();
   ssl_ = SSL_new(ctx_->get());
-  BIO* in = newMemBio();
-  BIO* out = newMemBio();
-  if (!ssl_ || !in || !out) {
-    BIO_free(in);
-    BIO_free(out);
+  const BIO_METHOD* method = Io::method();
+  BIO* io = method ? BIO_new(method) : nullptr;
+  if (!ssl_ || !io) {
+    BIO_free(io);
     fail("TLS setup failed");
     return;
   }
-  SSL_set_bio(ssl_, in, out);  // ssl_ owns both from here
-  in_ = in;
-  out_ = out;
+  BIO_set_data(io, this);
+  SSL_set_bio(ssl_, io, io);  // one reference, owned by ssl_ from here
   SSL_set_connect_state(ssl_);
 
   const std::string& raw = ctx_->servername().empty() ? host : ctx_->servername();
@@ -312,38 +371,26 @@ TlsSession::Status TlsSession::handshake() {
 }
 
 void TlsSession::feedCipher(const char* data, size_t len) {
-  if (failed_ || !in_) return;
-  while (len > 0) {
-    int n = static_cast<int>(len < kMaxIo ? len : kMaxIo);
-    int w = BIO_write(in_, data, n);
-    if (w <= 0) {
-      fail("out of memory buffering input");
-      return;
-    }
-    data += w;
-    len -= static_cast<size_t>(w);
+  if (failed_ || !ssl_ || len == 0) return;
+  if (inPos_ == in_.size()) {
+    in_.clear();
+    inPos_ = 0;
+  }
+  try {
+    in_.append(data, len);
+  } catch (const std::bad_alloc&) {
+    fail("out of memory buffering input");
   }
 }
 
 std::string TlsSession::takeCipher() {
   std::string s;
-  if (!out_) return s;
-  size_t n = BIO_ctrl_pending(out_);
-  if (n == 0) return s;
-  s.resize(n);
-  size_t got = 0;
-  while (got < n) {
-    size_t want = n - got;
-    int r = BIO_read(out_, &s[got], static_cast<int>(want < kMaxIo ? want : kMaxIo));
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  s.resize(got);
+  s.swap(out_);  // hands over the buffer: no copy, nothing kept
   trimBuffers();
   return s;
 }
 
-bool TlsSession::hasCipher() const { return out_ && BIO_ctrl_pending(out_) > 0; }
+bool TlsSession::hasCipher() const { return !out_.empty(); }
 
 TlsSession::Status TlsSession::readPlain(std::string& out) {
   if (failed_) return Status::Error;
@@ -357,7 +404,7 @@ TlsSession::Status TlsSession::readPlain(std::string& out) {
   for (;;) {
     // Probing with nothing to read would re-allocate the ~16 KiB record
     // buffer that SSL_MODE_RELEASE_BUFFERS just freed, pinning it while idle.
-    if (!SSL_has_pending(ssl_) && BIO_ctrl_pending(in_) == 0) break;
+    if (!SSL_has_pending(ssl_) && inPending() == 0) break;
     size_t n = 0;
     int r = SSL_read_ex(ssl_, buf, sizeof buf, &n);
     if (r == 1) {
@@ -402,6 +449,15 @@ void TlsSession::close() {
 }
 
 void TlsSession::trimBuffers() {
+  // Consumed ciphertext goes; an incomplete record waiting for the rest is
+  // kept in a buffer of its own size, not in the one a large read grew.
+  if (inPos_ == in_.size()) {
+    std::string().swap(in_);
+    inPos_ = 0;
+  } else if (inPos_ > 0) {
+    std::string(in_, inPos_).swap(in_);
+    inPos_ = 0;
+  }
   if (!established_ || !ssl_) return;
 #ifdef IMAP_TLS_FREE_BUFFERS
   // RELEASE_BUFFERS misses one case: post-handshake messages (TLS 1.3
@@ -409,18 +465,6 @@ void TlsSession::trimBuffers() {
   // next write. This frees it; OpenSSL refuses while data is in flight.
   SSL_free_buffers(ssl_);
 #endif
-  if (BIO_ctrl_pending(in_) == 0 && bioCapacity(in_) > kKeepBioBytes) {
-    if (BIO* b = newMemBio()) {
-      SSL_set0_rbio(ssl_, b);  // frees the old one
-      in_ = b;
-    }
-  }
-  if (BIO_ctrl_pending(out_) == 0 && bioCapacity(out_) > kKeepBioBytes) {
-    if (BIO* b = newMemBio()) {
-      SSL_set0_wbio(ssl_, b);
-      out_ = b;
-    }
-  }
 }
 
 }  // namespace imap

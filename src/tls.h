@@ -104,11 +104,19 @@ class TlsSession {
   void setError(const char* what);
   Status fail(const char* what);
   void trimBuffers();
+  size_t inPending() const { return in_.size() - inPos_; }
+
+  // The BIO that connects ssl_ to in_/out_ (one object for both directions).
+  struct Io;
 
   std::shared_ptr<TlsContext> ctx_;
   SSL* ssl_ = nullptr;
-  BIO* in_ = nullptr;   // network -> ssl
-  BIO* out_ = nullptr;  // ssl -> network
+  // Ciphertext is kept in plain strings rather than OpenSSL memory BIOs: a
+  // mem BIO pair costs ~0.6 KiB of bookkeeping and keeps its buffers, while
+  // these are empty (no heap) whenever the connection is idle.
+  std::string in_;   // network -> ssl; bytes before inPos_ are consumed
+  size_t inPos_ = 0;
+  std::string out_;  // ssl -> network, drained by takeCipher()
   bool established_ = false;
   bool verifyFailed_ = false;
   bool peerClosed_ = false;

@@ -475,6 +475,47 @@ TEST(Tls, AppDataInFinalHandshakeFlight) {
   EXPECT_EQ(got, "* OK ready\r\n");
 }
 
+// An incomplete record stays buffered across reads (the consumed input is
+// dropped around it) and completes with the next bytes, for small and for
+// multi-record (> 16 KiB) messages, in both directions.
+TEST(Tls, PartialRecordsCarriedAcrossReads) {
+  auto sctx = serverCtx(pki().selfCert.get(), pki().selfKey.get());
+  Server s(sctx.get());
+  TlsSession c(clientCtx(noVerify()), "localhost");
+  ASSERT_EQ(pump(c, s), Status::Ok) << c.error();
+
+  s.write("* 1 EXISTS\r\n");
+  s.write("* 2 EXISTS\r\n");
+  s.write("* 3 EXISTS\r\n");
+  std::string three = s.take();
+  c.feedCipher(three.data(), three.size() - 5);
+  std::string got;
+  ASSERT_EQ(c.readPlain(got), Status::Ok) << c.error();
+  EXPECT_EQ(got, "* 1 EXISTS\r\n* 2 EXISTS\r\n");
+  c.feedCipher(three.data() + three.size() - 5, 5);
+  ASSERT_EQ(c.readPlain(got), Status::Ok) << c.error();
+  EXPECT_EQ(got, "* 1 EXISTS\r\n* 2 EXISTS\r\n* 3 EXISTS\r\n");
+
+  std::string big;
+  for (int i = 0; big.size() < 100000; ++i) big += "* " + std::to_string(i) + " FETCH (FLAGS (\\Seen))\r\n";
+  s.write(big);
+  std::string cipher = s.take();
+  std::string plain;
+  for (size_t off = 0; off < cipher.size(); off += 7000) {
+    c.feedCipher(cipher.data() + off, std::min<size_t>(7000, cipher.size() - off));
+    ASSERT_EQ(c.readPlain(plain), Status::Ok) << c.error();
+  }
+  EXPECT_EQ(plain, big);
+  EXPECT_FALSE(c.hasCipher());
+
+  ASSERT_EQ(c.writePlain(big), Status::Ok);
+  ASSERT_TRUE(c.hasCipher());
+  s.feed(c.takeCipher());
+  EXPECT_FALSE(c.hasCipher());
+  EXPECT_TRUE(c.takeCipher().empty());
+  EXPECT_EQ(s.read(), big);
+}
+
 TEST(Tls, PeerCloseNotify) {
   auto sctx = serverCtx(pki().selfCert.get(), pki().selfKey.get());
   Server s(sctx.get());
