@@ -37,4 +37,19 @@ started: ${m.load}. Engine at commit ${m.commit}. ImapFlow ${m.imapflow}.
 Cells are the median over the runs, with the spread (min–max) in parentheses.`;
 }
 
-module.exports = { markers, writeBlock, provenance };
+// Runs one configuration's script (runJson is run.js's: the last JSON line of
+// its stdout) and records on `row` its result, or why there is none.
+async function measure(row, runJson, argv, timeoutMs, unavailable) {
+  if (unavailable) {
+    row.error = unavailable;
+    return row;
+  }
+  try {
+    row.result = await runJson(process.execPath, argv, timeoutMs);
+  } catch (err) {
+    row.error = err.message;
+  }
+  return row;
+}
+
+module.exports = { markers, writeBlock, provenance, measure };

@@ -2,7 +2,7 @@
 // The envelope-fetch section of bench/run.js: bench/envelope.js (raw socket,
 // imap-push and ImapFlow taking turns on one Dovecot mailbox) and its block
 // of BENCHMARKS.md.
-const { markers, writeBlock, provenance } = require('./blocks');
+const { markers, writeBlock, provenance, measure } = require('./blocks');
 
 const MARKERS = markers('envelope');
 
@@ -10,14 +10,12 @@ const config = (quick) => (quick ? { messages: 3000, runs: 1 } : { messages: 100
 
 async function run(cfg, runJson) {
   const argv = ['--expose-gc', 'bench/envelope.js', '--messages', String(cfg.messages), '--runs', String(cfg.runs)];
-  const row = { command: `node ${argv.join(' ')}` };
+  let dovecot = false;
   try {
-    if (!require('../test/support/dovecot').dovecotAvailable()) throw new Error('dovecot not installed');
-    row.result = await runJson(process.execPath, argv, 30 * 60 * 1000);
-  } catch (err) {
-    row.error = err.message;
-  }
-  return [row];
+    dovecot = require('../test/support/dovecot').dovecotAvailable();
+  } catch { /* support code missing */ }
+  const row = { command: `node ${argv.join(' ')}` };
+  return [await measure(row, runJson, argv, 30 * 60 * 1000, dovecot ? null : 'dovecot not installed')];
 }
 
 const LABEL = {

@@ -3,7 +3,7 @@
 // bench/latency-extra.js for both clients, with 10,000 other idle TLS
 // connections in the same process, and on a real Dovecot; its own block of
 // BENCHMARKS.md.
-const { markers, writeBlock, provenance } = require('./blocks');
+const { markers, writeBlock, provenance, measure } = require('./blocks');
 
 const MARKERS = markers('push');
 
@@ -32,15 +32,7 @@ async function run(cfg, runJson) {
   for (const [server, client, idle] of cfg.configs) {
     const argv = args(cfg, server, client, idle);
     const row = { server, client, idle, command: `node ${argv.join(' ')}` };
-    if (server === 'dovecot' && !dovecot) row.error = 'dovecot not installed';
-    else {
-      try {
-        row.result = await runJson(process.execPath, argv, 20 * 60 * 1000);
-      } catch (err) {
-        row.error = err.message;
-      }
-    }
-    rows.push(row);
+    rows.push(await measure(row, runJson, argv, 20 * 60 * 1000, server === 'dovecot' && !dovecot ? 'dovecot not installed' : null));
   }
   return rows;
 }

@@ -22,7 +22,7 @@ const os = require('os');
 const path = require('path');
 const { parseArgs } = require('util');
 
-const { provenance } = require('./blocks');
+const { provenance, measure } = require('./blocks');
 const { build } = require('./scale-server');
 
 const ROOT = path.join(__dirname, '..');
@@ -125,15 +125,7 @@ async function syncBench() {
     for (const [client, k] of [['imapflow', 50], ['imap-push', 50], ['imap-push', 5]]) {
       const argv = syncArgs(server, accounts, client, k);
       const row = { server, accounts, client, maxConcurrent: k, command: `node ${argv.join(' ')}` };
-      if (server === 'dovecot' && !dovecot) row.error = 'dovecot not installed';
-      else {
-        try {
-          row.result = await runJson(process.execPath, argv, 180000);
-        } catch (err) {
-          row.error = err.message;
-        }
-      }
-      out.push(row);
+      out.push(await measure(row, runJson, argv, 180000, server === 'dovecot' && !dovecot ? 'dovecot not installed' : null));
     }
   }
   return out;

@@ -4,7 +4,7 @@
 // markers of its own, so that `node bench/run.js --only scale` can rewrite it
 // without leaving holes in the other sections' block.
 const { build } = require('./scale-server');
-const { markers, writeBlock, provenance } = require('./blocks');
+const { markers, writeBlock, provenance, measure } = require('./blocks');
 
 const MARKERS = markers('scale');
 const MAIN_END = '<!-- bench/run.js: end -->';
@@ -34,15 +34,7 @@ async function run(cfg, runJson) {
   for (const [client, n, runs] of cfg.configs) {
     const argv = scaleArgs(cfg, client, n, runs);
     const row = { client, n, runs, command: `node ${argv.join(' ')}` };
-    if (buildError) row.error = buildError;
-    else {
-      try {
-        row.result = await runJson(process.execPath, argv, 15 * 60 * 1000);
-      } catch (err) {
-        row.error = err.message;
-      }
-    }
-    rows.push(row);
+    rows.push(await measure(row, runJson, argv, 15 * 60 * 1000, buildError));
   }
   return rows;
 }
