@@ -4,8 +4,9 @@
 // parseMessage (native, libuv threadpool) against the pure-JS parsers
 // postal-mime and mailparser: throughput over test/corpus and over generated
 // 1/5/20 MB messages, and how much each one stalls the event loop while a
-// 20 MB message is parsed. Prints tables, writes bench/results/parse.json.
-//   node bench/parse.js [--quick]   (--quick: small sizes, prints only)
+// 20 MB message is parsed. Prints tables, writes bench/results/parse.json,
+// and ends stdout with the results as one JSON line (for bench/run.js).
+//   node bench/parse.js [--quick]   (--quick: small sizes, writes no file)
 
 const fs = require('fs');
 const os = require('os');
@@ -188,11 +189,13 @@ async function main() {
   );
 
   // A quick run is a smoke check: its figures must not replace real ones.
-  if (QUICK) return;
-  const out = path.join(__dirname, 'results', 'parse.json');
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwrote ${path.relative(ROOT, out)}`);
+  if (!QUICK) {
+    const out = path.join(__dirname, 'results', 'parse.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nwrote ${path.relative(ROOT, out)}`);
+  }
+  console.log(JSON.stringify(results));
 }
 
 main().catch((err) => {

@@ -7,13 +7,14 @@
 //   npm run bench                 everything (~25 min on 2 cores): parser, push latency on the mock
 //                                 (latency), no-change sync (sync), push latency with 10,000 idle
 //                                 connections and on Dovecot (push), envelope fetch of 100,000
-//                                 messages (envelope), JS event-loop lag (lag), and 1,000 / 10,000
-//                                 idle TLS connections (scale); ImapFlow side by side in each
+//                                 messages (envelope), JS event-loop lag (lag), MIME parsing against
+//                                 postal-mime and mailparser (mime), and 1,000 / 10,000 idle TLS
+//                                 connections (scale); ImapFlow side by side wherever it applies
 //   node bench/run.js --quick     one short run each; prints only, unless --out FILE
 //   node bench/run.js --out FILE  write the report to FILE instead of BENCHMARKS.md
 //   node bench/run.js --no-write  print only
-//   node bench/run.js --only push,lag   some sections (comma-separated). push, envelope, lag and
-//                                 scale have blocks of their own, which this rewrites; the first
+//   node bench/run.js --only push,lag   some sections (comma-separated). push, envelope, lag, mime
+//                                 and scale have blocks of their own, which this rewrites; the first
 //                                 three share one block, which only a run of all three rewrites
 //                                 (else it prints, or writes to --out FILE)
 const { spawn, execFileSync } = require('child_process');
@@ -36,6 +37,7 @@ const BLOCKS = {
   push: require('./push-report'),
   envelope: require('./envelope-report'),
   lag: require('./lag-report'),
+  mime: require('./mime-report'),
   scale: require('./scale-report'),
 };
 const SECTIONS = [...MAIN_SECTIONS, ...Object.keys(BLOCKS)];

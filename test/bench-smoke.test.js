@@ -23,19 +23,20 @@ test('bench/run.js --quick runs every main section and prints its tables', () =>
   expect(out).not.toMatch(/not measured/);
 }, 250000);
 
-test('bench/run.js --quick writes the push, envelope and lag blocks next to hand-written text', () => {
+test('bench/run.js --quick writes the push, envelope, lag and mime blocks next to hand-written text', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-bench-out-'));
   const out = path.join(dir, 'BENCH.md');
   try {
     fs.writeFileSync(out, '# Benchmarks\n\nHand-written notes stay.\n');
-    const r = spawnSync(process.execPath, ['bench/run.js', '--quick', '--only', 'push,envelope,lag', '--out', out], {
+    const r = spawnSync(process.execPath, ['bench/run.js', '--quick', '--only', 'push,envelope,lag,mime', '--out', out], {
       cwd: ROOT, encoding: 'utf8', timeout: 400000,
     });
     expect(r.error).toBeUndefined();
     expect(r.status).toBe(0);
     const text = fs.readFileSync(out, 'utf8');
     expect(text).toMatch(/Hand-written notes stay\./);
-    for (const heading of [/## Push latency with 10,000 idle connections/, /## Envelope fetch throughput/, /## JS event-loop lag/]) {
+    for (const heading of [/## Push latency with 10,000 idle connections/, /## Envelope fetch throughput/, /## JS event-loop lag/,
+      /## MIME parsing: parseMessage vs postal-mime/]) {
       expect(text).toMatch(heading);
     }
     expect(text).toMatch(/ImapFlow/);
