@@ -1,5 +1,6 @@
-// Byte-level decoding for MIME bodies: Content-Transfer-Encoding (through
-// mimetic's codecs) and charset conversion to UTF-8.
+// Byte-level decoding for MIME bodies: Content-Transfer-Encoding (base64 by
+// hand, quoted-printable through mimetic's codec) and charset conversion to
+// UTF-8.
 #pragma once
 
 #include <string>

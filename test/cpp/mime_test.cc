@@ -262,6 +262,44 @@ TEST(Mime, Base64SkipsJunkAndToleratesMissingPadding) {
   EXPECT_EQ(mime::decodeTransfer("base64", "QUJDR"), "ABC");      // a lone trailing character
 }
 
+TEST(Mime, Base64PaddingEndsAQuartet) {
+  EXPECT_EQ(mime::decodeTransfer("base64", "QQ"), "A");
+  EXPECT_EQ(mime::decodeTransfer("base64", "QQ="), "A");
+  EXPECT_EQ(mime::decodeTransfer("base64", "QUI"), "AB");
+  EXPECT_EQ(mime::decodeTransfer("base64", "QQ=QUJD"), "AABC");  // data after padding starts anew
+  EXPECT_EQ(mime::decodeTransfer("base64", "QUJD===="), "ABC");  // padding where none can be
+  EXPECT_EQ(mime::decodeTransfer("base64", ""), "");
+  EXPECT_EQ(mime::decodeTransfer("base64", "\r\n"), "");
+}
+
+// Pseudo-random bytes of every length up to 300, line breaks at every quartet
+// alignment: what a standard encoder writes decodes to the original bytes.
+TEST(Mime, Base64RoundTripsWithLineBreaks) {
+  const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  uint32_t x = 12345;
+  for (size_t len = 0; len <= 300; ++len) {
+    std::string raw(len, '\0');
+    for (auto& c : raw) {
+      x = x * 1103515245u + 12345u;
+      c = static_cast<char>(x >> 16);
+    }
+    std::string enc;
+    for (size_t i = 0; i < len; i += 3) {
+      uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(raw[i])) << 16;
+      if (i + 1 < len) n |= static_cast<uint32_t>(static_cast<unsigned char>(raw[i + 1])) << 8;
+      if (i + 2 < len) n |= static_cast<unsigned char>(raw[i + 2]);
+      enc += alphabet[(n >> 18) & 63];
+      enc += alphabet[(n >> 12) & 63];
+      enc += i + 1 < len ? alphabet[(n >> 6) & 63] : '=';
+      enc += i + 2 < len ? alphabet[n & 63] : '=';
+    }
+    size_t lineLen = 1 + len % 77;
+    std::string wrapped;
+    for (size_t i = 0; i < enc.size(); i += lineLen) wrapped += enc.substr(i, lineLen) + "\r\n";
+    ASSERT_EQ(mime::decodeTransfer("base64", wrapped), raw) << "length " << len;
+  }
+}
+
 TEST(Mime, QuotedPrintableKeepsMalformedEscapes) {
   EXPECT_EQ(mime::decodeTransfer("quoted-printable", "a=3Db=\r\nc =ZZ d=\r\n"), "a=bc =ZZ d");
   EXPECT_EQ(mime::decodeTransfer("7bit", "a=3D"), "a=3D");
