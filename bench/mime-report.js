@@ -41,6 +41,7 @@ function section([row], cfg, { cell, fmt, table, median }) {
   const ours = parsers[0];
   const postal = parsers.find((p) => p.startsWith('postal-mime'));
   const corpusX = med((r) => corpusOf(r, ours).sequential.msgsPerSec) / med((r) => corpusOf(r, postal).sequential.msgsPerSec);
+  const corpus8X = med((r) => corpusOf(r, ours).concurrent8.msgsPerSec) / med((r) => corpusOf(r, postal).concurrent8.msgsPerSec);
   const largeX = sizes.map((mb) => {
     const t = (p) => med((r) => r.large.find((l) => l.parser === p && l.sizeMb === mb).medianMs);
     return t(postal) / t(ours);
@@ -53,7 +54,7 @@ mailparser on the JS thread. ${row.runs.length} run(s); each cell is the median 
     '',
     table(['', ...parsers], rows),
     '',
-    `Target "≥ 5× postal-mime": ${fmt(corpusX, 1)}× on the corpus, ${largeX.map((x) => `${fmt(x, 1)}×`).join(' / ')} on the ${sizes.map((mb) => `${fmt(mb, 0)} MB`).join(' / ')} messages (medians): ${corpusX >= 5 && largeX.every((x) => x >= 5) ? 'met' : corpusX >= 5 ? 'met on the corpus, not on every large message' : 'not met'}.`,
+    `Target "≥ 5× postal-mime": ${fmt(corpusX, 1)}× on the corpus one message at a time (${fmt(corpus8X, 1)}× with 8 in flight), ${largeX.map((x) => `${fmt(x, 1)}×`).join(' / ')} on the ${sizes.map((mb) => `${fmt(mb, 0)} MB`).join(' / ')} messages (medians): ${corpusX >= 5 && largeX.every((x) => x >= 5) ? 'met' : corpusX >= 5 ? 'met on the corpus, not on every large message' : 'not met'}.`,
     '',
   ].join('\n');
 }
