@@ -258,21 +258,6 @@ Napi::Object toJs(const Keys& k, const imap::Event& e) {
   k.set(o, Key::accountId, e.accountId);
   if (!e.folder.empty()) k.set(o, Key::folder, e.folder);
   switch (e.type) {
-    case T::NewMessage: {
-      k.set(o, Key::uid, e.uid);
-      k.set(o, Key::uidValidity, e.uidValidity);
-      k.set(o, Key::seq, e.seq);
-      k.set(o, Key::flags, strings(env, e.flags));
-      k.set(o, Key::size, static_cast<double>(e.size));
-      k.set(o, Key::internalDate, dateOrNull(env, e.internalDate));
-      if (e.modseq) k.set(o, Key::modseq, static_cast<double>(e.modseq));
-      Napi::Object envelope = Napi::Object::New(env);
-      setHeaderFields(k, envelope, e.envelope);
-      k.set(o, Key::envelope, envelope);
-      if (e.hasPreview) k.set(o, Key::preview, e.preview);
-      if (e.message) k.set(o, Key::message, toJs(k, *e.message));
-      break;
-    }
     case T::MessageFetched:
       k.set(o, Key::requestId, static_cast<double>(e.requestId));
       k.set(o, Key::uid, e.uid);

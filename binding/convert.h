@@ -37,6 +37,7 @@ void setHeaderFields(const Keys& k, const Napi::Object& o, const Headers& h) {
 }
 
 const char* eventName(imap::Event::Type t);
+// Every event but newMessage (below).
 Napi::Object toJs(const Keys& k, const imap::Event& e);
 // newMessage comes by the thousand (a catch-up after a reconnect, an initial
 // sync), so lib/ builds its object from positional fields: V8 then allocates

@@ -1,8 +1,7 @@
-// Property names of the objects built for every event, created once per
-// environment. Object::Set("name", …) makes V8 hash the C string and look it
-// up in its string table on every call; a newMessage sets about thirty of
-// them, and those lookups were about a tenth of the JS thread's time in the
-// envelope-fetch benchmark.
+// Property names of the objects built per event and per parsed message,
+// created once per environment. Object::Set("name", …) makes V8 hash the C
+// string and look it up in its string table on every call; those lookups
+// were about a tenth of the JS thread's time in the envelope-fetch benchmark.
 #pragma once
 
 #include <napi.h>
@@ -12,11 +11,11 @@
 
 namespace binding {
 
-#define BINDING_KEYS(X)                                                                                        \
-  X(accountId) X(folder) X(uid) X(uidValidity) X(seq) X(flags) X(size) X(internalDate) X(modseq) X(envelope) \
-  X(preview) X(message) X(requestId) X(errorCode) X(errorMessage) X(subject) X(from) X(sender) X(to) X(cc)   \
-  X(bcc) X(replyTo) X(date) X(messageId) X(inReplyTo) X(name) X(address) X(headers) X(references) X(text)    \
-  X(html) X(attachments) X(filename) X(contentType) X(disposition) X(contentId) X(content) X(truncated)
+#define BINDING_KEYS(X)                                                                                     \
+  X(accountId) X(folder) X(uid) X(seq) X(flags) X(size) X(modseq) X(preview) X(message) X(requestId)       \
+  X(errorCode) X(errorMessage) X(subject) X(from) X(sender) X(to) X(cc) X(bcc) X(replyTo) X(date)          \
+  X(messageId) X(inReplyTo) X(name) X(address) X(headers) X(references) X(text) X(html) X(attachments)     \
+  X(filename) X(contentType) X(disposition) X(contentId) X(content) X(truncated)
 
 enum class Key : unsigned char {
 #define BINDING_KEY_ENUM(n) n,
