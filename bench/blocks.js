@@ -52,4 +52,11 @@ async function measure(row, runJson, argv, timeoutMs, unavailable) {
   return row;
 }
 
-module.exports = { markers, writeBlock, provenance, measure };
+// A whole block: markers, heading, provenance, the section's text, and the
+// commands that produced it.
+function render(mark, { title, meta, quickNote, body, rows }) {
+  const commands = rows.length === 1 ? `Command: \`${rows[0].command}\`` : `Commands:\n\n${rows.map((r) => `- \`${r.command}\``).join('\n')}`;
+  return `${mark.begin}\n\n## ${title}\n\n${provenance(meta, quickNote)}\n\n${body}\n${commands}\n\n${mark.end}`;
+}
+
+module.exports = { markers, writeBlock, provenance, measure, render };

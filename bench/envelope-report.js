@@ -2,7 +2,7 @@
 // The envelope-fetch section of bench/run.js: bench/envelope.js (raw socket,
 // imap-push and ImapFlow taking turns on one Dovecot mailbox) and its block
 // of BENCHMARKS.md.
-const { markers, writeBlock, provenance, measure } = require('./blocks');
+const { markers, writeBlock, measure, render } = require('./blocks');
 
 const MARKERS = markers('envelope');
 
@@ -67,16 +67,7 @@ imap-push's engine thread is the rest).`,
 }
 
 function report(rows, cfg, h, meta) {
-  return `${MARKERS.begin}
-
-## Envelope fetch throughput
-
-${provenance(meta, `${cfg.messages} messages, one run`)}
-
-${section(rows, cfg, h)}
-Command: \`${rows[0].command}\`
-
-${MARKERS.end}`;
+  return render(MARKERS, { title: 'Envelope fetch throughput', meta, quickNote: `${cfg.messages} messages, one run`, body: section(rows, cfg, h), rows });
 }
 
 const write = (file, generated) => writeBlock(file, MARKERS, generated, markers('scale').end);

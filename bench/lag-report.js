@@ -2,7 +2,7 @@
 // The JS-responsiveness section of bench/run.js: bench/lag.js (event-loop lag
 // of the client process while ~1,000 newMessage events/s arrive) for both
 // clients, with and without traffic; its own block of BENCHMARKS.md.
-const { markers, writeBlock, provenance } = require('./blocks');
+const { markers, writeBlock, render } = require('./blocks');
 
 const MARKERS = markers('lag');
 
@@ -54,18 +54,7 @@ the client process's user+system over the window, as % of one core.`,
 }
 
 function report(rows, cfg, h, meta) {
-  return `${MARKERS.begin}
-
-## JS event-loop lag while ~1,000 events/s arrive
-
-${provenance(meta, `one ${cfg.seconds} s run each`)}
-
-${section(rows, cfg, h)}
-Commands:
-
-${rows.map((r) => `- \`${r.command}\``).join('\n')}
-
-${MARKERS.end}`;
+  return render(MARKERS, { title: 'JS event-loop lag while ~1,000 events/s arrive', meta, quickNote: `one ${cfg.seconds} s run each`, body: section(rows, cfg, h), rows });
 }
 
 const write = (file, generated) => writeBlock(file, MARKERS, generated, markers('envelope').end);

@@ -2,7 +2,7 @@
 // The MIME-parsing section of bench/run.js: bench/parse.js (parseMessage
 // against postal-mime and mailparser, same inputs in the same run), several
 // runs, and its own block of BENCHMARKS.md.
-const { markers, writeBlock, provenance, measure } = require('./blocks');
+const { markers, writeBlock, measure, render } = require('./blocks');
 
 const MARKERS = markers('mime');
 
@@ -60,16 +60,7 @@ mailparser on the JS thread. ${row.runs.length} run(s); each cell is the median 
 }
 
 function report(rows, cfg, h, meta) {
-  return `${MARKERS.begin}
-
-## MIME parsing: parseMessage vs postal-mime and mailparser
-
-${provenance(meta, 'small messages, one run')}
-
-${section(rows, cfg, h)}
-Command: \`${rows[0].command}\`
-
-${MARKERS.end}`;
+  return render(MARKERS, { title: 'MIME parsing: parseMessage vs postal-mime and mailparser', meta, quickNote: 'small messages, one run', body: section(rows, cfg, h), rows });
 }
 
 const write = (file, generated) => writeBlock(file, MARKERS, generated, markers('lag').end);

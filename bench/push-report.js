@@ -3,7 +3,7 @@
 // bench/latency-extra.js for both clients, with 10,000 other idle TLS
 // connections in the same process, and on a real Dovecot; its own block of
 // BENCHMARKS.md.
-const { markers, writeBlock, provenance, measure } = require('./blocks');
+const { markers, writeBlock, measure, render } = require('./blocks');
 
 const MARKERS = markers('push');
 
@@ -69,18 +69,7 @@ notification back for about 0.5 s, so ~500 ms is the floor there for any client.
 }
 
 function report(rows, cfg, h, meta) {
-  return `${MARKERS.begin}
-
-## Push latency with 10,000 idle connections, and on Dovecot
-
-${provenance(meta, 'N = 20 idle, one short run')}
-
-${section(rows, cfg, h)}
-Commands:
-
-${rows.map((r) => `- \`${r.command}\``).join('\n')}
-
-${MARKERS.end}`;
+  return render(MARKERS, { title: 'Push latency with 10,000 idle connections, and on Dovecot', meta, quickNote: 'N = 20 idle, one short run', body: section(rows, cfg, h), rows });
 }
 
 const write = (file, generated) => writeBlock(file, MARKERS, generated, '<!-- bench/run.js: end -->');

@@ -4,7 +4,7 @@
 // markers of its own, so that `node bench/run.js --only scale` can rewrite it
 // without leaving holes in the other sections' block.
 const { build } = require('./scale-server');
-const { markers, writeBlock, provenance, measure } = require('./blocks');
+const { markers, writeBlock, measure, render } = require('./blocks');
 
 const MARKERS = markers('scale');
 const MAIN_END = '<!-- bench/run.js: end -->';
@@ -150,18 +150,7 @@ thread per second, and the server's CPU and RSS per connection over the same win
 }
 
 function report(rows, cfg, h, meta) {
-  return `${MARKERS.begin}
-
-## Connection scale: idle TLS connections
-
-${provenance(meta, 'N = 1,000 and a 10 s idle window only')}
-
-${section(rows, cfg, h)}
-Commands:
-
-${rows.map((r) => `- \`${r.command}\``).join('\n')}
-
-${MARKERS.end}`;
+  return render(MARKERS, { title: 'Connection scale: idle TLS connections', meta, quickNote: 'N = 1,000 and a 10 s idle window only', body: section(rows, cfg, h), rows });
 }
 
 const write = (file, generated) => writeBlock(file, MARKERS, generated, MAIN_END);
