@@ -33,6 +33,7 @@ const path = require('path');
 const tls = require('tls');
 const { spawn } = require('child_process');
 const { parseArgs } = require('util');
+const { median, threadCpuMs } = require('./stats');
 
 const { values: opt } = parseArgs({
   options: {
@@ -291,20 +292,7 @@ function startPerf(file) {
   };
 }
 
-// The JS thread's CPU (its tid is the pid), so the client's CPU splits into
-// the JS thread and the rest (imap-push's engine thread, libuv, GC helpers).
-// Clock ticks of 10 ms.
-function jsThreadCpuMs() {
-  const fields = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15)
-}
-
 // ---- main ------------------------------------------------------------------------
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main() {
   const { startDovecot } = require('../test/support/dovecot');
@@ -328,10 +316,10 @@ async function main() {
         const perf = c === 'imap-push' && opt.perf ? startPerf(opt.perf) : null;
         if (perf) await sleep(500);
         const cpu0 = process.cpuUsage();
-        const js0 = jsThreadCpuMs();
+        const js0 = threadCpuMs();
         const r = await fns[c](dc);
         const cpu = process.cpuUsage(cpu0);
-        r.jsThreadCpuMs = jsThreadCpuMs() - js0;
+        r.jsThreadCpuMs = threadCpuMs() - js0;
         if (perf) await perf.stop();
         r.cpuMs = (cpu.user + cpu.system) / 1000;
         r.rate = r.ms ? (r.count / r.ms) * 1000 : null;

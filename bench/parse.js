@@ -15,6 +15,7 @@ const { performance } = require('perf_hooks');
 const { parseMessage } = require('../lib/mime');
 const PostalMime = require('postal-mime').default;
 const { simpleParser } = require('mailparser');
+const { median } = require('./stats');
 
 const QUICK = process.argv.includes('--quick');
 const ROOT = path.join(__dirname, '..');
@@ -27,7 +28,6 @@ const PARSERS = [
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : 0;

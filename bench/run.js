@@ -24,6 +24,7 @@ const path = require('path');
 const { parseArgs } = require('util');
 
 const { provenance, measure } = require('./blocks');
+const { median } = require('./stats');
 const { build } = require('./scale-server');
 
 const ROOT = path.join(__dirname, '..');
@@ -136,11 +137,6 @@ async function syncBench() {
 // ---- statistics and formatting ---------------------------------------------
 
 const sorted = (xs) => [...xs].sort((a, b) => a - b);
-const median = (xs) => {
-  const s = sorted(xs);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 function fmt(x, digits) {
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }

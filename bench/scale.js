@@ -33,6 +33,7 @@ const { parseArgs } = require('util');
 const {
   ensureBuilt, spawnRaised, startScaleServer, waitStats, imapPushIdle, imapFlowIdle, connectInBatches,
 } = require('./scale-server');
+const { threadCpuMs } = require('./stats');
 
 const { values: opt } = parseArgs({
   options: {
@@ -148,15 +149,13 @@ function mem() {
 
 // CPU time of every thread of this process, from /proc (µs), and context switches.
 function threads() {
-  const tick = 1e6 / 100; // USER_HZ is 100 on Linux
   let ctxSwitches = 0;
   const cpu = [];
   for (const tid of fs.readdirSync('/proc/self/task')) {
     try {
       const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      cpu.push({ tid, name: Number(tid) === process.pid ? `${name} (main)` : name, us: (Number(f[11]) + Number(f[12])) * tick });
+      cpu.push({ tid, name: Number(tid) === process.pid ? `${name} (main)` : name, us: threadCpuMs(tid) * 1000 });
       const status = fs.readFileSync(`/proc/self/task/${tid}/status`, 'utf8');
       for (const k of ['voluntary_ctxt_switches', 'nonvoluntary_ctxt_switches']) {
         const m = status.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm'));
