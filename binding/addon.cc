@@ -33,6 +33,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
                            InstanceMethod<&NativeEngine::Unref>("unref"),
+                           InstanceMethod<&NativeEngine::HoldAcks>("_holdAcknowledgements"),
                        });
   }
 
@@ -64,7 +65,9 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   Napi::Function MakeNewMessage() const { return makeNewMessage_.Value(); }
 
   void Delivered(uint64_t seq) {
-    if (engine_) engine_->delivered(seq);
+    if (!engine_) return;
+    if (holdAcks_) heldAcks_.push_back(seq);
+    else engine_->delivered(seq);
   }
 
   ~NativeEngine() override {
@@ -72,7 +75,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     if (hookAdded_) napi_remove_env_cleanup_hook(Env(), CleanupHook, this);
   }
 
-  // The Closed event has reached JS: the loop thread is ending on its own.
+  // The Closed batch comes after the engine's loop ended and its state was
+  // saved: the thread has nothing left to do, so joining it is immediate.
   void OnClosed() {
     if (engine_) engine_->join();
     ReleaseTsfn();
@@ -203,8 +207,21 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return info.Env().Undefined();
   }
 
+  // Test hook: while true, batches reach JS but are not acknowledged, as
+  // if the process could die before it got to it. false releases them.
+  Napi::Value HoldAcks(const Napi::CallbackInfo& info) {
+    holdAcks_ = info[0].ToBoolean().Value();
+    if (!holdAcks_ && engine_) {
+      for (uint64_t seq : heldAcks_) engine_->delivered(seq);
+      heldAcks_.clear();
+    }
+    return info.Env().Undefined();
+  }
+
   Tsfn tsfn_;
   Napi::FunctionReference makeNewMessage_;
+  bool holdAcks_ = false;
+  std::vector<uint64_t> heldAcks_;
   bool tsfnLive_ = true;
   bool hookAdded_ = false;
   std::unique_ptr<imap::Engine> engine_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,11 @@ struct AccountConfig {
   uint64_t authFailureDelayMs = 5 * 60 * 1000;
   bool stopOnAuthFailure = false;
 };
+
+// Every holder of an account's config shares it: a connection or a pool
+// waiter that outlives the account (a late LOGOUT, a lease answered after
+// removal) still reads valid memory, and nothing else keeps a raw pointer.
+using AccountConfigPtr = std::shared_ptr<const AccountConfig>;
 
 // A snapshot of one watched folder, readable from any thread.
 struct FolderStatus {

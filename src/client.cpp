@@ -11,8 +11,8 @@ bool isNoOrBad(const Response& r) { return r.status == "NO" || r.status == "BAD"
 
 }  // namespace
 
-ImapClient::ImapClient(ClientHost* host, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls)
-    : host_(host), cfg_(cfg), tls_(std::move(tls)), shared_(host->shared()) {
+ImapClient::ImapClient(ClientHost* host, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls)
+    : host_(host), cfg_(std::move(cfg)), tls_(std::move(tls)), shared_(host->shared()) {
   timer_ = new uv_timer_t;
   uv_timer_init(shared_->loop, timer_);
   timer_->data = this;

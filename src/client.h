@@ -32,7 +32,7 @@ class ClientHost {
 
 class ImapClient : private Connection::Handler {
  public:
-  ImapClient(ClientHost* host, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls);
+  ImapClient(ClientHost* host, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls);
   ~ImapClient() override;
   ImapClient(const ImapClient&) = delete;
   ImapClient& operator=(const ImapClient&) = delete;
@@ -89,7 +89,7 @@ class ImapClient : private Connection::Handler {
   virtual void onLeaving() {}
 
   ClientHost* host_;
-  const AccountConfig* cfg_;
+  AccountConfigPtr cfg_;
 
  private:
   struct Command {

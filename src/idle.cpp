@@ -8,7 +8,7 @@
 namespace imap {
 
 
-IdleSession::IdleSession(SessionOwner* owner, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls,
+IdleSession::IdleSession(SessionOwner* owner, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls,
                          FolderRuntime* rt)
     : ImapClient(owner, cfg, std::move(tls)),
       owner_(owner),

@@ -33,7 +33,7 @@ class SessionOwner : public ClientHost {
 
 class IdleSession : public ImapClient {
  public:
-  IdleSession(SessionOwner* owner, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls, FolderRuntime* rt);
+  IdleSession(SessionOwner* owner, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls, FolderRuntime* rt);
 
   void start() { connect(); }
   // Logs out (bounded by timeouts.logoutMs), then calls owner->sessionClosed.

@@ -16,8 +16,8 @@ bool tooManyConnections(const std::string& message) {
 
 // ---- PoolConnection ----
 
-PoolConnection::PoolConnection(Pool* pool, ClientHost* host, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls)
-    : ImapClient(host, cfg, std::move(tls)), pool_(pool) {}
+PoolConnection::PoolConnection(Pool* pool, ClientHost* host, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls)
+    : ImapClient(host, std::move(cfg), std::move(tls)), pool_(pool) {}
 
 void PoolConnection::onAuthenticated() {
   if (hasCap("QRESYNC") && hasCap("ENABLE")) {
@@ -62,23 +62,24 @@ Pool::~Pool() {
 
 uint64_t Pool::now() const { return uv_now(host_->shared()->loop); }
 
-size_t Pool::totalOpen() const {
-  size_t n = 0;
-  for (const auto& [id, ap] : accounts_) n += ap.conns.size();
-  return n;
-}
-
 size_t Pool::limitFor(const std::string& accountId) const {
   auto it = accounts_.find(accountId);
   return it == accounts_.end() || it->second.limit == 0 ? opts_.maxPerAccount : it->second.limit;
 }
 
-void Pool::acquire(const AccountConfig* cfg, std::shared_ptr<TlsContext> tls, Lease lease) {
-  changed_.insert(cfg->id);
-  AccountPool& ap = accounts_[cfg->id];
+void Pool::acquire(AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls, Lease lease) {
+  std::string id = cfg->id;
+  changed_.insert(id);
+  AccountPool& ap = accounts_[id];
   if (ap.limit == 0) ap.limit = opts_.maxPerAccount;
-  ap.waiting.push_back(Waiter{cfg, std::move(tls), std::move(lease), now()});
-  serve(cfg->id);
+  ap.waiting.push_back(Waiter{std::move(cfg), std::move(tls), std::move(lease), now()});
+  serve(id);
+}
+
+bool Pool::othersStarved(const std::string& accountId) const {
+  for (const auto& id : starved_)
+    if (id != accountId) return true;
+  return false;
 }
 
 void Pool::serve(const std::string& accountId) {
@@ -99,14 +100,51 @@ void Pool::serve(const std::string& accountId) {
       else hand(ap, idle, std::move(w), true);
       continue;
     }
-    if (connecting >= ap.waiting.size() || ap.conns.size() >= ap.limit || totalOpen() >= opts_.maxTotal) return;
+    if (connecting >= ap.waiting.size() || ap.conns.size() >= ap.limit) return;
+    if (totalOpen() >= opts_.maxTotal && !evictIdle(accountId)) {
+      if (std::find(starved_.begin(), starved_.end(), accountId) == starved_.end()) starved_.push_back(accountId);
+      return;
+    }
     const Waiter& w = ap.waiting.front();
     ap.conns.push_back(std::make_unique<PoolConnection>(this, host_, w.cfg, w.tls));
+    ++open_;
     ++ap.stats.created;
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(sweepTimer_))) uv_timer_start(sweepTimer_, onSweep, 1000, 1000);
     ap.conns.back()->connect();
     // connect() may fail synchronously (e.g. DNS), which re-enters serve();
     // the loop re-reads everything on the next round.
+  }
+}
+
+bool Pool::evictIdle(const std::string& except) {
+  AccountPool* owner = nullptr;
+  PoolConnection* oldest = nullptr;
+  for (auto& [id, ap] : accounts_) {
+    if (id == except) continue;
+    for (auto& c : ap.conns)
+      if (c->ready_ && !c->leased_ && !c->busy() && (!oldest || c->lastUsed_ < oldest->lastUsed_)) {
+        oldest = c.get();
+        owner = &ap;
+      }
+  }
+  if (!oldest) return false;
+  discard(*owner, oldest);
+  return true;
+}
+
+void Pool::serveStarved() {
+  // Each account gets one turn per call; one that is still blocked goes to
+  // the back, behind those that waited longer.
+  for (size_t turns = starved_.size(); turns > 0 && !starved_.empty(); --turns) {
+    if (totalOpen() >= opts_.maxTotal) {
+      bool anyIdle = false;
+      for (auto& [id, ap] : accounts_)
+        for (auto& c : ap.conns) anyIdle = anyIdle || (c->ready_ && !c->leased_ && !c->busy());
+      if (!anyIdle) return;
+    }
+    std::string id = starved_.front();
+    starved_.pop_front();
+    serve(id);
   }
 }
 
@@ -151,12 +189,15 @@ void Pool::release(PoolConnection* c, bool healthy) {
   c->codes = nullptr;
   c->lost = nullptr;
   c->lastUsed_ = now();
-  auto it = accounts_.find(c->config().id);
+  std::string id = c->config().id;
+  auto it = accounts_.find(id);
   if (it == accounts_.end()) return;
-  if (!healthy || !c->connected()) {
-    discard(it->second, c);
-  }
-  serve(c->config().id);
+  // Under maxTotal pressure a released slot goes to an account that has
+  // been waiting for one, not back to this account's next waiter.
+  bool yield = othersStarved(id) && totalOpen() >= opts_.maxTotal;
+  if (!healthy || !c->connected() || yield) discard(it->second, c);
+  serveStarved();
+  serve(id);
 }
 
 void Pool::discard(AccountPool& ap, PoolConnection* c) {
@@ -165,6 +206,7 @@ void Pool::discard(AccountPool& ap, PoolConnection* c) {
   if (pos == ap.conns.end()) return;
   std::unique_ptr<PoolConnection> owned = std::move(*pos);
   ap.conns.erase(pos);
+  --open_;
   c->ready_ = false;
   c->logout([c] { c->finished_ = true; });
   graveyard_.push_back(std::move(owned));
@@ -193,6 +235,8 @@ void Pool::connectionFailed(PoolConnection* c, const std::string& code, const st
   if (auto lost = std::move(c->lost)) {
     c->lost = nullptr;
     lost(code, message);
+    // The lessee may have removed the account meanwhile.
+    if (accounts_.find(id) == accounts_.end()) return;
   }
   discard(ap, c);
   if (!wasReady) {
@@ -206,8 +250,10 @@ void Pool::connectionFailed(PoolConnection* c, const std::string& code, const st
     std::deque<Waiter> waiting;
     waiting.swap(ap.waiting);
     for (auto& w : waiting) w.lease(nullptr, code, message);
+    serveStarved();
     return;
   }
+  serveStarved();
   serve(id);
 }
 
@@ -226,9 +272,11 @@ void Pool::dropAccount(const std::string& accountId) {
   }
   while (!ap.conns.empty()) discard(ap, ap.conns.back().get());
   accounts_.erase(it);
+  starved_.erase(std::remove(starved_.begin(), starved_.end(), accountId), starved_.end());
   changed_.insert(accountId);
   for (auto& lost : lessees) lost("CLOSED", "account removed");
   for (auto& w : waiting) w.lease(nullptr, "CLOSED", "account removed");
+  serveStarved();
 }
 
 PoolStats Pool::stats(const std::string& accountId) const {
@@ -265,6 +313,7 @@ void Pool::sweep() {
       if (c->ready_ && !c->leased_ && t - c->lastUsed_ >= opts_.idleTimeoutMs) stale.push_back(c.get());
     for (auto* c : stale) discard(ap, c);
   }
+  serveStarved();
   if (graveyard_.empty() && totalOpen() == 0) uv_timer_stop(sweepTimer_);
 }
 

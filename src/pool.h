@@ -33,7 +33,7 @@ class Pool;
 // A pooled connection. While leased, untagged responses go to `untagged`.
 class PoolConnection : public ImapClient {
  public:
-  PoolConnection(Pool* pool, ClientHost* host, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls);
+  PoolConnection(Pool* pool, ClientHost* host, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls);
   std::function<void(const Response&)> untagged;
   std::function<void(const ResponseCode&)> codes;
   // The lessee's commands will never complete: the connection is gone.
@@ -64,7 +64,9 @@ class Pool {
   Pool(ClientHost* host, PoolOptions options);
   ~Pool();
 
-  void acquire(const AccountConfig* cfg, std::shared_ptr<TlsContext> tls, Lease lease);
+  // Callers (the engine) never acquire for an account that is being
+  // removed; the config is shared so a late lease can never dangle.
+  void acquire(AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls, Lease lease);
   // Returns a connection; a broken one (healthy=false) is closed.
   void release(PoolConnection* conn, bool healthy);
   // Closes every connection of the account (on removal, or a reset).
@@ -81,7 +83,7 @@ class Pool {
  private:
   friend class PoolConnection;
   struct Waiter {
-    const AccountConfig* cfg;
+    AccountConfigPtr cfg;
     std::shared_ptr<TlsContext> tls;
     Lease lease;
     uint64_t since;
@@ -96,10 +98,16 @@ class Pool {
   void connectionReady(PoolConnection* c);
   void connectionFailed(PoolConnection* c, const std::string& code, const std::string& message);
   void serve(const std::string& accountId);
+  // Serves the accounts waiting for room under maxTotal, oldest first.
+  void serveStarved();
+  // Closes the least recently used idle connection of another account to
+  // make room under maxTotal; false when every connection is busy.
+  bool evictIdle(const std::string& except);
+  bool othersStarved(const std::string& accountId) const;
   void hand(AccountPool& ap, PoolConnection* c, Waiter w, bool reused);
   void healthCheck(AccountPool& ap, PoolConnection* c, Waiter w);
   void discard(AccountPool& ap, PoolConnection* c);
-  size_t totalOpen() const;
+  size_t totalOpen() const { return open_; }
   uint64_t now() const;
   static void onSweep(uv_timer_t* t);
   void sweep();
@@ -110,6 +118,10 @@ class Pool {
   std::vector<std::unique_ptr<PoolConnection>> graveyard_;  // freed on the next sweep
   uv_timer_t* sweepTimer_ = nullptr;
   std::set<std::string> changed_;
+  size_t open_ = 0;  // connections in every account's conns
+  // Accounts with waiters that maxTotal keeps from opening a connection:
+  // served in this order when room frees, so no account starves another.
+  std::deque<std::string> starved_;
 };
 
 }  // namespace imap

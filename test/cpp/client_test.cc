@@ -171,7 +171,7 @@ TEST(Client, CapabilitiesMatchWholeNamesCaseInsensitively) {
   AccountConfig cfg = plainConfig(server.port());
   bool authed = false;
   {
-    TestClient c(&host, &cfg, nullptr);
+    TestClient c(&host, std::make_shared<const AccountConfig>(cfg), nullptr);
     c.authenticatedHook = [&] {
       authed = true;
       for (const char* cap : {"IMAP4REV1", "IDLE", "LITERAL+", "AUTH=PLAIN", "X-LONG-EXTENSION=1"})
@@ -203,7 +203,7 @@ TEST(Client, ParserKeepsWorkingAfterReleasingScratch) {
   AccountConfig cfg = plainConfig(server.port());
   int noops = 0;
   {
-    TestClient c(&host, &cfg, nullptr);
+    TestClient c(&host, std::make_shared<const AccountConfig>(cfg), nullptr);
     c.authenticatedHook = [&] {
       c.releaseScratch();
       c.send("NOOP", [&](const Response& r) {
@@ -239,7 +239,7 @@ TEST(Client, SetupCountBalancedOnEveryPath) {
   AccountConfig cfg = plainConfig(server.port());
   {
     // Logged in: settled by the base class after login.
-    TestClient c(&host, &cfg, nullptr);
+    TestClient c(&host, std::make_shared<const AccountConfig>(cfg), nullptr);
     size_t during = 0;
     bool authed = false;
     c.authenticatedHook = [&] { authed = true; };
@@ -257,7 +257,7 @@ TEST(Client, SetupCountBalancedOnEveryPath) {
   {
     // Failed: the server hangs up before answering.
     hangUp = true;
-    TestClient c(&host, &cfg, nullptr);
+    TestClient c(&host, std::make_shared<const AccountConfig>(cfg), nullptr);
     c.start();
     EXPECT_EQ(shared.settingUp, 1u);
     runUntil(&loop, [&] { return !c.failure.empty(); });
