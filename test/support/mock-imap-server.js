@@ -380,6 +380,12 @@ class MockImapServer extends EventEmitter {
     }
   }
 
+  // Commands matching `matcher(entry)` (a command log entry) are read and
+  // never answered, like a server that hangs on one request. null: off.
+  neverAnswer(matcher) {
+    this._unanswered = matcher || null;
+  }
+
   dropAll() {
     for (const s of this._sessions) s.destroy();
   }

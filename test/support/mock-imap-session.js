@@ -256,6 +256,8 @@ class Session {
       args = args.slice(1);
     }
     const entry = this.server._log(this, tag, name, text);
+    // A hung command: read, never answered (the connection stays up).
+    if (this.server._unanswered && this.server._unanswered(entry)) return;
     if (!name || !ALL_COMMANDS.has(name) || !this.commandEnabled(name)) {
       this.write(`${tag} BAD Error in IMAP command ${name || ''}: Unknown command.\r\n`);
       return;
