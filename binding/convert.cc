@@ -174,12 +174,12 @@ bool toEngineConfig(const Napi::Object& o, imap::EngineConfig& c) {
   Napi::Object sync = subObject(o, "sync");
   Napi::Object folders = subObject(o, "folders");
   uint64_t maxPer = c.pool.maxPerAccount, maxTotal = c.pool.maxTotal, initialLast = 0, window = c.sync.flagWindow,
-           maxConcurrent = c.syncMaxConcurrent;
+           maxConcurrent = c.syncMaxConcurrent, maxQueued = c.maxQueuedEvents;
   bool ok = getNumber(auth, "refreshBeforeMs", c.tokenRefreshBeforeMs) && getNumber(pool, "maxPerAccount", maxPer) &&
             getNumber(pool, "maxTotal", maxTotal) && getNumber(pool, "healthCheckMs", c.pool.healthCheckMs) &&
             getNumber(pool, "idleTimeoutMs", c.pool.idleTimeoutMs) && getNumber(sync, "debounceMs", c.syncDebounceMs) &&
             getNumber(sync, "maxConcurrent", maxConcurrent) && getNumber(sync, "flagWindow", window) && getNumber(folders, "cacheTtlMs", c.folderCacheTtlMs) &&
-            getString(o, "stateFile", c.stateFile);
+            getString(o, "stateFile", c.stateFile) && getNumber(o, "maxQueuedEvents", maxQueued);
   Napi::Value initial = sync.Get("initial");
   if (ok && initial.IsObject()) ok = getNumber(initial.As<Napi::Object>(), "last", initialLast);
   c.pool.maxPerAccount = static_cast<size_t>(maxPer);
@@ -187,6 +187,7 @@ bool toEngineConfig(const Napi::Object& o, imap::EngineConfig& c) {
   c.sync.initialLast = static_cast<uint32_t>(initialLast);
   c.sync.flagWindow = static_cast<uint32_t>(window);
   c.syncMaxConcurrent = static_cast<size_t>(maxConcurrent);
+  c.maxQueuedEvents = static_cast<size_t>(maxQueued);
   return ok;
 }
 

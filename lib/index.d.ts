@@ -60,7 +60,7 @@ export interface PoolOptions {
 }
 
 export interface SyncOptions {
-  /** Accounts synced at once by syncAll(). Default 5. */
+  /** Accounts synced at once, whoever starts the sync (syncAll, sync, IDLE, first syncs); the rest queue fairly. Default 5. */
   maxConcurrent?: number;
   /** IDLE events schedule a sync this long after the first one (ms). Default 1000. */
   debounceMs?: number;
@@ -80,6 +80,8 @@ export interface EngineOptions {
   folders?: { cacheTtlMs?: number };
   /** SQLite file for sync state; without it state lives in memory. */
   stateFile?: string;
+  /** Events handed to JS and not yet taken, past which the engine stops reading from the servers until JS catches up. Default 10000. */
+  maxQueuedEvents?: number;
   notifications?: NotificationOptions;
 }
 

@@ -122,7 +122,7 @@ function section(o, key, keys) {
 
 function normalizeEngineOptions(options) {
   const o = checkObject(options, 'options');
-  checkKeys(o, ['idle', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications'], '');
+  checkKeys(o, ['idle', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications', 'maxQueuedEvents'], '');
   const auth = section(o, 'auth', ['refreshBeforeMs']);
   const pool = section(o, 'pool', ['maxPerAccount', 'maxTotal', 'healthCheckMs', 'idleTimeoutMs']);
   const sync = section(o, 'sync', ['maxConcurrent', 'debounceMs', 'initial', 'flagWindow']);
@@ -147,6 +147,7 @@ function normalizeEngineOptions(options) {
     },
     folders: { cacheTtlMs: num(folders, 'cacheTtlMs', 'folders') ?? 5 * 60 * 1000 },
     ...pick({ stateFile }),
+    maxQueuedEvents: num(o, 'maxQueuedEvents', '', { min: 1 }) ?? 10000,
     notifications: o.notifications,
     previewChars: o.notifications && Number.isSafeInteger(o.notifications.preview) ? o.notifications.preview : 0,
   };

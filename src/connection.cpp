@@ -59,11 +59,30 @@ void LoopShared::setupEnded(bool mayTrim) {
   releaseFreeHeapPages();
 }
 
+void LoopShared::resumeReads() {
+  readsPaused = false;
+  std::set<Connection*> waiting;
+  waiting.swap(stopped);
+  // A delivery may close or pause others; each is looked up again.
+  for (Connection* c : waiting)
+    if (!readsPaused) c->resumeReading();
+    else stopped.insert(c);
+}
+
 Connection::Connection(LoopShared* shared, Handler* handler) : shared_(shared), handler_(handler) {}
 
 Connection::~Connection() { close(); }
 
+void Connection::resumeReading() {
+  if (dead_ || !tcp_) return;
+  std::string data;
+  data.swap(deferred_);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(tcp_), onAlloc, onRead);
+  deliver(data.data(), data.size());
+}
+
 void Connection::close() {
+  shared_->stopped.erase(this);
   dead_ = true;
   if (resolve_) {
     resolve_->data = nullptr;
@@ -200,11 +219,20 @@ void Connection::onRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
                                               : std::string("connection lost: ") + uv_strerror(static_cast<int>(n)));
     return;
   }
-  if (self->tls_) {
-    self->handleCipher(buf->base, static_cast<size_t>(n));
-  } else {
-    self->handler_->onData(buf->base, static_cast<size_t>(n));
+  if (self->shared_->readsPaused) {
+    // One read's worth (the shared 64 KiB buffer) is kept, then no more.
+    self->deferred_.append(buf->base, static_cast<size_t>(n));
+    uv_read_stop(s);
+    self->shared_->stopped.insert(self);
+    return;
   }
+  self->deliver(buf->base, static_cast<size_t>(n));
+}
+
+void Connection::deliver(const char* data, size_t len) {
+  if (len == 0) return;
+  if (tls_) handleCipher(data, len);
+  else handler_->onData(data, len);
 }
 
 void Connection::handleCipher(const char* data, size_t len) {

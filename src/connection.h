@@ -2,6 +2,8 @@
 // upgraded by STARTTLS). Bytes in, bytes out; no IMAP knowledge.
 #pragma once
 
+#include <set>
+
 #include <uv.h>
 
 #include <memory>
@@ -11,6 +13,8 @@
 #include "tls.h"
 
 namespace imap {
+
+class Connection;
 
 // Shared by every connection of one loop: the loop runs callbacks one at a
 // time, so a single read buffer serves them all.
@@ -26,6 +30,14 @@ struct LoopShared {
   // One setup ended (settled, failed or abandoned). After the last one of a
   // burst, returns free heap pages to the system when `mayTrim`.
   void setupEnded(bool mayTrim);
+
+  // Backpressure: while paused, a connection that receives data stops
+  // reading (the server's data waits in the kernel and TCP window) instead
+  // of turning it into events nobody can take yet.
+  void pauseReads() { readsPaused = true; }
+  void resumeReads();
+  bool readsPaused = false;
+  std::set<Connection*> stopped;  // each removes itself when it goes
 };
 
 class Connection {
@@ -73,6 +85,9 @@ class Connection {
   void flushCipher();
   void writeRaw(std::string data);
   void fail(const std::string& code, const std::string& message);
+  void deliver(const char* data, size_t len);
+  friend struct LoopShared;
+  void resumeReading();
 
   LoopShared* shared_;
   Handler* handler_;
@@ -87,6 +102,7 @@ class Connection {
   size_t nextAddr_ = 0;
   std::string lastConnectError_;
   bool dead_ = false;
+  std::string deferred_;  // read while reads were paused, delivered on resume
 };
 
 }  // namespace imap

@@ -133,6 +133,9 @@ void Engine::flushEvents() {
   // State advances on disk only once JS has the events behind it: a crash
   // may repeat an event, never skip one.
   if (!rows.empty()) unsaved_[batch.seq] = std::move(rows);
+  inFlight_.emplace_back(batch.seq, batch.events.size());
+  inFlightEvents_ += batch.events.size();
+  if (inFlightEvents_ >= config_.maxQueuedEvents) shared_.pauseReads();
   sink_(std::move(batch));
 }
 
@@ -151,6 +154,11 @@ void Engine::saveAfterAcks(std::vector<StoredFolder> rows) {
 void Engine::delivered(uint64_t seq) {
   post([this, seq] {
     ackedSeq_ = std::max(ackedSeq_, seq);
+    while (!inFlight_.empty() && inFlight_.front().first <= seq) {
+      inFlightEvents_ -= inFlight_.front().second;
+      inFlight_.pop_front();
+    }
+    if (shared_.readsPaused && inFlightEvents_ <= config_.maxQueuedEvents / 2) shared_.resumeReads();
     std::vector<StoredFolder> rows;
     while (!unsaved_.empty() && unsaved_.begin()->first <= seq) {
       for (auto& r : unsaved_.begin()->second) rows.push_back(std::move(r));

@@ -38,6 +38,10 @@ struct EngineConfig {
   uint64_t syncDebounceMs = 1000;
   uint64_t folderCacheTtlMs = 5 * 60 * 1000;
   std::string stateFile;  // empty: state lives in memory
+  // Events handed to JS but not yet acknowledged, past which the engine
+  // stops reading from its connections until JS catches up (resumes at
+  // half): a slow consumer or a flooding server never grows the queue.
+  size_t maxQueuedEvents = 10000;
 };
 
 struct SyncStats {
@@ -235,6 +239,8 @@ class Engine : private SessionOwner {
   std::unique_ptr<StateWriter> writer_;
   uint64_t batchSeq_ = 0;
   uint64_t ackedSeq_ = 0;  // every batch up to this one reached JS
+  std::deque<std::pair<uint64_t, size_t>> inFlight_;  // unacknowledged batches: seq, events
+  size_t inFlightEvents_ = 0;
   std::map<uint64_t, std::vector<StoredFolder>> unsaved_;  // by the batch that must arrive first
   uint64_t enrichGen_ = 0;
   size_t syncActive_ = 0;

@@ -154,6 +154,25 @@ describe('reliability', () => {
     expect(engine.syncStats().active).toBe(0);
   });
 
+  test('a consumer that falls behind stops the engine reading instead of growing its queue (defect 7, queues)', async () => {
+    await start({ maxQueuedEvents: 50 });
+    engine._native._holdAcknowledgements(true);
+    const seen = new Map();
+    engine.on('newMessage', (m) => seen.set(m.uid, (seen.get(m.uid) || 0) + 1));
+    const total = 3000;
+    for (let i = 0; i < total; i++) server.appendMessage('INBOX', { subject: `flood ${i}` });
+    await waitUntil(() => seen.size > 0, 10000, 'the first events');
+    await sleep(1000);
+    // Paused: what reached JS is the bound plus what one read carried.
+    const whileHeld = seen.size;
+    process.stdout.write(`held at ${whileHeld}\n`);
+    expect(whileHeld).toBeLessThan(total / 2);
+    engine._native._holdAcknowledgements(false);
+    // The acknowledgements resume reading; the rest follows, once each.
+    await waitUntil(() => seen.size === total, 30000, `all ${total} messages (had ${seen.size})`);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+
   describe('nothing blocks the loop or the JS thread on the state file (defect 8)', () => {
     test('another process holding the state file does not stall IDLE pushes', async () => {
       const stateFile = path.join(dir, 'state.db');
