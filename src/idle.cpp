@@ -10,7 +10,7 @@ namespace imap {
 namespace {
 // Flag changes without a UID awaiting a lookup. Every EXPUNGE renumbers them,
 // so past this many a sync is cheaper than the bookkeeping.
-constexpr size_t kMaxFlagSeqs = 1000;
+constexpr size_t kMaxFlagSeqs = 64;
 }  // namespace
 
 IdleSession::IdleSession(SessionOwner* owner, const AccountConfig* cfg, std::shared_ptr<TlsContext> tls,
@@ -317,9 +317,9 @@ void IdleSession::poll() {
 
 void IdleSession::onUntagged(const Response& r) {
   const std::string& k = r.keyword;
-  // A count or sequence number past 32 bits is no message of ours; a
-  // static_cast would turn it into a small, plausible one.
-  std::optional<uint32_t> n = r.number ? checkedU32(*r.number) : std::nullopt;
+  // A count or sequence number past 32 bits (or none) is no message of ours;
+  // a static_cast would turn it into a small, plausible one.
+  std::optional<uint32_t> n = checkedU32(r.number.value_or(UINT64_MAX));
   if (k == "EXISTS" && n) {
     onExists(*n);
   } else if (k == "EXPUNGE" && n) {
