@@ -189,6 +189,38 @@ describe('a hostile server', () => {
     expect(events.of('flagsChanged')).toEqual([expect.objectContaining({ uid: 3, flags: ['\\Flagged'] })]);
   });
 
+  test('sync.initial reports each UID it asked for once, whatever the server repeats or adds', async () => {
+    const msg = (uid) => `* 1 FETCH (UID ${uid} FLAGS () ENVELOPE ${ENVELOPE} INTERNALDATE "01-Jul-2003 10:52:37 +0200" RFC822.SIZE 42)`;
+    const fetch = (line, c) => {
+      if (!/^\S+ UID FETCH 2:3 \(UID FLAGS ENVELOPE/i.test(line)) return false;
+      c.send(msg(3), msg(3), msg(1), msg(2), msg(3), `${tagOf(line)} OK fetched`);
+      return true;
+    };
+    server = hostileServer({ fetch });
+    await server.listen();
+    engine = new MailEngine({ sync: { initial: { last: 2 } } });
+    const events = recordEvents(engine);
+    const firstSync = waitForEvent(engine, 'syncCompleted', () => true, 10000);
+    await engine.addAccount(account());
+    await firstSync;
+    expect(events.of('newMessage').map((e) => e.uid)).toEqual([3, 2]);
+  });
+
+  test('a fetchMessage takes the answer about its own UID, not another one the server adds', async () => {
+    const body = (subject) => `Subject: ${subject}\r\n\r\nhello\r\n`;
+    const fetch = (line, c) => {
+      if (!/BODY\.PEEK\[\]/i.test(line)) return false;
+      const mine = body('mine');
+      const other = body('not mine');
+      c.socket.write(`* 1 FETCH (UID 1 RFC822.SIZE ${mine.length} BODY[]<0> {${mine.length}}\r\n${mine})\r\n`
+        + `* 2 FETCH (UID 2 RFC822.SIZE ${other.length} BODY[]<0> {${other.length}}\r\n${other})\r\n${tagOf(line)} OK fetched\r\n`);
+      return true;
+    };
+    await start({ fetch });
+    const m = await withTimeout(engine.fetchMessage('h', 'INBOX', 1), 10000, 'fetchMessage');
+    expect(m.subject).toBe('mine');
+  });
+
   test('a literal just over the cap drops the connection with PROTOCOL_ERROR, then reconnects', async () => {
     await start();
     const dropped = waitForEvent(engine, 'connectionStatus', (e) => e.error && e.error.code === 'PROTOCOL_ERROR', 10000);
