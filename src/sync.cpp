@@ -150,7 +150,7 @@ void FolderSync::afterSelect() {
       if (fs.uidNext == 0) fs.uidNext = baseline;
       // Union, not assignment: IDLE may have claimed a new UID (and added
       // it) while the SEARCH was on its way.
-      for (const auto& [a, b] : all.ranges()) rt_->known.addRange(a, b);
+      rt_->known.addAll(all);
       if (rt_->fs.uidNext > 1) rt_->known.removeRange(rt_->fs.uidNext, 0xFFFFFFFFu);
       rt_->knownValid = true;
       rt_->dirty = true;
@@ -326,9 +326,8 @@ void FolderSync::onUntagged(const Response& r) {
     std::vector<uint32_t> uids;
     for (const auto& v : r.args)
       if (v.isNumber()) uids.push_back(toU32(v));
-    UidSet add = UidSet::fromUids(std::move(uids));
     if (!searched_) searched_ = UidSet{};
-    for (const auto& [a, b] : add.ranges()) searched_->addRange(a, b);
+    searched_->addAll(UidSet::fromUids(std::move(uids)));
   } else if (k == "VANISHED") {
     bool earlier = false;
     auto uids = vanishedUids(r.args, earlier);
