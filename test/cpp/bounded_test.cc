@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
-#include <ostream>
 #include <random>
 #include <set>
 #include <string>
@@ -17,24 +16,14 @@
 #include "folder.h"
 #include "parser.h"
 #include "uidset.h"
+#include "uidset_testing.h"
 #include "value.h"
-
-namespace imap {
-// Failures print the set, not its bytes.
-void PrintTo(const UidSet& s, std::ostream* os) { *os << '"' << s.toString() << '"'; }
-}  // namespace imap
 
 using namespace imap;
 
 namespace {
 
 constexpr uint32_t kMax = UINT32_MAX;
-
-UidSet P(const char* s) {
-  auto r = UidSet::parse(s);
-  EXPECT_TRUE(r.has_value()) << s;
-  return r ? *r : UidSet();
-}
 
 std::set<uint32_t> members(const UidSet& s) {
   std::set<uint32_t> out;
