@@ -18,18 +18,20 @@ FetchItems parseFetchItems(const Value& items) {
   FetchItems f;
   if (!items.isList()) return f;
   const auto& l = items.list;
+  const Value* uid = nullptr;
   for (size_t i = 0; i + 1 < l.size(); i += 2) {
     const Value& key = l[i];
     const Value& val = l[i + 1];
-    if (key.atomIs("UID")) {
-      f.uid = toU32(val);
-      f.badUid = f.uid == 0;
-    }
+    if (key.atomIs("UID")) uid = &val;
     else if (key.atomIs("FLAGS")) f.flags = &val;
     else if (key.atomIs("ENVELOPE")) f.envelope = &val;
     else if (key.atomIs("INTERNALDATE")) f.internalDate = &val;
     else if (key.atomIs("RFC822.SIZE")) f.size = val.num;
     else if (key.atomIs("MODSEQ") && val.isList() && !val.list.empty()) f.modseq = val.list[0].num;
+  }
+  if (uid) {
+    f.uid = toU32(*uid);
+    f.badUid = f.uid == 0;
   }
   return f;
 }

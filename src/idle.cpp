@@ -248,7 +248,8 @@ void IdleSession::fetchNew() {
 }
 
 void IdleSession::fetchFlagged() {
-  std::string set = UidSet::fromUids(std::vector<uint32_t>(flagSeqs_.begin(), flagSeqs_.end())).toString();  // a sequence set too
+  // A sequence set is written like a UID set: consecutive numbers as a range.
+  std::string set = UidSet::fromUids(std::vector<uint32_t>(flagSeqs_.begin(), flagSeqs_.end())).toString();
   flagSeqs_.clear();
   resolvingFlags_ = true;
   send("FETCH " + set + " (UID FLAGS)", [this](const Response& r) {

@@ -52,10 +52,10 @@ constexpr size_t kMaxLiteralBytes = 64u << 20;
 class Parser {
  public:
   struct Limits {
-    size_t maxLine = 1 << 20;            // bytes of a line outside literals
+    size_t maxLine = 1 << 20;              // bytes of a line outside literals
     size_t maxLiteral = kMaxLiteralBytes;  // bytes of one literal
-    size_t maxResponse = 128u << 20;     // bytes of a whole response
-    size_t maxDepth = 64;                // list nesting
+    size_t maxResponse = 128u << 20;       // bytes of a whole response
+    size_t maxDepth = 64;                  // list nesting
   };
 
   Parser();

@@ -151,7 +151,7 @@ void FolderSync::afterSelect() {
       // Union, not assignment: IDLE may have claimed a new UID (and added
       // it) while the SEARCH was on its way.
       rt_->known.addAll(all);
-      if (rt_->fs.uidNext > 1) rt_->known.removeRange(rt_->fs.uidNext, 0xFFFFFFFFu);
+      if (rt_->fs.uidNext > 1) rt_->known.removeRange(rt_->fs.uidNext, UidSet::kMaxUid);
       rt_->knownValid = true;
       rt_->dirty = true;
       if (!rt_->initialDone && opts_.initialLast > 0 && !rt_->known.empty()) {

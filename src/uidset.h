@@ -47,8 +47,9 @@ class UidSet {
   static std::optional<UidSet> parse(std::string_view s);
   static UidSet fromUids(std::vector<uint32_t> uids);  // zeros ignored
 
-  // Set algebra in O(ranges): never proportional to the UIDs a range spans,
-  // so a server's "1:4294967295" costs what one range costs.
+  // Set algebra over ranges, never over the UIDs a range spans, so a server's
+  // "1:4294967295" costs what one range costs. intersect and minus walk one
+  // side and binary-search the other (intersect: the smaller walks).
   UidSet minus(const UidSet& other) const;
   UidSet intersect(const UidSet& other) const;
   UidSet unite(const UidSet& other) const;
