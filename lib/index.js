@@ -3,7 +3,7 @@
 const { EventEmitter } = require('events');
 const { NativeEngine } = require('./binding');
 const { ImapPushError, optionError } = require('./errors');
-const { normalizeEngineOptions, normalizeAccount } = require('./options');
+const { normalizeEngineOptions, normalizeAccount, MAX_BODY_BYTES } = require('./options');
 const { Notifier } = require('./notify');
 const { newMessage } = require('./events');
 
@@ -153,11 +153,13 @@ class MailEngine extends EventEmitter {
    * Fetches and parses one message (off the JS thread). Rejects with a coded
    * error: UNKNOWN_ACCOUNT, NOT_FOUND, SELECT_FAILED, ...
    */
-  async fetchMessage(accountId, folder, uid, { maxBytes = 64 * 1024 * 1024 } = {}) {
+  async fetchMessage(accountId, folder, uid, { maxBytes = MAX_BODY_BYTES } = {}) {
     if (typeof accountId !== 'string' || accountId === '') throw optionError('accountId', 'must be a non-empty string');
     if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
     if (!Number.isInteger(uid) || uid < 1 || uid > 0xffffffff) throw optionError('uid', 'must be an integer UID');
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw optionError('maxBytes', 'must be a positive integer');
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_BODY_BYTES) {
+      throw optionError('maxBytes', `must be an integer between 1 and ${MAX_BODY_BYTES}`);
+    }
     if (this._closed || !this._accounts.has(accountId)) throw new ImapPushError('UNKNOWN_ACCOUNT', `no account '${accountId}'`);
     const answer = await this._request((id) => this._native.fetchMessage(id, accountId, folder, uid, maxBytes));
     if (answer.errorCode) throw errorFrom(answer);

@@ -3,6 +3,9 @@
 const { optionError } = require('./errors');
 
 const MAX_IDLE_REFRESH_MS = 29 * 60 * 1000; // RFC 2177: servers may drop IDLE after 30 min
+// The engine's parser accepts no larger literal (src/parser.h kMaxLiteralBytes),
+// so no message fetch can ask for more.
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const ENGINE_DEFAULTS = Object.freeze({
   idle: { refreshMs: 25 * 60 * 1000, pollMs: 60 * 1000, doneTimeoutMs: 10 * 1000 },
@@ -220,10 +223,10 @@ function normalizeAccount(account, engineOptions) {
     allowInsecureAuth: bool(account, 'allowInsecureAuth', '') || false,
     folders,
     fetchBodies: bool(account, 'fetchBodies', '') || false,
-    maxBodyBytes: num(account, 'maxBodyBytes', '', { min: 1 }) ?? 64 * 1024 * 1024,
+    maxBodyBytes: num(account, 'maxBodyBytes', '', { min: 1, max: MAX_BODY_BYTES }) ?? MAX_BODY_BYTES,
     previewChars: engineOptions.previewChars || 0,
     ...normalizeTunables(account, engineOptions),
   };
 }
 
-module.exports = { normalizeEngineOptions, normalizeAccount, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS };
+module.exports = { normalizeEngineOptions, normalizeAccount, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS, MAX_BODY_BYTES };

@@ -6,8 +6,6 @@ namespace imap {
 
 const char* const kNewMessageItems = "(UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)";
 
-uint32_t toU32(const Value& v) { return v.isNumber() && v.num <= 0xFFFFFFFFu ? static_cast<uint32_t>(v.num) : 0; }
-
 Event folderEvent(Event::Type t, const FolderRuntime& rt) {
   Event e;
   e.type = t;
@@ -20,15 +18,20 @@ FetchItems parseFetchItems(const Value& items) {
   FetchItems f;
   if (!items.isList()) return f;
   const auto& l = items.list;
+  const Value* uid = nullptr;
   for (size_t i = 0; i + 1 < l.size(); i += 2) {
     const Value& key = l[i];
     const Value& val = l[i + 1];
-    if (key.atomIs("UID")) f.uid = toU32(val);
+    if (key.atomIs("UID")) uid = &val;
     else if (key.atomIs("FLAGS")) f.flags = &val;
     else if (key.atomIs("ENVELOPE")) f.envelope = &val;
     else if (key.atomIs("INTERNALDATE")) f.internalDate = &val;
     else if (key.atomIs("RFC822.SIZE")) f.size = val.num;
     else if (key.atomIs("MODSEQ") && val.isList() && !val.list.empty()) f.modseq = val.list[0].num;
+  }
+  if (uid) {
+    f.uid = toU32(*uid);
+    f.badUid = f.uid == 0;
   }
   return f;
 }
@@ -93,6 +96,24 @@ std::optional<UidSet> vanishedUids(const std::vector<Value>& args, bool& earlier
   for (const auto& a : args)
     if (a.isText()) return UidSet::parse(a.str);
   return std::nullopt;
+}
+
+bool mayExist(const FolderRuntime& rt, uint32_t uid) {
+  if (uid == 0 || uid >= rt.fs.uidNext || rt.gone.contains(uid)) return false;
+  return !rt.knownValid || rt.known.contains(uid);
+}
+
+uint64_t reportDeletions(FolderRuntime& rt, const UidSet& uids, const std::function<void(Event&&)>& emit) {
+  UidSet reported;  // UIDs at or above the watermark were never reported
+  if (rt.fs.uidNext > 1) reported.addRange(1, rt.fs.uidNext - 1);
+  UidSet fresh = rt.claimGone(uids.intersect(reported));
+  if (!rt.knownValid && fresh.size() > kMaxUncheckedDeletions) return 0;
+  fresh.forEach([&](uint32_t uid) {
+    Event e = folderEvent(Event::Type::MessageDeleted, rt);
+    e.uid = uid;
+    emit(std::move(e));
+  });
+  return fresh.size();
 }
 
 }  // namespace imap

@@ -58,20 +58,23 @@ struct FolderRuntime {
   // QRESYNC resync from repeating what IDLE's VANISHED already said.
   UidSet gone;
 
-  // True the first time a deletion of `uid` is seen; remembers it.
-  bool claimGone(uint32_t uid) {
-    if (gone.contains(uid)) return false;
-    if (knownValid && !known.contains(uid)) return false;  // never existed for us
-    gone.add(uid);
-    known.remove(uid);
-    flagWindow.erase(uid);
+  // The UIDs of `uids` whose deletion was not seen before (and, with a UID
+  // list, that are on it); remembers them. O(ranges + flag memory erased):
+  // never walks a range, so the caller decides what it can afford to report.
+  UidSet claimGone(const UidSet& uids) {
+    UidSet fresh = (knownValid ? known.intersect(uids) : uids).minus(gone);
+    if (fresh.empty()) return fresh;
+    gone.addAll(fresh);
+    known.removeAll(fresh);
+    for (const auto& [a, b] : fresh.ranges()) flagWindow.erase(flagWindow.lower_bound(a), flagWindow.upper_bound(b));
     dirty = true;
-    return true;
+    return fresh;
   }
 
-  // True when `uid` has not been reported yet; claims it.
+  // True when `uid` has not been reported yet; claims it. The last UID is
+  // never claimed: no UIDNEXT could follow it.
   bool claimNew(uint32_t uid) {
-    if (uid == 0 || uid < fs.uidNext) return false;
+    if (uid == 0 || uid == UidSet::kMaxUid || uid < fs.uidNext) return false;
     fs.uidNext = uid + 1;
     known.add(uid);
     dirty = true;

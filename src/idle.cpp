@@ -7,6 +7,11 @@
 
 namespace imap {
 
+namespace {
+// Flag changes without a UID awaiting a lookup. Every EXPUNGE renumbers them,
+// so past this many a sync is cheaper than the bookkeeping.
+constexpr size_t kMaxFlagSeqs = 64;
+}  // namespace
 
 IdleSession::IdleSession(SessionOwner* owner, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls,
                          FolderRuntime* rt)
@@ -243,8 +248,8 @@ void IdleSession::fetchNew() {
 }
 
 void IdleSession::fetchFlagged() {
-  std::string set;
-  for (uint32_t s : flagSeqs_) set += (set.empty() ? "" : ",") + std::to_string(s);
+  // A sequence set is written like a UID set: consecutive numbers as a range.
+  std::string set = UidSet::fromUids(std::vector<uint32_t>(flagSeqs_.begin(), flagSeqs_.end())).toString();
   flagSeqs_.clear();
   resolvingFlags_ = true;
   send("FETCH " + set + " (UID FLAGS)", [this](const Response& r) {
@@ -313,12 +318,15 @@ void IdleSession::poll() {
 
 void IdleSession::onUntagged(const Response& r) {
   const std::string& k = r.keyword;
-  if (k == "EXISTS" && r.number) {
-    onExists(static_cast<uint32_t>(*r.number));
-  } else if (k == "EXPUNGE" && r.number) {
-    onExpunge(static_cast<uint32_t>(*r.number));
-  } else if (k == "FETCH" && r.number && !r.args.empty()) {
-    onFetch(static_cast<uint32_t>(*r.number), r.args[0]);
+  // A count or sequence number past 32 bits (or none) is no message of ours;
+  // a static_cast would turn it into a small, plausible one.
+  std::optional<uint32_t> n = checkedU32(r.number.value_or(UINT64_MAX));
+  if (k == "EXISTS" && n) {
+    onExists(*n);
+  } else if (k == "EXPUNGE" && n) {
+    onExpunge(*n);
+  } else if (k == "FETCH" && n && !r.args.empty()) {
+    onFetch(*n, r.args[0]);
   } else if (k == "VANISHED") {
     onVanished(r.args);
   } else if (k == "ENABLED") {
@@ -357,28 +365,21 @@ void IdleSession::onVanished(const std::vector<Value>& args) {
   bool earlier = false;
   auto uids = vanishedUids(args, earlier);
   if (!uids) return;
-  FolderState& fs = rt_->fs;
   uint64_t n = uids->size();
-  if (!earlier) fs.exists = exists_ = exists_ > n ? exists_ - static_cast<uint32_t>(n) : 0;
-  for (const auto& [a, b] : uids->ranges()) {
-    for (uint64_t uid = a; uid <= b && uid < fs.uidNext; ++uid) {
-      if (!rt_->claimGone(static_cast<uint32_t>(uid))) continue;
-      Event e = imap::folderEvent(Event::Type::MessageDeleted, *rt_);
-      e.uid = static_cast<uint32_t>(uid);
-      owner_->emit(std::move(e));
-    }
-  }
+  if (!earlier) rt_->fs.exists = exists_ = exists_ > n ? exists_ - static_cast<uint32_t>(n) : 0;
+  reportDeletions(*rt_, *uids, [this](Event&& e) { owner_->emit(std::move(e)); });
   owner_->statusChanged(*this);
 }
 
 void IdleSession::onFetch(uint32_t seq, const Value& items) {
   if (!items.isList()) return;
   FetchItems f = parseFetchItems(items);
+  if (f.badUid) return;
   FolderState& fs = rt_->fs;
   // Only the sync advances HIGHESTMODSEQ: it alone knows that everything
   // below a value was reported.
   if (probing_) {
-    if (f.uid >= fs.uidNext) fs.uidNext = f.uid + 1;
+    if (f.uid >= fs.uidNext) fs.uidNext = uidAfter(f.uid);
     return;
   }
   if (f.envelope) {
@@ -387,7 +388,7 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
     // there first) may come back with changed flags: that change counts.
     if (!fetchingNew_) return;
     if (!rt_->claimNew(f.uid)) {
-      if (f.flags) reportFlags(seq, f);
+      if (f.flags && mayExist(*rt_, f.uid)) reportFlags(seq, f);
       return;
     }
     Event e = imap::folderEvent(Event::Type::NewMessage, *rt_);
@@ -397,19 +398,30 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
     return;
   }
   if (!f.flags || selecting_) return;
-  if (f.uid == 0 && !resolvingFlags_) {
+  if (f.uid == 0) {
+    if (resolvingFlags_) return;  // answers name the UID; without one, nothing to report
     // Without QRESYNC servers may omit the UID; look it up before reporting.
+    // Past a bound, a sync compares the flags instead: each EXPUNGE walks the
+    // pending sequence numbers.
+    if (flagSeqs_.size() >= kMaxFlagSeqs) {
+      flagSeqs_.clear();
+      owner_->folderNeedsSync(*this);
+      return;
+    }
     flagSeqs_.insert(seq);
     if (idling_) sendDone();
     return;
   }
+  // Flags of a message never announced are no change to report; a new one's
+  // flags come with its newMessage.
+  if (!mayExist(*rt_, f.uid)) return;
   reportFlags(seq, f);
 }
 
 // The flag memory makes sure a change the sync already reported (or will
 // see) is reported once.
 void IdleSession::reportFlags(uint32_t seq, const FetchItems& f) {
-  if (f.uid && !rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) return;
+  if (!rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) return;
   Event e = imap::folderEvent(Event::Type::FlagsChanged, *rt_);
   fillFlagsChanged(e, seq, f);
   owner_->emit(std::move(e));

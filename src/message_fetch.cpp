@@ -1,5 +1,6 @@
 #include "message_fetch.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "fetch.h"
@@ -26,6 +27,13 @@ const Value* item(const Value& items, const char* name) {
   for (size_t i = 0; i + 1 < items.list.size(); i += 2)
     if (items.list[i].atomIs(name)) return &items.list[i + 1];
   return nullptr;
+}
+
+// An answer about another message than the one asked for (UID FETCH
+// responses carry the UID): unsolicited, so not ours to take.
+bool aboutOther(const Value& items, uint32_t uid) {
+  const Value* u = item(items, "UID");
+  return u && toU32(*u) != uid;
 }
 
 struct Job {
@@ -58,7 +66,7 @@ void readPreview(std::shared_ptr<Job> job) {
   // characters; HTML needs more, its markup does not count.
   size_t bytes = job->req.previewChars * (part.html ? 24 : 8) + 256;
   job->conn->untagged = [job, part](const Response& r) {
-    if (r.keyword != "FETCH" || r.args.empty()) return;
+    if (r.keyword != "FETCH" || r.args.empty() || aboutOther(r.args[0], job->req.uid)) return;
     const Value* data = sectionData(r.args[0]);
     if (!data || !data->isText()) return;
     std::string decoded = mime::textToUtf8(part.charset, mime::decodeTransfer(part.encoding, data->str));
@@ -76,11 +84,12 @@ void afterSelect(std::shared_ptr<Job> job) {
   const std::string uid = std::to_string(job->req.uid);
   if (job->req.whole) {
     job->conn->untagged = [job](const Response& r) {
-      if (r.keyword != "FETCH" || r.args.empty()) return;
+      if (r.keyword != "FETCH" || r.args.empty() || aboutOther(r.args[0], job->req.uid)) return;
       const Value* data = sectionData(r.args[0]);
       if (!data || !data->isText()) return;
       job->out.found = true;
-      job->out.raw = data->str;
+      // A server that ignores the <0.n> partial must not hand us more.
+      job->out.raw.assign(data->str, 0, std::min(data->str.size(), job->req.maxBytes));
       if (const Value* size = item(r.args[0], "RFC822.SIZE")) job->out.size = size->num;
     };
     job->conn->send("UID FETCH " + uid + " (RFC822.SIZE BODY.PEEK[]<0." + std::to_string(job->req.maxBytes) + ">)",
@@ -91,7 +100,7 @@ void afterSelect(std::shared_ptr<Job> job) {
     return;
   }
   job->conn->untagged = [job](const Response& r) {
-    if (r.keyword != "FETCH" || r.args.empty()) return;
+    if (r.keyword != "FETCH" || r.args.empty() || aboutOther(r.args[0], job->req.uid)) return;
     if (const Value* bs = item(r.args[0], "BODYSTRUCTURE")) {
       job->structure = *bs;
       job->gotStructure = true;
@@ -111,6 +120,8 @@ void fetchMessage(PoolConnection* conn, MessageRequest req, std::function<void(M
   auto job = std::make_shared<Job>();
   job->conn = conn;
   job->req = std::move(req);
+  // lib/ rejects more; a larger answer would fail the parser's literal cap anyway.
+  job->req.maxBytes = std::min(job->req.maxBytes, kMaxLiteralBytes);
   job->done = std::move(done);
   std::string wire = utf8ToMutf7(job->req.folder);
   if (conn->selected == wire) {

@@ -45,13 +45,17 @@ struct Response {
   bool isStatus() const { return !status.empty(); }
 };
 
+// The largest literal a connection accepts: the most a message fetch can
+// ask for (lib/options.js MAX_BODY_BYTES must match).
+constexpr size_t kMaxLiteralBytes = 64u << 20;
+
 class Parser {
  public:
   struct Limits {
-    size_t maxLine = 1 << 20;            // bytes of a line outside literals
-    size_t maxLiteral = 64u << 20;       // bytes of one literal
-    size_t maxResponse = 128u << 20;     // bytes of a whole response
-    size_t maxDepth = 64;                // list nesting
+    size_t maxLine = 1 << 20;              // bytes of a line outside literals
+    size_t maxLiteral = kMaxLiteralBytes;  // bytes of one literal
+    size_t maxResponse = 128u << 20;       // bytes of a whole response
+    size_t maxDepth = 64;                  // list nesting
   };
 
   Parser();

@@ -146,12 +146,12 @@ void FolderSync::afterSelect() {
       FolderState& fs = rt_->fs;
       UidSet all = searched_ ? *searched_ : UidSet{};
       searched_.reset();
-      uint32_t baseline = std::max(sel_->uidNext, all.max() + 1);
+      uint32_t baseline = std::max(sel_->uidNext, uidAfter(all.max()));
       if (fs.uidNext == 0) fs.uidNext = baseline;
       // Union, not assignment: IDLE may have claimed a new UID (and added
       // it) while the SEARCH was on its way.
-      for (const auto& [a, b] : all.ranges()) rt_->known.addRange(a, b);
-      if (rt_->fs.uidNext > 1) rt_->known.removeRange(rt_->fs.uidNext, 0xFFFFFFFFu);
+      rt_->known.addAll(all);
+      if (rt_->fs.uidNext > 1) rt_->known.removeRange(rt_->fs.uidNext, UidSet::kMaxUid);
       rt_->knownValid = true;
       rt_->dirty = true;
       if (!rt_->initialDone && opts_.initialLast > 0 && !rt_->known.empty()) {
@@ -182,10 +182,8 @@ void FolderSync::afterSelect() {
 }
 
 void FolderSync::reportInitial() {
-  std::vector<uint32_t> last;
-  for (auto it = rt_->known.ranges().rbegin(); it != rt_->known.ranges().rend() && last.size() < opts_.initialLast; ++it)
-    for (uint64_t u = it->second; u >= it->first && last.size() < opts_.initialLast; --u) last.push_back(static_cast<uint32_t>(u));
-  UidSet set = UidSet::fromUids(last);
+  UidSet set = rt_->known.newest(opts_.initialLast);
+  asked_ = set;
   fetching_ = Fetching::Initial;
   conn_->send("UID FETCH " + set.toString() + " " + kNewMessageItems, [this](const Response& r) {
     fetching_ = Fetching::None;
@@ -220,19 +218,16 @@ void FolderSync::recordWindow(bool report) {
     fetchNew();
     return;
   }
-  std::vector<uint32_t> window;
-  for (auto it = rt_->known.ranges().rbegin(); it != rt_->known.ranges().rend() && window.size() < opts_.flagWindow; ++it)
-    for (uint64_t u = it->second; u >= it->first && window.size() < opts_.flagWindow; --u)
-      window.push_back(static_cast<uint32_t>(u));
-  if (window.empty()) {
+  UidSet set = rt_->known.newest(opts_.flagWindow);
+  if (set.empty()) {
     rt_->flagWindow.clear();
     fetchNew();
     return;
   }
-  UidSet set = UidSet::fromUids(window);
   windowSeen_.clear();
+  asked_ = set;
   fetching_ = Fetching::Window;
-  conn_->send("UID FETCH " + set.toString() + " (UID FLAGS)", [this, report, set](const Response& r) {
+  conn_->send("UID FETCH " + set.toString() + " (UID FLAGS)", [this, report](const Response& r) {
     fetching_ = Fetching::None;
     if (r.status != "OK") {
       error("PROTOCOL_ERROR", "flag window fetch failed: " + describe(r));
@@ -296,22 +291,12 @@ void FolderSync::checkDeletions() {
     UidSet older;
     if (ceiling > 1) older.addRange(1, ceiling - 1);
     UidSet checked = rt_->known.intersect(older);
-    UidSet gone = checked.minus(server);
-    for (const auto& [a, b] : gone.ranges())
-      for (uint64_t u = a; u <= b; ++u) deleted(static_cast<uint32_t>(u));  // drops them from known
+    result_.deleted += reportDeletions(*rt_, checked.minus(server), emit_);
     finish();
   });
 }
 
 // ---- responses ----
-
-void FolderSync::deleted(uint32_t uid) {
-  if (!rt_->claimGone(uid)) return;
-  Event e = imap::folderEvent(Event::Type::MessageDeleted, *rt_);
-  e.uid = uid;
-  ++result_.deleted;
-  emit_(std::move(e));
-}
 
 void FolderSync::onCode(const ResponseCode& c) {
   if (!selecting_ || !sel_ || c.args.empty()) return;
@@ -332,36 +317,38 @@ void FolderSync::onUntagged(const Response& r) {
       else if (l[i].atomIs("HIGHESTMODSEQ")) statusModseq_ = l[i + 1].num;
     }
   } else if (k == "EXISTS" && r.number && sel_) {
-    sel_->exists = static_cast<uint32_t>(*r.number);
-    sel_->gotExists = true;
+    // A count past 32 bits is no count: as if absent, so nothing is compared with it.
+    if (auto n = checkedU32(*r.number)) {
+      sel_->exists = *n;
+      sel_->gotExists = true;
+    }
   } else if (k == "SEARCH") {
     std::vector<uint32_t> uids;
     for (const auto& v : r.args)
       if (v.isNumber()) uids.push_back(toU32(v));
-    UidSet add = UidSet::fromUids(std::move(uids));
     if (!searched_) searched_ = UidSet{};
-    for (const auto& [a, b] : add.ranges()) searched_->addRange(a, b);
+    searched_->addAll(UidSet::fromUids(std::move(uids)));
   } else if (k == "VANISHED") {
     bool earlier = false;
     auto uids = vanishedUids(r.args, earlier);
-    if (!uids) return;
-    for (const auto& [a, b] : uids->ranges())
-      for (uint64_t u = a; u <= b && u < rt_->fs.uidNext; ++u) deleted(static_cast<uint32_t>(u));
+    if (uids) result_.deleted += reportDeletions(*rt_, *uids, emit_);
   } else if (k == "FETCH" && r.number && !r.args.empty()) {
-    onFetch(static_cast<uint32_t>(*r.number), r.args[0]);
+    if (auto seq = checkedU32(*r.number)) onFetch(*seq, r.args[0]);
   }
 }
 
 void FolderSync::onFetch(uint32_t seq, const Value& items) {
   FetchItems f = parseFetchItems(items);
-  if (f.uid == 0) return;
+  if (f.uid == 0) return;  // no UID, or one that is none (badUid)
   FolderState& fs = rt_->fs;
   if (fetching_ == Fetching::New || fetching_ == Fetching::Initial) {
     if (!f.envelope) return;
-    bool report = fetching_ == Fetching::Initial ? f.uid < fs.uidNext : rt_->claimNew(f.uid);
+    // Each UID asked for is reported once, however often the server repeats it.
+    bool report = fetching_ == Fetching::Initial ? asked_.contains(f.uid) : rt_->claimNew(f.uid);
+    if (report && fetching_ == Fetching::Initial) asked_.remove(f.uid);
     if (!report) {
       // Reported already (by IDLE, most likely); its flags may have moved on.
-      if (f.flags && rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) reportFlags(seq, f);
+      if (f.flags && mayExist(*rt_, f.uid) && rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) reportFlags(seq, f);
       return;
     }
     Event e = imap::folderEvent(Event::Type::NewMessage, *rt_);
@@ -373,12 +360,12 @@ void FolderSync::onFetch(uint32_t seq, const Value& items) {
   }
   if (!f.flags) return;
   if (fetching_ == Fetching::Window) {
-    windowSeen_[f.uid] = joinFlags(flagList(*f.flags));
+    if (asked_.contains(f.uid)) windowSeen_[f.uid] = joinFlags(flagList(*f.flags));
     return;
   }
   // CHANGEDSINCE results, QRESYNC's FETCHes during SELECT, or a change
   // that arrived mid-sync: all reports of a known message's new flags.
-  if (f.uid >= fs.uidNext || (rt_->knownValid && !rt_->known.contains(f.uid))) return;
+  if (!mayExist(*rt_, f.uid)) return;
   if (rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) reportFlags(seq, f);
 }
 

@@ -53,7 +53,6 @@ class FolderSync {
   void onUntagged(const Response& r);
   void onCode(const ResponseCode& c);
   void onFetch(uint32_t seq, const Value& items);
-  void deleted(uint32_t uid);
   void reportFlags(uint32_t seq, const struct FetchItems& f);
   bool condstore() const;
   std::string mailboxArg() const;
@@ -73,6 +72,9 @@ class FolderSync {
   enum class Fetching { None, New, Initial, Changed, Window } fetching_ = Fetching::None;
   std::map<uint32_t, std::string> windowSeen_;
   std::optional<UidSet> searched_;
+  // The UIDs the sync.initial or flag-window fetch asked for (the initial one
+  // minus those reported): answers about other UIDs are ignored.
+  UidSet asked_;
   bool statusSeen_ = false;
   uint32_t statusMessages_ = 0, statusUidNext_ = 0, statusUidValidity_ = 0;
   uint64_t statusModseq_ = 0;

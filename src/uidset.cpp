@@ -1,6 +1,7 @@
 #include "uidset.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace imap {
 
@@ -172,16 +173,26 @@ UidSet UidSet::fromUids(std::vector<uint32_t> uids) {
   return out;
 }
 
+namespace {
+
+// First range of `r`, from `from` on, that ends at or after `uid`.
+std::vector<Range>::const_iterator firstEndingFrom(std::vector<Range>::const_iterator from,
+                                                   const std::vector<Range>& r, uint32_t uid) {
+  return std::lower_bound(from, r.end(), uid, [](const Range& x, uint32_t v) { return x.second < v; });
+}
+
+}  // namespace
+
 UidSet UidSet::minus(const UidSet& other) const {
   UidSet out;
   const auto& o = other.ranges_;
-  size_t j = 0;
+  auto from = o.begin();
   for (const auto& r : ranges_) {
-    while (j < o.size() && o[j].second < r.first) ++j;
-    uint64_t cur = r.first;  // 64-bit: o[k].second + 1 may be 2^32
-    for (size_t k = j; k < o.size() && o[k].first <= r.second; ++k) {
-      if (o[k].first > cur) out.ranges_.emplace_back(uint32_t(cur), o[k].first - 1);
-      cur = uint64_t(o[k].second) + 1;  // o[k].second >= cur: ranges are sorted
+    from = firstEndingFrom(from, o, r.first);  // a binary search: `other` may be much larger
+    uint64_t cur = r.first;  // 64-bit: it->second + 1 may be 2^32
+    for (auto it = from; it != o.end() && it->first <= r.second; ++it) {
+      if (it->first > cur) out.ranges_.emplace_back(uint32_t(cur), it->first - 1);
+      cur = uint64_t(it->second) + 1;  // it->second >= cur: ranges are sorted
       if (cur > r.second) break;
     }
     if (cur <= r.second) out.ranges_.emplace_back(uint32_t(cur), r.second);
@@ -189,21 +200,54 @@ UidSet UidSet::minus(const UidSet& other) const {
   return out;
 }
 
+// The smaller set drives, binary-searching the larger: one VANISHED line
+// against a long UID list costs its own ranges, not the list's.
 UidSet UidSet::intersect(const UidSet& other) const {
+  bool mineSmaller = ranges_.size() <= other.ranges_.size();
+  const auto& small = mineSmaller ? ranges_ : other.ranges_;
+  const auto& large = mineSmaller ? other.ranges_ : ranges_;
   UidSet out;
-  const auto& a = ranges_;
-  const auto& b = other.ranges_;
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    uint32_t lo = std::max(a[i].first, b[j].first);
-    uint32_t hi = std::min(a[i].second, b[j].second);
-    if (lo <= hi) out.ranges_.emplace_back(lo, hi);
-    if (a[i].second < b[j].second) {
-      ++i;
-    } else {
-      ++j;
-    }
+  auto from = large.begin();
+  for (const auto& r : small) {
+    from = firstEndingFrom(from, large, r.first);
+    for (auto it = from; it != large.end() && it->first <= r.second; ++it)
+      out.ranges_.emplace_back(std::max(it->first, r.first), std::min(it->second, r.second));
   }
+  return out;
+}
+
+void UidSet::addAll(const UidSet& other) {
+  if (other.ranges_.size() > kInPlaceRanges) {
+    *this = unite(other);
+    return;
+  }
+  for (const auto& [a, b] : other.ranges_) addRange(a, b);
+}
+
+void UidSet::removeAll(const UidSet& other) {
+  if (other.ranges_.size() > kInPlaceRanges) {
+    *this = minus(other);
+    return;
+  }
+  for (const auto& [a, b] : other.ranges_) removeRange(a, b);
+}
+
+UidSet UidSet::unite(const UidSet& other) const {
+  UidSet out;
+  out.ranges_.reserve(ranges_.size() + other.ranges_.size());
+  std::merge(ranges_.begin(), ranges_.end(), other.ranges_.begin(), other.ranges_.end(), std::back_inserter(out.ranges_));
+  normalize(out.ranges_);
+  return out;
+}
+
+UidSet UidSet::newest(uint64_t n) const {
+  UidSet out;
+  for (auto it = ranges_.rbegin(); it != ranges_.rend() && n > 0; ++it) {
+    uint64_t take = std::min<uint64_t>(uint64_t(it->second) - it->first + 1, n);
+    out.ranges_.emplace_back(static_cast<uint32_t>(it->second - (take - 1)), it->second);
+    n -= take;
+  }
+  std::reverse(out.ranges_.begin(), out.ranges_.end());
   return out;
 }
 

@@ -21,6 +21,13 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::optional<uint32_t> checkedU32(uint64_t n) {
+  if (n > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(n);
+}
+
+uint32_t toU32(const Value& v) { return v.isNumber() ? checkedU32(v.num).value_or(0) : 0; }
+
 bool Value::atomIs(std::string_view s) const { return kind == Kind::Atom && iequals(str, s); }
 
 Value Value::atom(std::string s) {

@@ -37,6 +37,13 @@ struct Value {
   static Value makeList(std::vector<Value> items);
 };
 
+// Server numbers (UIDs, counts, sequence numbers) are 32-bit: nullopt for
+// anything larger, which a static_cast would silently truncate.
+std::optional<uint32_t> checkedU32(uint64_t n);
+// A Number value that fits in 32 bits, else 0 (never a valid UID, and an
+// absent UIDNEXT/UIDVALIDITY to the session logic).
+uint32_t toU32(const Value& v);
+
 // Upper-case ASCII copy.
 std::string upper(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);

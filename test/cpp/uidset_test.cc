@@ -10,17 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "uidset_testing.h"
+
 using namespace imap;
 
 namespace {
 
 constexpr uint32_t kMax = UINT32_MAX;
-
-UidSet P(const char* s) {
-  auto r = UidSet::parse(s);
-  EXPECT_TRUE(r.has_value()) << s;
-  return r ? *r : UidSet();
-}
 
 // Sorted, disjoint, non-adjacent, no zero: the canonical form that makes
 // operator== meaningful.
