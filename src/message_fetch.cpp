@@ -125,6 +125,21 @@ void fetchMessage(PoolConnection* conn, MessageRequest req, std::function<void(M
   job->done = std::move(done);
   std::string wire = utf8ToMutf7(job->req.folder);
   if (conn->selected == wire) {
+    // A reused selection may not have seen the message yet (a server need
+    // not announce new mail before the next command): one NOOP and a second
+    // look before "not found", or a new message would lose its body.
+    auto answer = std::move(job->done);
+    job->done = [conn, req = job->req, answer](MessageOutcome out) mutable {
+      if (out.found || !out.errorCode.empty() || !conn->connected()) return answer(std::move(out));
+      conn->send("NOOP", [conn, req = std::move(req), answer](const Response& r) mutable {
+        if (r.status != "OK") return answer(MessageOutcome{});
+        auto again = std::make_shared<Job>();
+        again->conn = conn;
+        again->req = std::move(req);
+        again->done = std::move(answer);
+        afterSelect(again);
+      });
+    };
     afterSelect(job);
     return;
   }

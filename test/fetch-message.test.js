@@ -119,6 +119,15 @@ describe('messages', () => {
     expect((await got).preview).toBe('Hello world & friends');
   });
 
+  test('fetchBodies: a new message is fetched whole on a pooled connection that already has the folder selected', async () => {
+    await start({}, { fetchBodies: true });
+    await engine.sync('a'); // leaves a pooled connection with INBOX selected
+    const got = waitForEvent(engine, 'newMessage');
+    server.appendMessage('INBOX', { subject: 'after a sync', body: 'the body' });
+    const msg = await got;
+    expect(msg.message && msg.message.text).toContain('the body');
+  });
+
   test('fetchBodies: true puts the parsed message on newMessage, in arrival order', async () => {
     await start({}, { fetchBodies: true });
     const events = recordEvents(engine);
