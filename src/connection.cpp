@@ -88,7 +88,8 @@ int applyKeepalive(uv_tcp_t* tcp, const KeepaliveOptions& ka) {
 #ifdef TCP_USER_TIMEOUT
   // Keepalive probes are not sent while written data is unacknowledged
   // (e.g. a DONE into a blackhole): without this the kernel retransmits for
-  // ~15 minutes. Same deadline as the probes, so neither path is slower.
+  // ~15 minutes. Same deadline as the probes: Linux also lets it replace
+  // the probe count, so a longer one would slow the keepalive path too.
   uint64_t deadline = (static_cast<uint64_t>(wholeSeconds(ka.idleMs)) +
                        static_cast<uint64_t>(wholeSeconds(ka.intervalMs)) * std::max<uint32_t>(ka.count, 1)) * 1000;
   note(setIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(std::min<uint64_t>(deadline, INT_MAX))));
