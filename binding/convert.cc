@@ -1,6 +1,8 @@
 #include "convert.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "mime.h"
 
@@ -159,8 +161,13 @@ bool toAccountConfig(const Napi::Object& o, imap::AccountConfig& c) {
   Napi::Object idle = subObject(o, "idle");
   Napi::Object rc = subObject(o, "reconnect");
   Napi::Object to = subObject(o, "timeouts");
-  return getNumber(idle, "refreshMs", c.idle.refreshMs) && getNumber(idle, "pollMs", c.idle.pollMs) &&
-         getNumber(idle, "doneTimeoutMs", c.idle.doneTimeoutMs) &&
+  Napi::Object ka = subObject(o, "keepalive");
+  uint64_t kaCount = c.keepalive.count;
+  bool kaOk = getNumber(ka, "idleMs", c.keepalive.idleMs) && getNumber(ka, "intervalMs", c.keepalive.intervalMs) &&
+              getNumber(ka, "count", kaCount);
+  c.keepalive.count = static_cast<uint32_t>(std::min<uint64_t>(kaCount, UINT32_MAX));
+  return kaOk && getNumber(idle, "refreshMs", c.idle.refreshMs) && getNumber(idle, "pollMs", c.idle.pollMs) &&
+         getNumber(idle, "doneTimeoutMs", c.idle.doneTimeoutMs) && getNumber(idle, "livenessMs", c.idle.livenessMs) &&
          getNumber(rc, "initialDelayMs", c.reconnect.initialDelayMs) && getDouble(rc, "factor", c.reconnect.factor) &&
          getNumber(rc, "maxDelayMs", c.reconnect.maxDelayMs) && getDouble(rc, "jitter", c.reconnect.jitter) &&
          getNumber(rc, "authFailureDelayMs", c.authFailureDelayMs) &&

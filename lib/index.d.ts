@@ -28,6 +28,24 @@ export interface IdleOptions {
   pollMs?: number;
   /** DONE must be answered within this (ms). Default 10 s. */
   doneTimeoutMs?: number;
+  /**
+   * End IDLE (DONE, then IDLE again) after this long without a byte from the server (ms), so a hung server
+   * is noticed within livenessMs + doneTimeoutMs. Default 4 min; 0 turns it off.
+   */
+  livenessMs?: number;
+}
+
+/**
+ * TCP keepalive on every connection, plus TCP_USER_TIMEOUT of idleMs + intervalMs * count: a peer that went
+ * silent (blackhole, NAT drop) fails the connection that long after its last packet. Whole seconds.
+ */
+export interface KeepaliveOptions {
+  /** Silence before the first probe (ms). Default 15 s; 0 turns keepalive and the user timeout off, else >= 1000. */
+  idleMs?: number;
+  /** Between probes (ms), >= 1000. Default 5 s. */
+  intervalMs?: number;
+  /** Unanswered probes before the connection fails, 1..127. Default 3. */
+  count?: number;
 }
 
 export interface ReconnectOptions {
@@ -72,6 +90,7 @@ export interface SyncOptions {
 
 export interface EngineOptions {
   idle?: IdleOptions;
+  keepalive?: KeepaliveOptions;
   reconnect?: ReconnectOptions;
   timeouts?: TimeoutOptions;
   auth?: { refreshBeforeMs?: number };

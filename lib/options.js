@@ -8,7 +8,9 @@ const MAX_IDLE_REFRESH_MS = 29 * 60 * 1000; // RFC 2177: servers may drop IDLE a
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const ENGINE_DEFAULTS = Object.freeze({
-  idle: { refreshMs: 25 * 60 * 1000, pollMs: 60 * 1000, doneTimeoutMs: 10 * 1000 },
+  idle: { refreshMs: 25 * 60 * 1000, pollMs: 60 * 1000, doneTimeoutMs: 10 * 1000, livenessMs: 4 * 60 * 1000 },
+  // Silent peer -> socket error 15 + 3 * 5 = 30 s after its last packet: the 60 s detection bound with margin.
+  keepalive: { idleMs: 15 * 1000, intervalMs: 5 * 1000, count: 3 },
   reconnect: {
     initialDelayMs: 1000,
     factor: 2,
@@ -73,10 +75,24 @@ function pick(values) {
   return out;
 }
 
+// The kernel's limits (Linux): TCP_KEEPIDLE/TCP_KEEPINTVL in whole seconds up to 32767, TCP_KEEPCNT up to 127.
+const MAX_KEEPALIVE_MS = 32767 * 1000;
+const MAX_KEEPALIVE_COUNT = 127;
+
+function keepaliveMs(obj, key, zeroTurnsOff) {
+  const v = num(obj, key, 'keepalive', { min: 0, max: MAX_KEEPALIVE_MS });
+  if (v !== undefined && v < 1000 && !(zeroTurnsOff && v === 0)) {
+    throw optionError(`keepalive.${key}`, `must be ${zeroTurnsOff ? '0 (off) or ' : ''}at least 1000 (the kernel counts seconds)`);
+  }
+  return v;
+}
+
 /** Validates the tunables shared by the engine and (as overrides) each account. */
 function normalizeTunables(src, base) {
   const idle = checkObject(src.idle, 'idle');
-  checkKeys(idle, ['refreshMs', 'pollMs', 'doneTimeoutMs'], 'idle');
+  checkKeys(idle, Object.keys(ENGINE_DEFAULTS.idle), 'idle');
+  const keepalive = checkObject(src.keepalive, 'keepalive');
+  checkKeys(keepalive, Object.keys(ENGINE_DEFAULTS.keepalive), 'keepalive');
   const reconnect = checkObject(src.reconnect, 'reconnect');
   checkKeys(reconnect, Object.keys(ENGINE_DEFAULTS.reconnect), 'reconnect');
   const timeouts = checkObject(src.timeouts, 'timeouts');
@@ -89,6 +105,15 @@ function normalizeTunables(src, base) {
         refreshMs: num(idle, 'refreshMs', 'idle', { min: 1, max: MAX_IDLE_REFRESH_MS - 1 }),
         pollMs: num(idle, 'pollMs', 'idle', { min: 1 }),
         doneTimeoutMs: num(idle, 'doneTimeoutMs', 'idle', { min: 1 }),
+        livenessMs: num(idle, 'livenessMs', 'idle'),
+      }),
+    },
+    keepalive: {
+      ...base.keepalive,
+      ...pick({
+        idleMs: keepaliveMs(keepalive, 'idleMs', true),
+        intervalMs: keepaliveMs(keepalive, 'intervalMs', false),
+        count: num(keepalive, 'count', 'keepalive', { min: 1, max: MAX_KEEPALIVE_COUNT }),
       }),
     },
     reconnect: {
@@ -125,7 +150,7 @@ function section(o, key, keys) {
 
 function normalizeEngineOptions(options) {
   const o = checkObject(options, 'options');
-  checkKeys(o, ['idle', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications', 'maxQueuedEvents'], '');
+  checkKeys(o, ['idle', 'keepalive', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications', 'maxQueuedEvents'], '');
   const auth = section(o, 'auth', ['refreshBeforeMs']);
   const pool = section(o, 'pool', ['maxPerAccount', 'maxTotal', 'healthCheckMs', 'idleTimeoutMs']);
   const sync = section(o, 'sync', ['maxConcurrent', 'debounceMs', 'initial', 'flagWindow']);
@@ -169,7 +194,7 @@ function pemText(v, path) {
 
 const ACCOUNT_KEYS = [
   'id', 'host', 'port', 'tls', 'tlsOptions', 'user', 'pass', 'accessToken', 'getAccessToken',
-  'allowInsecureAuth', 'folders', 'fetchBodies', 'maxBodyBytes', 'idle', 'reconnect', 'timeouts',
+  'allowInsecureAuth', 'folders', 'fetchBodies', 'maxBodyBytes', 'idle', 'keepalive', 'reconnect', 'timeouts',
 ];
 
 /** Returns the native account config: validated, defaulted, with engine tunables merged in. */

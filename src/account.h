@@ -18,6 +18,23 @@ struct IdleOptions {
   uint64_t refreshMs = 25 * 60 * 1000;  // RFC 2177: re-issue before 29 min
   uint64_t pollMs = 60 * 1000;          // NOOP interval without IDLE
   uint64_t doneTimeoutMs = 10 * 1000;   // DONE must be answered by then
+  // This long without a byte from the server while idling ends IDLE (DONE,
+  // answered within doneTimeoutMs, then IDLE again): the only check that
+  // catches a server whose kernel still ACKs but whose process stopped.
+  // Dovecot's "* OK Still here" (every 2 min) keeps it from ever firing.
+  // 0: off.
+  uint64_t livenessMs = 4 * 60 * 1000;
+};
+
+// TCP keepalive on every connection (IDLE and pooled), and TCP_USER_TIMEOUT
+// of idleMs + intervalMs * count. A peer that vanished without FIN/RST
+// (NAT timeout, Wi-Fi drop, blackhole) then fails the socket that long
+// after its last packet, whether or not we have unacknowledged data. The
+// kernel counts in whole seconds, so idleMs and intervalMs round up.
+struct KeepaliveOptions {
+  uint64_t idleMs = 15 * 1000;  // 0: keepalive and user timeout off
+  uint64_t intervalMs = 5 * 1000;
+  uint32_t count = 3;
 };
 
 struct TimeoutOptions {
@@ -46,6 +63,7 @@ struct AccountConfig {
   uint64_t maxBodyBytes = 64u << 20;
 
   IdleOptions idle;
+  KeepaliveOptions keepalive;
   TimeoutOptions timeouts;
   BackoffPolicy reconnect;
   // After AUTH_FAILED the next attempt waits at least this long, so a wrong

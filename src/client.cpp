@@ -40,7 +40,7 @@ void ImapClient::connect() {
   greeted_ = tlsSwitching_ = tokenRetried_ = capsFresh_ = false;
   setState(ConnState::Connecting);
   arm(kConnectTimer, cfg_->timeouts.connectMs);
-  conn_->connect(cfg_->host, cfg_->port, cfg_->tls == TlsMode::Implicit ? tls_ : nullptr);
+  conn_->connect(cfg_->host, cfg_->port, cfg_->tls == TlsMode::Implicit ? tls_ : nullptr, cfg_->keepalive);
 }
 
 void ImapClient::onConnected() {
@@ -55,6 +55,7 @@ void ImapClient::onTlsUpgraded() {
 
 void ImapClient::onData(const char* data, size_t len) {
   if (tlsSwitching_) return;  // plaintext after "OK Begin TLS" is an injection attempt
+  lastReceivedAt_ = uv_now(shared_->loop);
   std::vector<Response> out;
   bool ok = parser_.feed(data, len, out);
   for (const auto& r : out) {

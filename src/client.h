@@ -68,6 +68,9 @@ class ImapClient : private Connection::Handler {
   void arm(int purpose, uint64_t ms);
   void disarm();
   int timerPurpose() const { return timerPurpose_; }
+  // Loop time (uv_now) of the last bytes from the server, e.g. an untagged
+  // "* OK Still here" that no handler sees.
+  uint64_t lastReceivedAt() const { return lastReceivedAt_; }
   // Frees the parser's buffers and scratch space, which otherwise keep the
   // capacity the largest response needed. For a connection about to sit
   // idle; a no-op while a response is partially received.
@@ -126,6 +129,7 @@ class ImapClient : private Connection::Handler {
   Parser parser_;
   uv_timer_t* timer_ = nullptr;
   int timerPurpose_ = kNoTimer;
+  uint64_t lastReceivedAt_ = 0;
   std::shared_ptr<char> alive_ = std::make_shared<char>(0);  // guards late token callbacks
   uint64_t generation_ = 0;                                   // one per connect()
 

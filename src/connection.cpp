@@ -2,7 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstring>
 
 #if defined(__GLIBC__)
@@ -48,7 +54,48 @@ bool parseIpLiteral(const std::string& host, uint16_t port, sockaddr_storage& ou
   return uv_ip6_addr(host.c_str(), port, v6) == 0;
 }
 
+// The kernel takes whole seconds; rounding up never makes a probe early.
+int wholeSeconds(uint64_t ms) {
+  uint64_t s = (ms + 999) / 1000;
+  return static_cast<int>(std::min<uint64_t>(std::max<uint64_t>(s, 1), INT_MAX));
+}
+
+int setIntOption(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : -errno;
+}
+
 }  // namespace
+
+int applyKeepalive(uv_tcp_t* tcp, const KeepaliveOptions& ka) {
+  if (ka.idleMs == 0) return 0;
+  int rc = uv_tcp_keepalive(tcp, 1, static_cast<unsigned>(wholeSeconds(ka.idleMs)));
+  if (rc != 0) return rc;
+  uv_os_fd_t fd;
+  if ((rc = uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd)) != 0) return rc;
+  int first = 0;
+  auto note = [&first](int r) {
+    if (first == 0) first = r;
+  };
+  // uv_tcp_keepalive sets only the idle time (and, in some libuv versions,
+  // its own interval and count): the rest decides how soon a silent peer
+  // counts as gone.
+#ifdef TCP_KEEPINTVL
+  note(setIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL, wholeSeconds(ka.intervalMs)));
+#endif
+#ifdef TCP_KEEPCNT
+  note(setIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(std::min<uint32_t>(std::max<uint32_t>(ka.count, 1), 127))));
+#endif
+#ifdef TCP_USER_TIMEOUT
+  // Keepalive probes are not sent while written data is unacknowledged
+  // (e.g. a DONE into a blackhole): without this the kernel retransmits for
+  // ~15 minutes. Same deadline as the probes: Linux also lets it replace
+  // the probe count, so a longer one would slow the keepalive path too.
+  uint64_t deadline = (static_cast<uint64_t>(wholeSeconds(ka.idleMs)) +
+                       static_cast<uint64_t>(wholeSeconds(ka.intervalMs)) * std::max<uint32_t>(ka.count, 1)) * 1000;
+  note(setIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(std::min<uint64_t>(deadline, INT_MAX))));
+#endif
+  return first;
+}
 
 void LoopShared::setupEnded(bool mayTrim) {
   if (settingUp > 0) --settingUp;
@@ -96,8 +143,10 @@ void Connection::close() {
   }
 }
 
-void Connection::connect(const std::string& host, uint16_t port, std::shared_ptr<TlsContext> implicitTls) {
+void Connection::connect(const std::string& host, uint16_t port, std::shared_ptr<TlsContext> implicitTls,
+                         const KeepaliveOptions& keepalive) {
   host_ = host;
+  keepalive_ = keepalive;
   port_ = port;
   implicit_ = static_cast<bool>(implicitTls);
   tlsCtx_ = std::move(implicitTls);
@@ -184,6 +233,9 @@ void Connection::onTcpConnected(uv_connect_t* req, int status) {
 }
 
 void Connection::tcpUp() {
+  // A platform without some of the options still gets the others, and the
+  // IMAP-level checks (command, DONE and liveness timers) remain.
+  applyKeepalive(tcp_, keepalive_);
   uv_read_start(reinterpret_cast<uv_stream_t*>(tcp_), onAlloc, onRead);
   if (implicit_) {
     startTls(tlsCtx_);

@@ -10,9 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "account.h"
 #include "tls.h"
 
 namespace imap {
+
+// Turns on keepalive with ka's idle/interval/count and sets TCP_USER_TIMEOUT
+// on a connected socket (see KeepaliveOptions). ka.idleMs == 0 leaves the
+// socket alone. Returns 0 or the first failing call's negative errno; the
+// options that could be set stay set.
+int applyKeepalive(uv_tcp_t* tcp, const KeepaliveOptions& ka);
 
 class Connection;
 
@@ -62,7 +69,8 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void connect(const std::string& host, uint16_t port, std::shared_ptr<TlsContext> implicitTls);
+  void connect(const std::string& host, uint16_t port, std::shared_ptr<TlsContext> implicitTls,
+               const KeepaliveOptions& keepalive);
   // Starts a client handshake over the open TCP stream. Every byte read from
   // now on is TLS; plaintext already delivered stays the caller's problem.
   void startTls(std::shared_ptr<TlsContext> ctx);
@@ -95,6 +103,7 @@ class Connection {
   uint16_t port_ = 0;
   std::shared_ptr<TlsContext> tlsCtx_;
   bool implicit_ = false;
+  KeepaliveOptions keepalive_;
   std::unique_ptr<TlsSession> tls_;
   uv_tcp_t* tcp_ = nullptr;
   uv_getaddrinfo_t* resolve_ = nullptr;

@@ -95,8 +95,7 @@ void IdleSession::onTimer(int purpose) {
       fail("TIMEOUT", "server did not end IDLE within " + std::to_string(cfg_->idle.doneTimeoutMs) + " ms");
       return;
     case kRefresh:
-      refreshing_ = true;
-      sendDone();
+      armIdleCheck();
       return;
     case kPoll:
       poll();
@@ -287,10 +286,27 @@ void IdleSession::startIdle() {
          // SELECT and fetch responses made the parser grow.
          releaseScratch();
          settled();
-         // The server owes us nothing while idling, so the refresh is the
-         // read deadline: its DONE must be answered within doneTimeoutMs.
-         arm(kRefresh, cfg_->idle.refreshMs);
+         idleSince_ = uv_now(host_->shared()->loop);
+         armIdleCheck();
        });
+}
+
+// The server owes us nothing while idling, so ending IDLE is the read
+// deadline: its DONE must be answered within doneTimeoutMs. Due at the RFC
+// 2177 refresh or after livenessMs without a byte from the server, whichever
+// is first. Reads do not re-arm the timer (a timer-heap update per read);
+// a timer that fires and finds traffic since then re-arms for the rest.
+void IdleSession::armIdleCheck() {
+  const IdleOptions& o = cfg_->idle;
+  uint64_t due = idleSince_ + o.refreshMs;
+  if (o.livenessMs != 0) due = std::min(due, lastReceivedAt() + o.livenessMs);
+  uint64_t now = uv_now(host_->shared()->loop);
+  if (due > now) {
+    arm(kRefresh, due - now);
+    return;
+  }
+  refreshing_ = true;
+  sendDone();
 }
 
 void IdleSession::sendDone() {

@@ -63,6 +63,7 @@ class IdleSession : public ImapClient {
   void fetchNew();
   void fetchFlagged();
   void startIdle();
+  void armIdleCheck();
   void sendDone();
   void poll();
 
@@ -99,7 +100,8 @@ class IdleSession : public ImapClient {
   bool idleActive_ = false;  // '+' received
   bool doneSent_ = false;
   bool doneWanted_ = false;
-  bool refreshing_ = false;
+  bool refreshing_ = false;  // DONE sent by the refresh or liveness check
+  uint64_t idleSince_ = 0;   // loop time the current IDLE was accepted
 };
 
 }  // namespace imap

@@ -87,6 +87,6 @@ describe('account options', () => {
     const { normalizeAccount, normalizeEngineOptions } = require('../lib/options');
     const engineOpts = normalizeEngineOptions({ idle: { pollMs: 5000 } });
     const acc = normalizeAccount({ ...base, idle: { refreshMs: 60000 } }, engineOpts);
-    expect(acc.idle).toEqual({ refreshMs: 60000, pollMs: 5000, doneTimeoutMs: 10000 });
+    expect(acc.idle).toEqual({ refreshMs: 60000, pollMs: 5000, doneTimeoutMs: 10000, livenessMs: 240000 });
   });
 });
