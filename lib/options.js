@@ -3,6 +3,7 @@
 const { optionError } = require('./errors');
 
 const MAX_IDLE_REFRESH_MS = 29 * 60 * 1000; // RFC 2177: servers may drop IDLE after 30 min
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const ENGINE_DEFAULTS = Object.freeze({
   idle: { refreshMs: 25 * 60 * 1000, pollMs: 60 * 1000, doneTimeoutMs: 10 * 1000 },
@@ -123,7 +124,7 @@ function section(o, key, keys) {
 function normalizeEngineOptions(options) {
   const o = checkObject(options, 'options');
   checkKeys(o, ['idle', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications'], '');
-  const auth = section(o, 'auth', ['refreshBeforeMs']);
+  const auth = section(o, 'auth', ['refreshBeforeMs', 'tokenTimeoutMs']);
   const pool = section(o, 'pool', ['maxPerAccount', 'maxTotal', 'healthCheckMs', 'idleTimeoutMs']);
   const sync = section(o, 'sync', ['maxConcurrent', 'debounceMs', 'initial', 'flagWindow']);
   const folders = section(o, 'folders', ['cacheTtlMs']);
@@ -132,7 +133,12 @@ function normalizeEngineOptions(options) {
   const stateFile = str(o, 'stateFile', '');
   return {
     ...normalizeTunables(o, ENGINE_DEFAULTS),
-    auth: { refreshBeforeMs: num(auth, 'refreshBeforeMs', 'auth') ?? 5 * 60 * 1000 },
+    auth: {
+      refreshBeforeMs: num(auth, 'refreshBeforeMs', 'auth') ?? 5 * 60 * 1000,
+      // A getAccessToken() call unsettled this long counts as failed. The cap
+      // is setTimeout's: a longer delay would fire at once.
+      tokenTimeoutMs: num(auth, 'tokenTimeoutMs', 'auth', { min: 1, max: MAX_TIMER_MS }) ?? 30 * 1000,
+    },
     pool: {
       maxPerAccount: num(pool, 'maxPerAccount', 'pool', { min: 1, max: 100 }) ?? 2,
       maxTotal: num(pool, 'maxTotal', 'pool', { min: 1 }) ?? 1000,
