@@ -47,6 +47,11 @@ describe('engine options', () => {
     expectOptionError(() => new MailEngine(opts), option);
   });
 
+  test('pool defaults are the documented ones (test/cpp/defaults_test.cc pins the engine to the same)', () => {
+    const { normalizeEngineOptions } = require('../lib/options');
+    expect(normalizeEngineOptions({}).pool).toEqual({ maxPerAccount: 2, maxTotal: 1000, healthCheckMs: 60000, idleTimeoutMs: 300000 });
+  });
+
   test('auth.tokenTimeoutMs defaults to 30 s', () => {
     const { normalizeEngineOptions } = require('../lib/options');
     expect(normalizeEngineOptions({}).auth).toEqual({ refreshBeforeMs: 300000, tokenTimeoutMs: 30000 });
