@@ -327,18 +327,21 @@ class MailEngine extends EventEmitter {
   // The engine asks; the app's getAccessToken answers, exactly once per
   // request: the engine sends no new request while one is unanswered, so a
   // call that never settles is answered as failed after auth.tokenTimeoutMs,
-  // and its late result is dropped (a newer call may have answered by then).
+  // and its late result is dropped (a newer call may have answered by then),
+  // as is one for an account removed meanwhile: the engine would take it as
+  // the answer to a request of the account added again under that id.
   // Its error text is reported, never the token.
   _fetchToken(accountId) {
+    const provider = this._tokenProviders.get(accountId);
     let answered = false;
     let timer = null;
     const answer = (token, expiresAt, error) => {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
-      if (!this._closed) this._native.provideToken(accountId, token, expiresAt, error);
+      if (this._closed || this._tokenProviders.get(accountId) !== provider) return;
+      this._native.provideToken(accountId, token, expiresAt, error);
     };
-    const provider = this._tokenProviders.get(accountId);
     if (!provider) {
       answer(null, 0, 'no getAccessToken for this account');
       return;
@@ -349,8 +352,8 @@ class MailEngine extends EventEmitter {
     Promise.resolve()
       .then(() => provider.fn({ accountId, user: provider.user }))
       .then((result) => {
-        const token = result && typeof result.accessToken === 'string' && result.accessToken ? result.accessToken : null;
-        const exp = result && result.expiresAt;
+        const token = typeof result?.accessToken === 'string' && result.accessToken !== '' ? result.accessToken : null;
+        const exp = result?.expiresAt;
         const expiresAt = exp instanceof Date ? exp.getTime() : typeof exp === 'number' ? exp : 0;
         answer(token, expiresAt, token ? null : 'getAccessToken did not return an accessToken string');
       }, (err) => answer(null, 0, `getAccessToken threw: ${err && err.message ? err.message : String(err)}`));

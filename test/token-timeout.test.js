@@ -97,6 +97,33 @@ describe('auth.tokenTimeoutMs', () => {
     expect(JSON.stringify(statuses)).not.toMatch(/tok-/); // tokens never reach events
   });
 
+  test('a hanging call of a removed account cannot answer for the account added again under its id', async () => {
+    await engine.close();
+    engine = new MailEngine({ ...options, auth: { tokenTimeoutMs: 20000 } });
+    let settleOld;
+    let oldCalls = 0;
+    srv.tokens.alice = 'tok-1';
+    await engine.addAccount(account(() => {
+      oldCalls += 1;
+      return oldCalls === 1 ? { accessToken: 'tok-1' } : new Promise((resolve) => { settleOld = resolve; });
+    }));
+    srv.tokens.alice = 'tok-2';
+    srv.dropAll(); // tok-1 is rejected on reconnect; the refresh hangs
+    await waitUntil(() => settleOld !== undefined, 5000, 'the refresh call');
+    await engine.removeAccount('acc');
+
+    const settleNew = [];
+    const adding = engine.addAccount(account(() => new Promise((resolve) => settleNew.push(resolve))));
+    await waitUntil(() => settleNew.length === 1, 5000, 'the new account to ask');
+    // Taken as the answer to the new account's request, this stale token
+    // would be rejected and force a second call.
+    settleOld({ accessToken: 'tok-stale', expiresAt: Date.now() + 3600e3 });
+    await expect(waitUntil(() => settleNew.length > 1, 1000, 'a second call')).rejects.toThrow(/timed out/);
+    settleNew[0]({ accessToken: 'tok-2', expiresAt: Date.now() + 3600e3 });
+    await expect(adding).resolves.toMatchObject({ accountId: 'acc' });
+    expect(settleNew).toHaveLength(1);
+  });
+
   test('an engine closed while a call hangs closes at once and ignores the late answer', async () => {
     let settle;
     const adding = engine.addAccount(account(() => new Promise((resolve) => { settle = resolve; })));
