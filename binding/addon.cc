@@ -37,8 +37,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   }
 
   // Every early return leaves a JS exception pending; node-addon-api then
-  // destroys the half-built object at once, so the destructor must cope with
-  // whatever was set up (nothing, or a TSFN without an engine).
+  // destroys the half-built object at once, so the destructor must release
+  // only what was built (a null TSFN aborts in napi_release_threadsafe_function).
   explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsFunction() || !info[2].IsFunction()) {
@@ -109,11 +109,14 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     }
   }
 
-  // The engine for a request, or nullptr with a JS Error pending: once the
-  // event channel is released (closed, shut down, never built) no answer
-  // could reach JS, and the engine would drop the request silently.
+  // Once the event channel is released (closed, shut down) no answer could
+  // reach JS, and the engine drops whatever it is sent.
+  bool running() const { return engine_ && tsfnLive_; }
+
+  // The engine for a request, or nullptr with a JS Error pending: a request
+  // the engine would drop silently would leave its caller waiting forever.
   imap::Engine* live(Napi::Env env) {
-    if (engine_ && tsfnLive_) return engine_.get();
+    if (running()) return engine_.get();
     Napi::Error err = Napi::Error::New(env, "engine is closed");
     err.Set("code", "CLOSED");
     err.ThrowAsJavaScriptException();
@@ -151,7 +154,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     double expiresAt = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
     std::string error = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : std::string();
     // An answer racing close() has nobody left to serve: dropped, not an error.
-    if (!engine_ || !tsfnLive_) return env.Undefined();
+    if (!running()) return env.Undefined();
     engine_->provideToken(info[0].As<Napi::String>().Utf8Value(), std::move(token), expiresAt, std::move(error));
     return env.Undefined();
   }
@@ -210,7 +213,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 
   // Idempotent: closing a closed engine does nothing, as in lib/.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (engine_ && tsfnLive_) engine_->close();
+    if (running()) engine_->close();
     return info.Env().Undefined();
   }
 
