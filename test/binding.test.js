@@ -41,6 +41,9 @@ describe('raw NativeEngine construction', () => {
     ['a config that is not an object', 'new NativeEngine(cb, 5, make)', 'TypeError', /config must be an object/],
     ['a config value of the wrong type', "new NativeEngine(cb, { pool: { maxTotal: 'x' } }, make)", 'TypeError', /maxTotal/],
     ['a negative config number', 'new NativeEngine(cb, { sync: { debounceMs: -1 } }, make)', 'TypeError', /debounceMs/],
+    ['a NaN config number', 'new NativeEngine(cb, { pool: { idleTimeoutMs: NaN } }, make)', 'TypeError', /idleTimeoutMs/],
+    ['an infinite config number', 'new NativeEngine(cb, { pool: { maxTotal: Infinity } }, make)', 'TypeError', /maxTotal/],
+    ['a config number past 2^53', 'new NativeEngine(cb, { auth: { refreshBeforeMs: 1e300 } }, make)', 'TypeError', /refreshBeforeMs/],
     ['a config whose getter throws', "new NativeEngine(cb, { get pool() { throw new Error('getter boom'); } }, make)", 'Error', /getter boom/],
   ])('%s throws', (_, expr, name, message) => {
     const [r] = run(`attempt('construct', () => ${expr});`);
