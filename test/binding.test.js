@@ -36,6 +36,7 @@ function run(body) {
 describe('raw NativeEngine construction', () => {
   test.each([
     ['no arguments', 'new NativeEngine()', 'TypeError', /event callback/],
+    ['a call without new', 'NativeEngine(cb, {}, make)', 'TypeError', /without 'new'/],
     ['a non-function callback', 'new NativeEngine(42, {}, make)', 'TypeError', /event callback/],
     ['a non-function newMessage builder', 'new NativeEngine(cb, {}, 5)', 'TypeError', /newMessage builder/],
     ['a config that is not an object', 'new NativeEngine(cb, 5, make)', 'TypeError', /config must be an object/],
