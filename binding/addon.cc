@@ -37,16 +37,26 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                        });
   }
 
+  // Every early return leaves a JS exception pending; node-addon-api then
+  // destroys the half-built object at once, so the destructor must release
+  // only what was built (a null TSFN aborts in napi_release_threadsafe_function).
   explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsFunction() || !info[2].IsFunction()) {
       Napi::TypeError::New(env, "NativeEngine needs an event callback and a newMessage builder").ThrowAsJavaScriptException();
       return;
     }
-    makeNewMessage_ = Napi::Persistent(info[2].As<Napi::Function>());
+    if (!info[1].IsUndefined() && !info[1].IsObject()) {
+      Napi::TypeError::New(env, "NativeEngine config must be an object").ThrowAsJavaScriptException();
+      return;
+    }
     imap::EngineConfig config;
     if (info[1].IsObject() && !binding::toEngineConfig(info[1].As<Napi::Object>(), config)) return;
+    if (env.IsExceptionPending()) return;  // a throwing getter in the config
+    makeNewMessage_ = Napi::Persistent(info[2].As<Napi::Function>());
     tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "imap-push events", 0, 1, this);
+    if (env.IsExceptionPending()) return;
+    tsfnLive_ = true;
     engine_ = std::make_unique<imap::Engine>(config, [this](Batch&& batch) {
       auto* data = new Batch(std::move(batch));
       if (tsfn_.NonBlockingCall(data) != napi_ok) delete data;
@@ -103,6 +113,20 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     }
   }
 
+  // Once the event channel is released (closed, shut down) no answer could
+  // reach JS, and the engine drops whatever it is sent.
+  bool running() const { return engine_ && tsfnLive_; }
+
+  // The engine for a request, or nullptr with a JS Error pending: a request
+  // the engine would drop silently would leave its caller waiting forever.
+  imap::Engine* live(Napi::Env env) {
+    if (running()) return engine_.get();
+    Napi::Error err = Napi::Error::New(env, "engine is closed");
+    err.Set("code", "CLOSED");
+    err.ThrowAsJavaScriptException();
+    return nullptr;
+  }
+
   Napi::Value AddAccount(const Napi::CallbackInfo& info) {
     if (!info[0].IsObject()) {
       Napi::TypeError::New(info.Env(), "account must be an object").ThrowAsJavaScriptException();
@@ -110,7 +134,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     }
     imap::AccountConfig cfg;
     if (!binding::toAccountConfig(info[0].As<Napi::Object>(), cfg)) return info.Env().Undefined();
-    engine_->addAccount(std::move(cfg));
+    if (imap::Engine* engine = live(info.Env())) engine->addAccount(std::move(cfg));
     return info.Env().Undefined();
   }
 
@@ -119,7 +143,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       Napi::TypeError::New(info.Env(), "accountId must be a string").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
-    engine_->removeAccount(info[0].As<Napi::String>().Utf8Value());
+    if (imap::Engine* engine = live(info.Env())) engine->removeAccount(info[0].As<Napi::String>().Utf8Value());
     return info.Env().Undefined();
   }
 
@@ -133,6 +157,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     std::string token = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string();
     double expiresAt = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
     std::string error = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : std::string();
+    // An answer racing close() has nobody left to serve: dropped, not an error.
+    if (!running()) return env.Undefined();
     engine_->provideToken(info[0].As<Napi::String>().Utf8Value(), std::move(token), expiresAt, std::move(error));
     return env.Undefined();
   }
@@ -146,8 +172,9 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     }
     std::vector<std::string> folders;
     if (!binding::toStringList(info[2], folders)) return env.Undefined();
-    engine_->sync(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                  std::move(folders));
+    if (imap::Engine* engine = live(env))
+      engine->sync(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                   std::move(folders));
     return env.Undefined();
   }
 
@@ -158,8 +185,9 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       Napi::TypeError::New(env, "listFolders(requestId, accountId, refresh)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    engine_->listFolders(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
-                         info[1].As<Napi::String>().Utf8Value(), info[2].ToBoolean().Value());
+    if (imap::Engine* engine = live(env))
+      engine->listFolders(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
+                          info[1].As<Napi::String>().Utf8Value(), info[2].ToBoolean().Value());
     return env.Undefined();
   }
 
@@ -170,28 +198,32 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       Napi::TypeError::New(env, "fetchMessage(requestId, accountId, folder, uid, maxBytes)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    engine_->fetchMessage(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
-                          info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::String>().Utf8Value(),
-                          info[3].As<Napi::Number>().Uint32Value(),
-                          static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value()));
+    if (imap::Engine* engine = live(env))
+      engine->fetchMessage(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
+                           info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::String>().Utf8Value(),
+                           info[3].As<Napi::Number>().Uint32Value(),
+                           static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value()));
     return env.Undefined();
   }
 
   Napi::Value PoolStats(const Napi::CallbackInfo& info) {
     std::string id = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
-    return binding::toJs(info.Env(), engine_->poolStats(id));
+    return binding::toJs(info.Env(), engine_ ? engine_->poolStats(id) : imap::PoolStats{});
   }
 
-  Napi::Value SyncStats(const Napi::CallbackInfo& info) { return binding::toJs(info.Env(), engine_->syncStats()); }
+  Napi::Value SyncStats(const Napi::CallbackInfo& info) {
+    return binding::toJs(info.Env(), engine_ ? engine_->syncStats() : imap::SyncStats{});
+  }
 
+  // Idempotent: closing a closed engine does nothing, as in lib/.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    engine_->close();
+    if (running()) engine_->close();
     return info.Env().Undefined();
   }
 
   Napi::Value Status(const Napi::CallbackInfo& info) {
     std::string id = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
-    auto list = engine_->status(id);
+    auto list = engine_ ? engine_->status(id) : std::vector<imap::FolderStatus>{};
     Napi::Array arr = Napi::Array::New(info.Env(), list.size());
     for (size_t i = 0; i < list.size(); ++i) arr.Set(static_cast<uint32_t>(i), binding::toJs(info.Env(), list[i]));
     return arr;
@@ -222,7 +254,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   Napi::FunctionReference makeNewMessage_;
   bool holdAcks_ = false;
   std::vector<uint64_t> heldAcks_;
-  bool tsfnLive_ = true;
+  bool tsfnLive_ = false;  // Tsfn::New succeeded and Release() has not run
   bool hookAdded_ = false;
   std::unique_ptr<imap::Engine> engine_;
 };

@@ -26,12 +26,15 @@ bool getString(const Napi::Object& o, const char* key, std::string& out, bool re
 bool getNumber(const Napi::Object& o, const char* key, uint64_t& out) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return true;
-  if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0) {
-    Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a non-negative number")
+  // Also NaN, Infinity and 1e300: casting them to uint64_t is undefined.
+  constexpr double kMaxSafe = 9007199254740991.0;
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d <= kMaxSafe)) {
+    Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a number from 0 to 2^53")
         .ThrowAsJavaScriptException();
     return false;
   }
-  out = static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
+  out = static_cast<uint64_t>(d);
   return true;
 }
 

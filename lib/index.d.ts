@@ -1,6 +1,7 @@
 import { EventEmitter } from 'events';
 
 export * from './mime';
+import type { ParsedMessage } from './mime';
 import type {
   NotificationOptions, NotificationFilter, NotificationItem, FolderUpdatedItem, EventsOptions, Health, PushEvent,
 } from './notify';
@@ -88,12 +89,23 @@ export interface SyncOptions {
   flagWindow?: number;
 }
 
+export interface AuthOptions {
+  /** Refresh an OAuth token this long before it expires (ms). Default 5 min. */
+  refreshBeforeMs?: number;
+  /**
+   * A getAccessToken() call not settled by then counts as failed: AUTH_FAILED
+   * naming the timeout, and the next attempt calls it again; its late result
+   * is ignored (ms, at most 2^31-1). Default 30 s.
+   */
+  tokenTimeoutMs?: number;
+}
+
 export interface EngineOptions {
   idle?: IdleOptions;
   keepalive?: KeepaliveOptions;
   reconnect?: ReconnectOptions;
   timeouts?: TimeoutOptions;
-  auth?: { refreshBeforeMs?: number };
+  auth?: AuthOptions;
   pool?: PoolOptions;
   sync?: SyncOptions;
   folders?: { cacheTtlMs?: number };
@@ -112,7 +124,8 @@ export interface TlsOptions {
   rejectUnauthorized?: boolean;
 }
 
-interface AccountBase extends EngineOptions {
+/** Per account, only these engine options may be overridden. */
+interface AccountBase extends Pick<EngineOptions, 'idle' | 'reconnect' | 'timeouts'> {
   id: string;
   host: string;
   port?: number;
@@ -173,9 +186,10 @@ export interface NewMessageEvent extends FolderEvent {
 }
 
 export interface MessageDeletedEvent extends FolderEvent {
-  /** Known with QRESYNC (VANISHED); null for a plain EXPUNGE. */
-  uid: number | null;
-  seq: number | null;
+  /** Always known: VANISHED names it, and a plain EXPUNGE is reported once a sync found which UID went. */
+  uid: number;
+  /** Always null: by the time the UID is known, sequence numbers have moved on. */
+  seq: null;
 }
 
 export interface FlagsChangedEvent extends FolderEvent {
@@ -265,16 +279,29 @@ export interface MailEngineEvents {
   folderReset: [FolderResetEvent];
 }
 
+/**
+ * Every method returning a promise reports bad arguments by rejecting with a
+ * TypeError (code 'INVALID_OPTION', `option` names the argument) and engine
+ * state by rejecting with an ImapPushError: 'CLOSED' once close() was called
+ * (also for requests still pending when it finishes), 'UNKNOWN_ACCOUNT' for an
+ * account never added or removed meanwhile. None throws synchronously.
+ */
 export class MailEngine extends EventEmitter {
+  /** Throws a TypeError naming an invalid option. */
   constructor(options?: EngineOptions);
   addAccount(account: AccountOptions): Promise<AccountStatus>;
   removeAccount(id: string): Promise<void>;
   status(): AccountStatus[];
   status(id: string): AccountStatus | null;
+  /** Idempotent: resolves again once closed. */
   close(): Promise<void>;
+  /** Server faults resolve with ok: false and the error; see the class comment for rejections. */
   sync(accountId: string, options?: { folders?: string[] }): Promise<SyncResult>;
+  /** One result per account; an account removed meanwhile is a failed result of its own. */
   syncAll(): Promise<SyncResult[]>;
   listFolders(accountId: string, options?: { refresh?: boolean }): Promise<FolderInfo[]>;
+  /** Rejects with a coded ImapPushError (NOT_FOUND, SELECT_FAILED, ...) for server faults too. */
+  fetchMessage(accountId: string, folder: string, uid: number, options?: { maxBytes?: number }): Promise<ParsedMessage>;
   poolStats(accountId?: string): PoolStats;
   subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
   events(options?: EventsOptions): AsyncIterableIterator<NotificationItem | FolderUpdatedItem>;

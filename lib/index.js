@@ -12,6 +12,20 @@ const PUBLIC_EVENTS = new Set([
   'syncStarted', 'syncProgress', 'syncCompleted',
 ]);
 
+const closedError = () => new ImapPushError('CLOSED', 'engine is closed');
+const unknownAccount = (id) => new ImapPushError('UNKNOWN_ACCOUNT', `no account '${id}'`);
+
+// Method options: an object or nothing.
+function methodOptions(value) {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw optionError('options', 'must be an object');
+  return value;
+}
+
+function checkAccountId(accountId) {
+  if (typeof accountId !== 'string' || accountId === '') throw optionError('accountId', 'must be a non-empty string');
+}
+
 function errorFrom(payload) {
   const err = new ImapPushError(payload.errorCode, payload.errorMessage);
   delete payload.errorCode;
@@ -23,6 +37,8 @@ function errorFrom(payload) {
  * Watches IMAP accounts from a native engine thread and re-emits its events.
  * Faults are reported through 'connectionStatus'; no 'error' event is ever
  * emitted, so an app without an 'error' listener cannot be crashed by a server.
+ * Every promise-returning method reports bad arguments (TypeError) and engine
+ * state (CLOSED, UNKNOWN_ACCOUNT) by rejecting, never by throwing.
  */
 class MailEngine extends EventEmitter {
   constructor(options = {}) {
@@ -37,7 +53,7 @@ class MailEngine extends EventEmitter {
     this._closing = null;
     this._closed = false;
     this._tokenProviders = new Map(); // id -> getAccessToken
-    this._requests = new Map(); // requestId -> resolve, for sync() and listFolders()
+    this._requests = new Map(); // requestId -> { accountId, resolve, reject }: sync, listFolders, fetchMessage
     this._nextRequest = 1;
     try {
       this._native = new NativeEngine((list) => this._dispatch(list), this._options, newMessage);
@@ -49,11 +65,11 @@ class MailEngine extends EventEmitter {
   }
 
   /** Resolves once every folder is watched; rejects with a coded error if the first connection fails. */
-  addAccount(account) {
-    if (this._closed || this._closing) return Promise.reject(new ImapPushError('CLOSED', 'engine is closed'));
+  async addAccount(account) {
+    if (this._closed || this._closing) throw closedError();
     const config = normalizeAccount(account, this._options);
     if (this._accounts.has(config.id) || this._adding.has(config.id)) {
-      return Promise.reject(new ImapPushError('ACCOUNT_EXISTS', `account '${config.id}' is already added`));
+      throw new ImapPushError('ACCOUNT_EXISTS', `account '${config.id}' is already added`);
     }
     if (account.getAccessToken) this._tokenProviders.set(config.id, { fn: account.getAccessToken, user: config.user });
     return new Promise((resolve, reject) => {
@@ -63,11 +79,10 @@ class MailEngine extends EventEmitter {
     });
   }
 
-  removeAccount(id) {
+  async removeAccount(id) {
     if (typeof id !== 'string' || id === '') throw optionError('id', 'must be a non-empty string');
-    if (!this._accounts.has(id) || this._closed) {
-      return Promise.reject(new ImapPushError('UNKNOWN_ACCOUNT', `no account '${id}'`));
-    }
+    if (this._closed || this._closing) throw closedError();
+    if (!this._accounts.has(id)) throw unknownAccount(id);
     return new Promise((resolve) => {
       const waiting = this._removing.get(id) || [];
       waiting.push(resolve);
@@ -97,29 +112,33 @@ class MailEngine extends EventEmitter {
   /**
    * Syncs one account's folders over pooled connections and reports what
    * changed through the usual events. Never rejects for server faults: the
-   * result says ok: false with the error.
+   * result says ok: false with the error. Rejects when the engine is closed
+   * (also while waiting) or the account is unknown or removed meanwhile.
    */
-  sync(accountId, { folders } = {}) {
-    if (typeof accountId !== 'string' || accountId === '') throw optionError('accountId', 'must be a non-empty string');
+  async sync(accountId, options) {
+    checkAccountId(accountId);
+    const { folders } = methodOptions(options);
     if (folders !== undefined && (!Array.isArray(folders) || folders.some((f) => typeof f !== 'string' || f === ''))) {
       throw optionError('folders', 'must be an array of folder names');
     }
-    if (this._closed || !this._accounts.has(accountId)) {
-      return Promise.resolve({ accountId, ok: false, durationMs: 0, folders: [],
-        error: new ImapPushError('UNKNOWN_ACCOUNT', `no account '${accountId}'`) });
-    }
-    return this._request((id) => this._native.sync(id, accountId, folders || []));
+    this._checkAccount(accountId);
+    return this._request(accountId, (id) => this._native.sync(id, accountId, folders || []));
   }
 
-  /** Syncs every account, sync.maxConcurrent at a time; one result per account. */
+  /**
+   * Syncs every account, sync.maxConcurrent at a time; one result per account.
+   * An account removed (or an engine closed) meanwhile is a failed result of
+   * its own, so one account cannot fail the others.
+   */
   async syncAll() {
+    if (this._closed || this._closing) throw closedError();
     const ids = [...this._accounts.keys()];
     const results = new Array(ids.length);
     let next = 0;
     const worker = async () => {
       while (next < ids.length) {
         const i = next++;
-        results[i] = await this.sync(ids[i]);
+        results[i] = await this.sync(ids[i]).catch((error) => ({ accountId: ids[i], ok: false, durationMs: 0, folders: [], error }));
       }
     };
     await Promise.all(Array.from({ length: Math.min(this._options.sync.maxConcurrent, ids.length) }, worker));
@@ -127,10 +146,11 @@ class MailEngine extends EventEmitter {
   }
 
   /** LIST with special-use attributes, cached for folders.cacheTtlMs. */
-  async listFolders(accountId, { refresh = false } = {}) {
-    if (typeof accountId !== 'string' || accountId === '') throw optionError('accountId', 'must be a non-empty string');
-    if (this._closed || !this._accounts.has(accountId)) throw new ImapPushError('UNKNOWN_ACCOUNT', `no account '${accountId}'`);
-    const answer = await this._request((id) => this._native.listFolders(id, accountId, !!refresh));
+  async listFolders(accountId, options) {
+    checkAccountId(accountId);
+    const { refresh = false } = methodOptions(options);
+    this._checkAccount(accountId);
+    const answer = await this._request(accountId, (id) => this._native.listFolders(id, accountId, !!refresh));
     if (answer.errorCode) throw errorFrom(answer);
     return answer.folders;
   }
@@ -153,15 +173,16 @@ class MailEngine extends EventEmitter {
    * Fetches and parses one message (off the JS thread). Rejects with a coded
    * error: UNKNOWN_ACCOUNT, NOT_FOUND, SELECT_FAILED, ...
    */
-  async fetchMessage(accountId, folder, uid, { maxBytes = MAX_BODY_BYTES } = {}) {
-    if (typeof accountId !== 'string' || accountId === '') throw optionError('accountId', 'must be a non-empty string');
+  async fetchMessage(accountId, folder, uid, options) {
+    checkAccountId(accountId);
     if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
     if (!Number.isInteger(uid) || uid < 1 || uid > 0xffffffff) throw optionError('uid', 'must be an integer UID');
+    const { maxBytes = MAX_BODY_BYTES } = methodOptions(options);
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_BODY_BYTES) {
       throw optionError('maxBytes', `must be an integer between 1 and ${MAX_BODY_BYTES}`);
     }
-    if (this._closed || !this._accounts.has(accountId)) throw new ImapPushError('UNKNOWN_ACCOUNT', `no account '${accountId}'`);
-    const answer = await this._request((id) => this._native.fetchMessage(id, accountId, folder, uid, maxBytes));
+    this._checkAccount(accountId);
+    const answer = await this._request(accountId, (id) => this._native.fetchMessage(id, accountId, folder, uid, maxBytes));
     if (answer.errorCode) throw errorFrom(answer);
     return answer.message;
   }
@@ -175,21 +196,36 @@ class MailEngine extends EventEmitter {
     return this._closed ? { active: 0, pending: 0, completed: 0 } : this._native.syncStats();
   }
 
-  _request(start) {
+  // Throws what a request for this account must reject with.
+  _checkAccount(accountId) {
+    if (this._closed || this._closing) throw closedError();
+    if (!this._accounts.has(accountId)) throw unknownAccount(accountId);
+  }
+
+  _request(accountId, start) {
     const id = this._nextRequest++;
-    return new Promise((resolve) => {
-      this._requests.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      this._requests.set(id, { accountId, resolve, reject });
       this._native.ref();
-      start(id);
+      try {
+        start(id);
+      } catch (err) {
+        this._settle(id, 'reject', err);
+      }
     });
   }
 
-  _answer(id, value) {
-    const resolve = this._requests.get(id);
-    if (!resolve) return;
+  // Each request is answered once: by the engine, or by removal or close.
+  _settle(id, how, value) {
+    const pending = this._requests.get(id);
+    if (!pending) return;
     this._requests.delete(id);
     this._updateRef();
-    resolve(value);
+    pending[how](value);
+  }
+
+  _answer(id, value) {
+    this._settle(id, 'resolve', value);
   }
 
   /** Logs out of every account, stops the engine thread and lets the process exit. */
@@ -262,12 +298,19 @@ class MailEngine extends EventEmitter {
           error: errorCode ? new ImapPushError(errorCode, errorMessage) : null,
         };
         this.emit('syncCompleted', result);
-        for (const id of requestIds) this._answer(id, result);
+        // The engine never knew the account (removed before the request
+        // reached it): the same rejection as sync() on an unknown account.
+        const how = errorCode === 'UNKNOWN_ACCOUNT' ? 'reject' : 'resolve';
+        for (const id of requestIds) this._settle(id, how, how === 'reject' ? result.error : result);
         return;
       }
       case 'accountRemoved': {
         this._tokenProviders.delete(payload.accountId);
         this._accounts.delete(payload.accountId);
+        // A sync queued behind a running one dies with the account unanswered.
+        for (const [id, pending] of this._requests) {
+          if (pending.accountId === payload.accountId) this._settle(id, 'reject', unknownAccount(payload.accountId));
+        }
         this._updateRef();
         for (const resolve of this._removing.get(payload.accountId) || []) resolve();
         this._removing.delete(payload.accountId);
@@ -283,24 +326,39 @@ class MailEngine extends EventEmitter {
     }
   }
 
-  // The engine asks; the app's getAccessToken answers. Its error text is
-  // reported, never the token.
-  async _fetchToken(accountId) {
+  // The engine asks; the app's getAccessToken answers, exactly once per
+  // request: the engine sends no new request while one is unanswered, so a
+  // call that never settles is answered as failed after auth.tokenTimeoutMs,
+  // and its late result is dropped (a newer call may have answered by then),
+  // as is one for an account removed meanwhile: the engine would take it as
+  // the answer to a request of the account added again under that id.
+  // Its error text is reported, never the token.
+  _fetchToken(accountId) {
     const provider = this._tokenProviders.get(accountId);
-    if (!provider) return;
-    let token = null;
-    let expiresAt = 0;
-    let error = null;
-    try {
-      const result = await provider.fn({ accountId, user: provider.user });
-      token = result && typeof result.accessToken === 'string' ? result.accessToken : null;
-      const exp = result && result.expiresAt;
-      expiresAt = exp instanceof Date ? exp.getTime() : typeof exp === 'number' ? exp : 0;
-      if (!token) error = 'getAccessToken did not return an accessToken string';
-    } catch (err) {
-      error = `getAccessToken threw: ${err && err.message ? err.message : String(err)}`;
+    let answered = false;
+    let timer = null;
+    const answer = (token, expiresAt, error) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      if (this._closed || this._tokenProviders.get(accountId) !== provider) return;
+      this._native.provideToken(accountId, token, expiresAt, error);
+    };
+    if (!provider) {
+      answer(null, 0, 'no getAccessToken for this account');
+      return;
     }
-    if (!this._closed) this._native.provideToken(accountId, token, expiresAt, error);
+    const ms = this._options.auth.tokenTimeoutMs;
+    timer = setTimeout(() => answer(null, 0, `getAccessToken did not settle within ${ms} ms`), ms);
+    timer.unref(); // the engine's ref decides whether the process stays
+    Promise.resolve()
+      .then(() => provider.fn({ accountId, user: provider.user }))
+      .then((result) => {
+        const token = typeof result?.accessToken === 'string' && result.accessToken !== '' ? result.accessToken : null;
+        const exp = result?.expiresAt;
+        const expiresAt = exp instanceof Date ? exp.getTime() : typeof exp === 'number' ? exp : 0;
+        answer(token, expiresAt, token ? null : 'getAccessToken did not return an accessToken string');
+      }, (err) => answer(null, 0, `getAccessToken threw: ${err && err.message ? err.message : String(err)}`));
   }
 
   _finishClose() {
@@ -310,9 +368,7 @@ class MailEngine extends EventEmitter {
     this._adding.clear();
     for (const [, waiting] of this._removing) waiting.forEach((resolve) => resolve());
     this._removing.clear();
-    for (const [, resolve] of this._requests) {
-      resolve({ ok: false, folders: [], error: new ImapPushError('CLOSED', 'engine closed'), errorCode: 'CLOSED', errorMessage: 'engine closed' });
-    }
+    for (const [, pending] of this._requests) pending.reject(new ImapPushError('CLOSED', 'engine closed'));
     this._requests.clear();
     this._accounts.clear();
     if (this._resolveClose) this._resolveClose();

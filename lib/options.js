@@ -6,6 +6,7 @@ const MAX_IDLE_REFRESH_MS = 29 * 60 * 1000; // RFC 2177: servers may drop IDLE a
 // The engine's parser accepts no larger literal (src/parser.h kMaxLiteralBytes),
 // so no message fetch can ask for more.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const ENGINE_DEFAULTS = Object.freeze({
   idle: { refreshMs: 25 * 60 * 1000, pollMs: 60 * 1000, doneTimeoutMs: 10 * 1000, livenessMs: 4 * 60 * 1000 },
@@ -151,7 +152,7 @@ function section(o, key, keys) {
 function normalizeEngineOptions(options) {
   const o = checkObject(options, 'options');
   checkKeys(o, ['idle', 'keepalive', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications', 'maxQueuedEvents'], '');
-  const auth = section(o, 'auth', ['refreshBeforeMs']);
+  const auth = section(o, 'auth', ['refreshBeforeMs', 'tokenTimeoutMs']);
   const pool = section(o, 'pool', ['maxPerAccount', 'maxTotal', 'healthCheckMs', 'idleTimeoutMs']);
   const sync = section(o, 'sync', ['maxConcurrent', 'debounceMs', 'initial', 'flagWindow']);
   const folders = section(o, 'folders', ['cacheTtlMs']);
@@ -160,7 +161,12 @@ function normalizeEngineOptions(options) {
   const stateFile = str(o, 'stateFile', '');
   return {
     ...normalizeTunables(o, ENGINE_DEFAULTS),
-    auth: { refreshBeforeMs: num(auth, 'refreshBeforeMs', 'auth') ?? 5 * 60 * 1000 },
+    auth: {
+      refreshBeforeMs: num(auth, 'refreshBeforeMs', 'auth') ?? 5 * 60 * 1000,
+      // A getAccessToken() call unsettled this long counts as failed. The cap
+      // is setTimeout's: a longer delay would fire at once.
+      tokenTimeoutMs: num(auth, 'tokenTimeoutMs', 'auth', { min: 1, max: MAX_TIMER_MS }) ?? 30 * 1000,
+    },
     pool: {
       maxPerAccount: num(pool, 'maxPerAccount', 'pool', { min: 1, max: 100 }) ?? 2,
       maxTotal: num(pool, 'maxTotal', 'pool', { min: 1 }) ?? 1000,

@@ -81,7 +81,8 @@ class Engine : private SessionOwner {
 
   // All thread-safe; results arrive as events.
   void addAccount(AccountConfig cfg);  // -> AccountReady | AccountFailed
-  void removeAccount(std::string id);  // -> AccountRemoved
+  // -> AccountRemoved. Sync requests still queued for it are not answered.
+  void removeAccount(std::string id);
   // Logs out everything, waits until JS has every event, saves the state
   // behind them -> Closed, then the thread ends.
   void close();
@@ -182,7 +183,7 @@ class Engine : private SessionOwner {
   void startSync(Account& a);
   void syncNextFolder(Account& a, PoolConnection* conn, std::vector<FolderRuntime*> todo, size_t index);
   void finishSync(Account& a, PoolConnection* conn, bool healthy, const std::string& code, const std::string& message);
-  void failPendingSync(Account& a, const std::string& code, const std::string& message);
+  void dropPendingSync(Account& a);
   static void onDebounce(uv_timer_t* t);
   void publishSyncStats();
 

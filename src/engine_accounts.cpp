@@ -104,7 +104,7 @@ void Engine::beginRemove(Account& a) {
   a.removing = true;
   closeAccountHandles(a);
   cancelEnrichment(a);
-  failPendingSync(a, "CLOSED", "account removed");
+  dropPendingSync(a);
   pool_->dropAccount(a.cfg->id);
   if (a.loading) return;  // reaped when its state arrives
   for (auto& s : a.sessions) s->close();

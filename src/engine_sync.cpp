@@ -40,19 +40,14 @@ void Engine::pumpSyncs() {
   }
 }
 
-// Requests that will never run answer now, so no sync() promise hangs.
-void Engine::failPendingSync(Account& a, const std::string& code, const std::string& message) {
+// A run that will never start is dropped. Its requests are not answered:
+// AccountRemoved (or Closed) tells the caller they failed, and a refusal
+// here would look like a sync that ran.
+void Engine::dropPendingSync(Account& a) {
   if (!a.next) return;
-  Event e;
-  e.type = Event::Type::SyncCompleted;
-  e.accountId = a.cfg->id;
-  e.requestIds = std::move(a.next->requestIds);
-  e.errorCode = code;
-  e.errorMessage = message;
   a.next.reset();
   --syncPending_;
   publishSyncStats();
-  if (!e.requestIds.empty()) emit(std::move(e));
 }
 
 void Engine::startSync(Account& a) {

@@ -41,7 +41,7 @@ struct Event {
   std::string accountId;
   std::string folder;
 
-  uint32_t uid = 0;  // 0 = unknown (e.g. EXPUNGE without QRESYNC)
+  uint32_t uid = 0;  // 0 = none (MessageDeleted always has one: a bare EXPUNGE waits for the sync)
   uint32_t seq = 0;  // 0 = not applicable
   uint32_t uidValidity = 0;
   uint64_t modseq = 0;

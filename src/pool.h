@@ -18,7 +18,7 @@ namespace imap {
 
 struct PoolOptions {
   size_t maxPerAccount = 2;
-  size_t maxTotal = 100;
+  size_t maxTotal = 1000;  // as lib/options.js and the README
   uint64_t healthCheckMs = 60 * 1000;   // NOOP before reuse after this long unused
   uint64_t idleTimeoutMs = 5 * 60 * 1000;  // close after this long unused
 };

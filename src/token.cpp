@@ -20,7 +20,9 @@ void TokenBroker::get(const std::string& accountId, bool force, double nowMs, Ca
 void TokenBroker::provide(const std::string& accountId, const std::string& token, double expiresAtMs,
                           const std::string& error) {
   auto it = entries_.find(accountId);
-  if (it == entries_.end()) return;
+  // Unasked (e.g. a late answer after its request was failed): it must not
+  // replace the token a newer request brought.
+  if (it == entries_.end() || !it->second.inflight) return;
   Entry& e = it->second;
   e.inflight = false;
   e.token = error.empty() ? token : std::string();

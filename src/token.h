@@ -21,8 +21,8 @@ class TokenBroker {
   // nowMs: wall-clock ms (expiresAt is wall-clock, as apps get it from
   // their OAuth server). `force` discards the cached token.
   void get(const std::string& accountId, bool force, double nowMs, Callback done);
-  // The app's answer. expiresAtMs <= 0 means "unknown": cached until a
-  // server rejects it.
+  // The app's answer to the request in flight; ignored when none is.
+  // expiresAtMs <= 0 means "unknown": cached until a server rejects it.
   void provide(const std::string& accountId, const std::string& token, double expiresAtMs, const std::string& error);
   void forget(const std::string& accountId);
 

@@ -2,6 +2,13 @@
 
 const { MailEngine } = require('..');
 
+function expectInvalid(caught, option) {
+  expect(caught).toBeInstanceOf(TypeError);
+  expect(caught.code).toBe('INVALID_OPTION');
+  expect(caught.option).toBe(option);
+  expect(caught.message).toContain(`'${option}'`);
+}
+
 function expectOptionError(fn, option) {
   let caught;
   try {
@@ -9,10 +16,13 @@ function expectOptionError(fn, option) {
   } catch (err) {
     caught = err;
   }
-  expect(caught).toBeInstanceOf(TypeError);
-  expect(caught.code).toBe('INVALID_OPTION');
-  expect(caught.option).toBe(option);
-  expect(caught.message).toContain(`'${option}'`);
+  expectInvalid(caught, option);
+}
+
+// addAccount() reports a bad option by rejecting, like every async method.
+async function expectRejectedOption(promise, option) {
+  expect(promise).toBeInstanceOf(Promise);
+  expectInvalid(await promise.then(() => null, (err) => err), option);
 }
 
 const base = { id: 'a', host: '127.0.0.1', user: 'u', pass: 'p' };
@@ -29,8 +39,23 @@ describe('engine options', () => {
     [{ reconnect: { stopOnAuthFailure: 'yes' } }, 'reconnect.stopOnAuthFailure'],
     [{ timeouts: { connectMs: -1 } }, 'timeouts.connectMs'],
     [{ idel: {} }, 'idel'],
+    [{ auth: { tokenTimeoutMs: 0 } }, 'auth.tokenTimeoutMs'],
+    [{ auth: { tokenTimeoutMs: '30s' } }, 'auth.tokenTimeoutMs'],
+    [{ auth: { tokenTimeoutMs: 2 ** 31 } }, 'auth.tokenTimeoutMs'], // setTimeout would fire at once
+    [{ auth: { tokenTimeout: 5 } }, 'auth.tokenTimeout'],
   ])('%j is rejected naming %s', (opts, option) => {
     expectOptionError(() => new MailEngine(opts), option);
+  });
+
+  test('pool defaults are the documented ones (test/cpp/defaults_test.cc pins the engine to the same)', () => {
+    const { normalizeEngineOptions } = require('../lib/options');
+    expect(normalizeEngineOptions({}).pool).toEqual({ maxPerAccount: 2, maxTotal: 1000, healthCheckMs: 60000, idleTimeoutMs: 300000 });
+  });
+
+  test('auth.tokenTimeoutMs defaults to 30 s', () => {
+    const { normalizeEngineOptions } = require('../lib/options');
+    expect(normalizeEngineOptions({}).auth).toEqual({ refreshBeforeMs: 300000, tokenTimeoutMs: 30000 });
+    expect(normalizeEngineOptions({ auth: { tokenTimeoutMs: 250 } }).auth.tokenTimeoutMs).toBe(250);
   });
 });
 
@@ -60,19 +85,15 @@ describe('account options', () => {
     [{ ...base, allowInsecureAuth: 1 }, 'allowInsecureAuth'],
     [{ ...base, idle: { refreshMs: 30 * 60 * 1000 } }, 'idle.refreshMs'],
     [{ ...base, password: 'x' }, 'password'],
-  ])('%j is rejected naming %s', (account, option) => {
-    expectOptionError(() => engine.addAccount(account), option);
+  ])('%j is rejected naming %s', async (account, option) => {
+    await expectRejectedOption(engine.addAccount(account), option);
   });
 
-  test('an invalid option error never echoes the password', () => {
-    expect.assertions(3);
-    try {
-      engine.addAccount({ ...base, pass: 'hunter2-secret', port: 'x' });
-    } catch (err) {
-      expect(err.option).toBe('port');
-      expect(err.message).not.toContain('hunter2-secret');
-      expect(JSON.stringify(err)).not.toContain('hunter2-secret');
-    }
+  test('an invalid option error never echoes the password', async () => {
+    const err = await engine.addAccount({ ...base, pass: 'hunter2-secret', port: 'x' }).catch((e) => e);
+    expect(err.option).toBe('port');
+    expect(err.message).not.toContain('hunter2-secret');
+    expect(JSON.stringify(err)).not.toContain('hunter2-secret');
   });
 
   test('the port defaults to 993 with implicit TLS and 143 otherwise', () => {

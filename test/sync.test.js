@@ -216,10 +216,10 @@ describe('pool and sync', () => {
     expect(result.durationMs).toEqual(expect.any(Number));
   });
 
-  test('sync of an unknown account resolves with an error, never throws for server faults', async () => {
+  test('sync of an unknown account rejects with UNKNOWN_ACCOUNT, a bad id with a TypeError, never a synchronous throw', async () => {
     const e = engine();
-    await expect(e.sync('nope')).resolves.toMatchObject({ ok: false, error: { code: 'UNKNOWN_ACCOUNT' } });
-    expect(() => e.sync('')).toThrow(TypeError);
+    await expect(e.sync('nope')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(e.sync('')).rejects.toThrow(TypeError);
   });
 
   test('listFolders returns special-use folders and caches the list', async () => {

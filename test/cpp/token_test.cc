@@ -69,3 +69,14 @@ TEST(TokenBroker, ForgetFailsWaitersAndAnswersAfterwardsAreIgnored) {
   EXPECT_EQ(error, "account removed");
   f.broker.provide("a", "late", 0, "");  // no crash, nothing to deliver to
 }
+
+TEST(TokenBroker, AnAnswerNobodyAskedForIsIgnored) {
+  Fixture f;
+  std::vector<std::string> got;
+  f.broker.get("a", false, 0, [&](const std::string& t, const std::string&) { got.push_back(t); });
+  f.broker.provide("a", "new", 0, "");
+  f.broker.provide("a", "late", 0, "");  // a second answer to the same request
+  f.broker.get("a", false, 0, [&](const std::string& t, const std::string&) { got.push_back(t); });
+  EXPECT_EQ(got, (std::vector<std::string>{"new", "new"}));
+  EXPECT_EQ(f.requests.size(), 1u);
+}
