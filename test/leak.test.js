@@ -31,9 +31,6 @@ function sample() {
 function report(name, cycles, rows) {
   const line = Object.entries(rows).map(([at, s]) => `${at}: fds ${s.fds}, threads ${s.threads}, rss ${s.rssMb} MB`);
   process.stdout.write(`leak check ${name} (${cycles} cycles): ${line.join('; ')}\n`);
-  if (process.env.LEAK_REPORT) {
-    fs.appendFileSync(process.env.LEAK_REPORT, `${JSON.stringify({ name, cycles, ...rows })}\n`);
-  }
 }
 
 function expectFlat(start, warm, end) {
