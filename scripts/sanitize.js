@@ -67,8 +67,8 @@ function asanAddon() {
   };
 }
 
-function jest(files, env) {
-  run(process.execPath, [require.resolve('jest/bin/jest'), '--runInBand', ...files], env);
+function jest(files, env, nodeFlags = []) {
+  run(process.execPath, [...nodeFlags, require.resolve('jest/bin/jest'), '--runInBand', ...files], env);
 }
 
 if (want('--cpp')) {
@@ -82,8 +82,8 @@ if (want('--addon')) jest(ADDON_SUITES, asanAddon());
 
 if (want('--leakcheck')) {
   if (!fs.existsSync(path.join(root, 'build', 'Release', 'imap_push.node'))) run('npm', ['run', 'build']);
-  jest(['test/leak.test.js'], { ...FULL_LEAK });
+  jest(['test/leak.test.js'], { ...FULL_LEAK }, ['--expose-gc']);
   // Under ASan the RSS bound is wider: its quarantine holds freed memory
   // until it is full. LeakSanitizer's report at exit is the check there.
-  jest(['test/leak.test.js'], { ...asanAddon(), ...FULL_LEAK, LEAK_RSS_GROWTH_MB: '300' });
+  jest(['test/leak.test.js'], { ...asanAddon(), ...FULL_LEAK, LEAK_RSS_GROWTH_MB: '300' }, ['--expose-gc']);
 }
