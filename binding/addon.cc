@@ -87,9 +87,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 
   // The Closed batch comes after the engine's loop ended and its state was
   // saved: the thread has nothing left to do, so joining it is immediate.
-  void OnClosed() {
+  // Returns whether uv_loop_close() succeeded, read after the join.
+  bool OnClosed() {
     if (engine_) engine_->join();
     ReleaseTsfn();
+    return engine_ && engine_->loopClosedCleanly();
   }
 
  private:
@@ -266,19 +268,21 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
   binding::Keys keys(env);
   Napi::Function makeNewMessage = self->MakeNewMessage();
   Napi::Array args = Napi::Array::New(env, owned->events.size() * 2);
-  bool closed = false;
+  Napi::Object closed;
   uint32_t i = 0;
   for (const auto& e : owned->events) {
     args.Set(i++, binding::eventName(e.type));
-    args.Set(i++, e.type == imap::Event::Type::NewMessage ? binding::newMessageToJs(keys, makeNewMessage, e)
-                                                          : binding::toJs(keys, e));
-    closed = closed || e.type == imap::Event::Type::Closed;
+    Napi::Value payload = e.type == imap::Event::Type::NewMessage ? binding::newMessageToJs(keys, makeNewMessage, e)
+                                                                  : binding::toJs(keys, e);
+    args.Set(i++, payload);
+    if (e.type == imap::Event::Type::Closed) closed = payload.As<Napi::Object>();
   }
-  if (closed) self->OnClosed();
+  // Tests assert it at every close(): a handle left open is a leak.
+  if (!closed.IsEmpty()) closed.Set("loopClosedCleanly", self->OnClosed());
   fn.Call({args});
   // Handed to JS (a throwing listener does not undo that): the state behind
   // these events may now be persisted.
-  if (!closed) self->Delivered(owned->seq);
+  if (closed.IsEmpty()) self->Delivered(owned->seq);
 }
 
 class Addon : public Napi::Addon<Addon> {

@@ -3,7 +3,9 @@
 const path = require('path');
 
 // A source build (npm install) wins over a shipped prebuild for this platform.
-const candidates = [
+// IMAP_PUSH_ADDON names one build to load instead (the sanitizer runs load an
+// ASan build from its own directory); it must exist, there is no fallback.
+const candidates = process.env.IMAP_PUSH_ADDON ? [path.resolve(process.env.IMAP_PUSH_ADDON)] : [
   path.join(__dirname, '..', 'build', 'Release', 'imap_push.node'),
   path.join(__dirname, '..', 'build', 'Debug', 'imap_push.node'),
   path.join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'imap_push.node'),

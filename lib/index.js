@@ -317,6 +317,7 @@ class MailEngine extends EventEmitter {
         return;
       }
       case 'closed':
+        this._loopClosedCleanly = payload.loopClosedCleanly; // read by the tests' close() check
         this._finishClose();
         return;
       default:

@@ -56,13 +56,14 @@ Engine::~Engine() { shutdownNow(); }
 void Engine::run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
   int rc = uv_loop_close(&loop_);
+  // Clean means nothing was left open: the fallback below would hide a leak.
+  loopClosedOk_ = rc == 0;
   if (rc == UV_EBUSY) {
     // Something is still open: close it, let the close callbacks run, retry.
     uv_walk(&loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
     uv_run(&loop_, UV_RUN_DEFAULT);
     rc = uv_loop_close(&loop_);
   }
-  loopClosedOk_ = rc == 0;
   if (closedGracefully_) {
     // Last, from outside the loop: whoever receives it may join this thread
     // at once, with nothing left to wait for.
