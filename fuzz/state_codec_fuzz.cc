@@ -31,9 +31,11 @@ void checkRoundTrip(const FolderRuntime& rt) {
   FUZZ_CHECK(restored.knownValid == restored.initialDone);
   if (restored.knownValid) FUZZ_CHECK(restored.known == rt.known);
   FUZZ_CHECK(restored.flagWindow == rt.flagWindow && restored.gone == rt.gone);
-  // A fixed point: saving what was restored writes the same row.
+  // Saving what was restored writes the same row, less a UID list that was
+  // never complete (applyRow trusts a list only once the first sync ended).
   imap::StoredFolder again = imap::folderRow(restored);
-  FUZZ_CHECK(again.uids == row.uids && again.flagWindow == row.flagWindow && again.initialDone == row.initialDone);
+  FUZZ_CHECK(again.uids == (row.initialDone ? row.uids : std::string()));
+  FUZZ_CHECK(again.flagWindow == row.flagWindow && again.initialDone == row.initialDone);
 }
 
 uint32_t u32(const uint8_t* p) {
