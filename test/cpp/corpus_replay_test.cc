@@ -89,6 +89,20 @@ class CorpusReplay : public ::testing::Test {
     GTEST_SKIP() << "warning: shared corpus missing (" << SHARED_CORPUS_DIR << "), replay skipped";
   }
 
+  static void expectOne(const std::vector<imap::Address>& list, const std::string& name, const std::string& address) {
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].name, name);
+    EXPECT_EQ(list[0].address, address);
+  }
+
+  static void expectPart(const fuzzsupport::FetchDecoded& d, const char* charset, const char* encoding) {
+    ASSERT_TRUE(d.hasPreviewPart);
+    EXPECT_EQ(d.preview.section, "1");
+    EXPECT_EQ(d.preview.charset, charset);
+    EXPECT_EQ(d.preview.encoding, encoding);
+    EXPECT_FALSE(d.preview.html);
+  }
+
   static const Response& fetch(const std::string& file, uint64_t seq) {
     for (const auto& r : corpus().at(file).responses)
       if (r.keyword == "FETCH" && r.number == seq && !r.args.empty()) return r;
@@ -136,14 +150,9 @@ TEST_F(CorpusReplay, DovecotFetchWithEverything) {
   EXPECT_EQ(e.internalDate, 1475443705000.0);  // 02-Oct-2016 17:28:25 -0400
   ASSERT_TRUE(e.hasEnvelope);
   EXPECT_EQ(e.envelope.subject, "A");
-  ASSERT_EQ(e.envelope.from.size(), 1u);
-  EXPECT_EQ(e.envelope.from[0].name, "Unit Tests");
-  EXPECT_EQ(e.envelope.from[0].address, "unit-tests@mimekit.net");
+  expectOne(e.envelope.from, "Unit Tests", "unit-tests@mimekit.net");
   EXPECT_EQ(e.envelope.messageId, "<a@mimekit.net>");
-  ASSERT_TRUE(d.hasPreviewPart);
-  EXPECT_EQ(d.preview.section, "1");
-  EXPECT_EQ(d.preview.charset, "utf-8");
-  EXPECT_EQ(d.preview.encoding, "7bit");
+  expectPart(d, "utf-8", "7bit");
 }
 
 TEST_F(CorpusReplay, GmailFetchWithThreeCcAddresses) {
@@ -153,23 +162,18 @@ TEST_F(CorpusReplay, GmailFetchWithThreeCcAddresses) {
   EXPECT_EQ(e.flags, std::vector<std::string>{"\\Seen"});
   EXPECT_EQ(e.size, 507u);
   EXPECT_EQ(e.envelope.subject, "text/plain message");
-  ASSERT_EQ(e.envelope.replyTo.size(), 1u);
-  EXPECT_EQ(e.envelope.replyTo[0].address, "reply-to@example.com");
+  expectOne(e.envelope.replyTo, "Example Reply-To", "reply-to@example.com");
   ASSERT_EQ(e.envelope.cc.size(), 3u);
   EXPECT_EQ(e.envelope.cc[2].name, "Example Recipient #3");
   EXPECT_EQ(e.envelope.cc[2].address, "recipient3@example.com");
   EXPECT_EQ(e.envelope.messageId, "<2T1YDYWYKXT4.7B2PY7UJXN1U3@Jeffrey-Stedfasts-2013-iMac.local>");
-  EXPECT_EQ(d.preview.section, "1");
-  EXPECT_FALSE(d.preview.html);
+  expectPart(d, "utf-8", "7bit");
 }
 
 TEST_F(CorpusReplay, GmailBodystructureWithKoreanCharset) {
   auto d = fuzzsupport::decodeFetch(fetch("gmail/fetch-korean-previewtext-bodystructure.txt", 1).args[0]);
   EXPECT_FALSE(d.event.hasEnvelope);
-  ASSERT_TRUE(d.hasPreviewPart);
-  EXPECT_EQ(d.preview.section, "1");
-  EXPECT_EQ(d.preview.charset, "ks_c_5601-1987");
-  EXPECT_EQ(d.preview.encoding, "base64");
+  expectPart(d, "ks_c_5601-1987", "base64");
 }
 
 TEST_F(CorpusReplay, DovecotNotifyDuringIdle) {
@@ -178,9 +182,7 @@ TEST_F(CorpusReplay, DovecotNotifyDuringIdle) {
   EXPECT_TRUE(e.flags.empty());  // only \Recent, which is per session
   EXPECT_EQ(e.envelope.subject, "IMAP4rev1 WG mtg summary and minutes");
   EXPECT_EQ(e.envelope.date, 837595405000.0);  // Wed, 17 Jul 1996 02:23:25 -0700 (PDT)
-  ASSERT_EQ(e.envelope.from.size(), 1u);
-  EXPECT_EQ(e.envelope.from[0].name, "Terry Gray");
-  EXPECT_EQ(e.envelope.from[0].address, "gray@cac.washington.edu");
+  expectOne(e.envelope.from, "Terry Gray", "gray@cac.washington.edu");
   ASSERT_FALSE(e.envelope.to.empty());
   EXPECT_EQ(e.envelope.to[0].address, "imap@cac.washington.edu");
 }
@@ -195,9 +197,7 @@ TEST_F(CorpusReplay, GmailFetchAmidExpunges) {
   EXPECT_EQ(e.uid, 5u);
   EXPECT_EQ(e.envelope.subject, "subject 5");
   EXPECT_EQ(e.envelope.date, 1563516017000.0);
-  ASSERT_EQ(e.envelope.from.size(), 1u);
-  EXPECT_EQ(e.envelope.from[0].name, "From");
-  EXPECT_EQ(e.envelope.from[0].address, "from@example.com");
+  expectOne(e.envelope.from, "From", "from@example.com");
   EXPECT_EQ(e.envelope.inReplyTo, "in-reply-to@localhost.localdomain");
 }
 
