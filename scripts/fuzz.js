@@ -130,8 +130,8 @@ for (const t of only) {
   const log = r.stdout + r.stderr;
   fs.writeFileSync(path.join(build, `${t}.log`), log);
   const done = log.match(/#(\d+)\s+DONE\s+cov: (\d+) ft: (\d+)/);
-  const row = { target: t, runs: stat(log, 'number_of_executed_units'), cov: done && Number(done[2]),
-    ft: done && Number(done[3]), seconds: elapsed.toFixed(0), result: r.status === 0 ? 'ok' : `CRASH (exit ${r.status ?? r.signal})` };
+  const row = { target: t, runs: stat(log, 'number_of_executed_units') ?? '-', cov: done ? Number(done[2]) : '-',
+    ft: done ? Number(done[3]) : '-', seconds: elapsed.toFixed(0), result: r.status === 0 ? 'ok' : `CRASH (exit ${r.status ?? r.signal})` };
   rows.push(row);
   if (r.status !== 0) {
     failed = true;
