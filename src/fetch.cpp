@@ -36,8 +36,6 @@ FetchItems parseFetchItems(const Value& items) {
   return f;
 }
 
-// \Recent is per session (and gone in IMAP4rev2): two connections see it
-// differently, so it would read as a flag change that never happened.
 // A flag is an atom (RFC 3501 flag-keyword). Quoted forms are tolerated, but
 // not a space or control byte in one: flags are kept joined by spaces and
 // stored a line each, so such a "flag" (a literal can carry a line break)
@@ -49,6 +47,8 @@ static bool flagText(const std::string& s) {
   return true;
 }
 
+// \Recent is per session (and gone in IMAP4rev2): two connections see it
+// differently, so it would read as a flag change that never happened.
 std::vector<std::string> flagList(const Value& v) {
   std::vector<std::string> flags;
   if (!v.isList()) return flags;
