@@ -36,13 +36,24 @@ FetchItems parseFetchItems(const Value& items) {
   return f;
 }
 
+// A flag is an atom (RFC 3501 flag-keyword). Quoted forms are tolerated, but
+// not a space or control byte in one: flags are kept joined by spaces and
+// stored a line each, so such a "flag" (a literal can carry a line break)
+// would split into others, some of them for another UID, after a restart.
+static bool flagText(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s)
+    if (c <= 0x20 || c == 0x7F) return false;
+  return true;
+}
+
 // \Recent is per session (and gone in IMAP4rev2): two connections see it
 // differently, so it would read as a flag change that never happened.
 std::vector<std::string> flagList(const Value& v) {
   std::vector<std::string> flags;
   if (!v.isList()) return flags;
   for (const auto& f : v.list)
-    if (f.isText() && !iequals(f.str, "\\Recent")) flags.push_back(f.str);
+    if (f.isText() && flagText(f.str) && !iequals(f.str, "\\Recent")) flags.push_back(f.str);
   return flags;
 }
 

@@ -26,6 +26,10 @@ bool nextCodePoint(std::string_view s, size_t& i, uint32_t& cp) {
     if ((c & 0xC0) != 0x80) return false;
     cp = (cp << 6) | (c & 0x3F);
   }
+  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8; the
+  // last would not even fit a surrogate pair.
+  static const uint32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[extra] || (cp >= 0xD800 && cp < 0xE000) || cp > 0x10FFFF) return false;
   i += extra + 1;
   return true;
 }

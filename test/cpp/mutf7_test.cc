@@ -37,3 +37,17 @@ TEST(Mutf7, MalformedInputIsReturnedUnchanged) {
   // Invalid UTF-8 on the way out becomes U+FFFD rather than garbage bytes.
   EXPECT_EQ(utf8ToMutf7("a\xFFz"), "a&,,0-z");
 }
+
+// Found by fuzz/mutf7_fuzz (fuzz/regressions/mutf7/): a lead byte past 0xF4
+// made a "code point" above U+10FFFF whose surrogate pair overflowed 16 bits,
+// and overlong or surrogate forms went out as lone surrogates. Each byte of
+// such a sequence is one U+FFFD on the wire, like any other invalid byte.
+TEST(Mutf7, InvalidUtf8FormsBecomeReplacementCharacters) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(utf8ToMutf7("a\xF6\xA9\xA9\xA9z"), utf8ToMutf7("a" + fffd + fffd + fffd + fffd + "z"));
+  EXPECT_EQ(utf8ToMutf7("\xC0\x80"), utf8ToMutf7(fffd + fffd));              // overlong NUL
+  EXPECT_EQ(utf8ToMutf7("\xED\xA0\x80"), utf8ToMutf7(fffd + fffd + fffd));   // UTF-8-encoded surrogate
+  EXPECT_EQ(utf8ToMutf7("\xF4\x90\x80\x80"), utf8ToMutf7(fffd + fffd + fffd + fffd));  // past U+10FFFF
+  EXPECT_EQ(mutf7ToUtf8(utf8ToMutf7("\xF6\xA9\xA9\xA9\x02\xF6")),
+            fffd + fffd + fffd + fffd + "\x02" + fffd);
+}
