@@ -1,7 +1,7 @@
 'use strict';
 // The fault schedule. Every tick (100 ms) draws from the fault generator whether a fault starts and
 // which, with what size, so the same seed gives the same sequence. Faults that take a process down
-// (Dovecot, the app) run one at a time: one drawn while another runs is counted as skipped.
+// (Dovecot, the app) run one after the other, in the order drawn.
 
 const KINDS = [
   // kind, weight, process-level
@@ -13,9 +13,9 @@ const KINDS = [
   ['refuse', 1, false],
   ['churn', 2, false],
   ['syncStorm', 1.5, false],
-  ['dovecotKill', 0.5, true],
-  ['appKill', 0.7, true],
-  ['appRestart', 0.3, true],
+  ['dovecotKill', 0.6, true],
+  ['appKill', 1, true],
+  ['appRestart', 0.4, true],
 ];
 const TOTAL = KINDS.reduce((s, k) => s + k[1], 0);
 const MEAN_TICKS = 25; // one fault every 2.5 s on average
@@ -24,13 +24,14 @@ const REQUEST_MS = 30000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 class Faults {
-  constructor(soak, rand) {
+  // rand draws the schedule; pickRand which connection a fault hits, which depends on what is open.
+  constructor(soak, rand, pickRand) {
     this.soak = soak;
     this.rand = rand;
+    this.pickRand = pickRand;
     this.counts = Object.fromEntries(KINDS.map(([k]) => [k, 0]));
-    this.counts.skipped = 0;
     this.inFlight = new Set();
-    this.big = false;
+    this.chain = Promise.resolve();
     this.churning = new Set();
   }
 
@@ -42,23 +43,18 @@ class Faults {
     if (r >= 1 / MEAN_TICKS) return;
     let acc = 0;
     const [kind, , big] = KINDS.find(([, w]) => (acc += w) > pick) || KINDS[KINDS.length - 1];
-    if (big && this.big) {
-      this.counts.skipped++;
-      return;
-    }
     this.counts[kind]++;
-    if (big) this.big = true;
-    const p = this[kind](size, size2)
+    const run = () => this[kind](size, size2);
+    const started = big ? this.chain.then(run) : run();
+    if (big) this.chain = started.catch(() => {});
+    const p = started
       .catch((err) => this.soak.fail(`fault ${kind} failed`, err.stack))
-      .finally(() => {
-        if (big) this.big = false;
-        this.inFlight.delete(p);
-      });
+      .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
   async cut() {
-    const c = this.soak.proxy.pick(this.rand);
+    const c = this.soak.proxy.pick(this.pickRand);
     if (c) this.soak.proxy.cut(c);
   }
 
@@ -67,17 +63,17 @@ class Faults {
   }
 
   async halfClose() {
-    const c = this.soak.proxy.pick(this.rand);
+    const c = this.soak.proxy.pick(this.pickRand);
     if (c) this.soak.proxy.halfClose(c);
   }
 
   async stall(size) {
-    const c = this.soak.proxy.pick(this.rand);
+    const c = this.soak.proxy.pick(this.pickRand);
     if (c) this.soak.proxy.stall(c, 1000 + Math.floor(size * 14000));
   }
 
   async slow(size, size2) {
-    const c = this.soak.proxy.pick(this.rand);
+    const c = this.soak.proxy.pick(this.pickRand);
     if (c) this.soak.proxy.slow(c, 20 + Math.floor(size * 300), 3000 + Math.floor(size2 * 12000));
   }
 

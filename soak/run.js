@@ -222,14 +222,12 @@ class Soak {
     await this.setup();
     await this.startApp();
     this.baseline = await this.quietUsage();
-    const faults = new Faults(this, prng(opts.seed ^ 0x5eed0001));
+    const faults = new Faults(this, prng(opts.seed ^ 0x5eed0001), prng(opts.seed ^ 0x5eed0004));
     const wrand = prng(opts.seed ^ 0x5eed0002);
     const start = Date.now();
-    let tick = 0;
-    while (Date.now() - start < opts.duration) {
-      const due = start + tick * 100;
-      tick++;
-      await sleep(Math.max(0, due - Date.now()));
+    // Counted in ticks, not wall time, so a slow machine replays the same steps (a little later).
+    for (let tick = 1; tick <= opts.duration / 100; tick++) {
+      await sleep(Math.max(0, start + tick * 100 - Date.now()));
       this.pollEvents();
       faults.step(tick);
       await this.writeStep(wrand);
