@@ -314,7 +314,14 @@ async function startDovecot(opts = {}) {
     for (const pid of instancePids(instance)) killPid(pid, 'SIGKILL');
   }
   async function restart() {
-    ({ child, ports, instance, masterPid } = await startOnce(dir, id, opts));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        ({ child, ports, instance, masterPid } = await startOnce(dir, id, opts));
+        break;
+      } catch (e) {
+        if (!e.addrInUse || attempt === 2) throw e;
+      }
+    }
     handle.port = ports.imap;
     handle.tlsPort = ports.imaps;
     handle.pid = masterPid();
