@@ -278,7 +278,7 @@ async function startDovecot(opts = {}) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw lastErr;
   }
-  const { child, ports, instance, masterPid } = started;
+  let { child, ports, instance, masterPid } = started;
 
   let deliverSeq = 0;
   function deliver(user, raw, folder = 'INBOX') {
@@ -306,7 +306,29 @@ async function startDovecot(opts = {}) {
     return stopping;
   }
 
-  return {
+  // A crash, not a shutdown: the master is SIGKILLed and its watchdog SIGKILLs every service
+  // process left; the mail stays in dir for restart(), which listens on fresh ports.
+  async function kill() {
+    killPid(masterPid(), 'SIGKILL');
+    if (!(await waitExit(child, STOP_TIMEOUT_MS))) await terminate(child, masterPid(), instance);
+    for (const pid of instancePids(instance)) killPid(pid, 'SIGKILL');
+  }
+  async function restart() {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        ({ child, ports, instance, masterPid } = await startOnce(dir, id, opts));
+        break;
+      } catch (e) {
+        if (!e.addrInUse || attempt === 2) throw e;
+      }
+    }
+    handle.port = ports.imap;
+    handle.tlsPort = ports.imaps;
+    handle.pid = masterPid();
+    handle.instance = instance;
+  }
+
+  const handle = {
     host: '127.0.0.1',
     port: ports.imap,
     tlsPort: ports.imaps,
@@ -319,7 +341,10 @@ async function startDovecot(opts = {}) {
     deliver,
     log: () => readLog(dir),
     stop,
+    kill,
+    restart,
   };
+  return handle;
 }
 
 module.exports = { startDovecot, dovecotAvailable, instancePids, DOVECOT_BIN };

@@ -1,0 +1,147 @@
+'use strict';
+// The fault schedule. Every tick (100 ms) draws from the fault generator whether a fault starts and
+// which, with what size, so the same seed gives the same sequence. Faults that take a process down
+// (Dovecot, the app) run one after the other, in the order drawn.
+
+const KINDS = [
+  // kind, weight, process-level
+  ['cut', 5, false],
+  ['cutAll', 1, false],
+  ['halfClose', 3, false],
+  ['stall', 3, false],
+  ['slow', 3, false],
+  ['refuse', 1, false],
+  ['churn', 2, false],
+  ['syncStorm', 1.5, false],
+  ['dovecotKill', 0.6, true],
+  ['appKill', 1, true],
+  ['appRestart', 0.4, true],
+];
+const TOTAL = KINDS.reduce((s, k) => s + k[1], 0);
+const MEAN_TICKS = 25; // one fault every 2.5 s on average
+const REQUEST_MS = 30000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class Faults {
+  // rand draws the schedule; pickRand which connection a fault hits, which depends on what is open.
+  constructor(soak, rand, pickRand) {
+    this.soak = soak;
+    this.rand = rand;
+    this.pickRand = pickRand;
+    this.counts = Object.fromEntries(KINDS.map(([k]) => [k, 0]));
+    this.inFlight = new Set();
+    this.chain = Promise.resolve();
+    this.churning = new Set();
+  }
+
+  step() {
+    const r = this.rand();
+    const pick = this.rand() * TOTAL;
+    const size = this.rand();
+    const size2 = this.rand();
+    if (r >= 1 / MEAN_TICKS) return;
+    let acc = 0;
+    const [kind, , big] = KINDS.find(([, w]) => (acc += w) > pick) || KINDS[KINDS.length - 1];
+    this.counts[kind]++;
+    const run = () => this[kind](size, size2);
+    const started = big ? this.chain.then(run) : run();
+    if (big) this.chain = started.catch(() => {});
+    const p = started
+      .catch((err) => this.soak.fail(`fault ${kind} failed`, err.stack))
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  async cut() {
+    const c = this.soak.proxy.pick(this.pickRand);
+    if (c) this.soak.proxy.cut(c);
+  }
+
+  async cutAll() {
+    for (const c of [...this.soak.proxy.conns]) this.soak.proxy.cut(c);
+  }
+
+  async halfClose() {
+    const c = this.soak.proxy.pick(this.pickRand);
+    if (c) this.soak.proxy.halfClose(c);
+  }
+
+  async stall(size) {
+    const c = this.soak.proxy.pick(this.pickRand);
+    if (c) this.soak.proxy.stall(c, 1000 + Math.floor(size * 14000));
+  }
+
+  async slow(size, size2) {
+    const c = this.soak.proxy.pick(this.pickRand);
+    if (c) this.soak.proxy.slow(c, 20 + Math.floor(size * 300), 3000 + Math.floor(size2 * 12000));
+  }
+
+  async refuse(size) {
+    this.soak.proxy.refuse(1000 + Math.floor(size * 5000));
+  }
+
+  async churn(size, size2) {
+    const { soak } = this;
+    const app = soak.app;
+    const acc = soak.accounts[Math.floor(size2 * soak.accounts.length)];
+    if (this.churning.has(acc.id) || soak.appDown) return;
+    this.churning.add(acc.id);
+    try {
+      await app.request('remove', acc.id, REQUEST_MS).catch((e) => {
+        if (e.hung) soak.fail('removeAccount hung', `${acc.id}: ${e.message}`);
+      });
+      await sleep(1000 + Math.floor(size * 4000));
+      // A restarted app added every account itself.
+      if (soak.app === app && !soak.appDown) await soak.addAccount(acc);
+    } finally {
+      this.churning.delete(acc.id);
+    }
+  }
+
+  async syncStorm() {
+    const { app } = this.soak;
+    if (this.soak.appDown) return;
+    await Promise.all([0, 1, 2].map(() => app.request('syncAll', null, REQUEST_MS).catch((e) => {
+      if (e.hung) this.soak.fail('syncAll hung', e.message);
+    })));
+  }
+
+  async dovecotKill(size) {
+    const { soak } = this;
+    soak.dovecotDown = true;
+    await soak.dovecot.kill();
+    await sleep(500 + Math.floor(size * 4500));
+    await soak.dovecot.restart();
+    soak.proxy.upstreamPort = soak.dovecot.tlsPort;
+    soak.dovecotDown = false;
+  }
+
+  async appKill(size) {
+    const { soak } = this;
+    soak.appDown = true;
+    await soak.app.kill();
+    soak.pollEvents();
+    await sleep(200 + Math.floor(size * 2800));
+    await soak.startApp();
+  }
+
+  async appRestart() {
+    const { soak } = this;
+    soak.appDown = true;
+    const t0 = Date.now();
+    await soak.app.request('close', null, REQUEST_MS).catch((e) => soak.fail(e.hung ? 'close() hung' : 'close() failed', e.message));
+    this.maxCloseMs = Math.max(this.maxCloseMs || 0, Date.now() - t0);
+    const r = await soak.app.disconnect(10000);
+    if (r.hung) soak.fail('app did not exit after close()', `run ${soak.app.run}`);
+    soak.pollEvents();
+    await soak.startApp();
+  }
+
+  // No new faults; the ones in progress end (bounded by their own timeouts), Dovecot and the app run.
+  async stop() {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+}
+
+module.exports = { Faults };
