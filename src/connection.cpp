@@ -108,12 +108,13 @@ void LoopShared::setupEnded(bool mayTrim) {
 
 void LoopShared::resumeReads() {
   readsPaused = false;
-  std::set<Connection*> waiting;
-  waiting.swap(stopped);
-  // A delivery may close or pause others; each is looked up again.
-  for (Connection* c : waiting)
-    if (!readsPaused) c->resumeReading();
-    else stopped.insert(c);
+  // Taken from the set one at a time, never from a copy: a delivery may
+  // close (and take off the set) another stopped connection, or pause again.
+  while (!readsPaused && !stopped.empty()) {
+    Connection* c = *stopped.begin();
+    stopped.erase(stopped.begin());
+    c->resumeReading();
+  }
 }
 
 Connection::Connection(LoopShared* shared, Handler* handler) : shared_(shared), handler_(handler) {}

@@ -133,7 +133,7 @@ void Engine::flushEvents() {
   batch.seq = ++batchSeq_;
   // State advances on disk only once JS has the events behind it: a crash
   // may repeat an event, never skip one.
-  if (!rows.empty()) unsaved_[batch.seq] = std::move(rows);
+  saveAfterAcks(std::move(rows));
   inFlight_.emplace_back(batch.seq, batch.events.size());
   inFlightEvents_ += batch.events.size();
   if (inFlightEvents_ >= config_.maxQueuedEvents) shared_.pauseReads();

@@ -116,17 +116,19 @@ void Pool::serve(const std::string& accountId) {
   }
 }
 
-bool Pool::evictIdle(const std::string& except) {
-  AccountPool* owner = nullptr;
-  PoolConnection* oldest = nullptr;
+std::pair<Pool::AccountPool*, PoolConnection*> Pool::oldestIdle(const std::string& except) {
+  std::pair<AccountPool*, PoolConnection*> found{nullptr, nullptr};
   for (auto& [id, ap] : accounts_) {
     if (id == except) continue;
     for (auto& c : ap.conns)
-      if (c->ready_ && !c->leased_ && !c->busy() && (!oldest || c->lastUsed_ < oldest->lastUsed_)) {
-        oldest = c.get();
-        owner = &ap;
-      }
+      if (c->ready_ && !c->leased_ && !c->busy() && (!found.second || c->lastUsed_ < found.second->lastUsed_))
+        found = {&ap, c.get()};
   }
+  return found;
+}
+
+bool Pool::evictIdle(const std::string& except) {
+  auto [owner, oldest] = oldestIdle(except);
   if (!oldest) return false;
   discard(*owner, oldest);
   return true;
@@ -136,12 +138,8 @@ void Pool::serveStarved() {
   // Each account gets one turn per call; one that is still blocked goes to
   // the back, behind those that waited longer.
   for (size_t turns = starved_.size(); turns > 0 && !starved_.empty(); --turns) {
-    if (totalOpen() >= opts_.maxTotal) {
-      bool anyIdle = false;
-      for (auto& [id, ap] : accounts_)
-        for (auto& c : ap.conns) anyIdle = anyIdle || (c->ready_ && !c->leased_ && !c->busy());
-      if (!anyIdle) return;
-    }
+    // Full and nothing idle to give up: no turn can succeed.
+    if (totalOpen() >= opts_.maxTotal && !oldestIdle({}).second) return;
     std::string id = starved_.front();
     starved_.pop_front();
     serve(id);

@@ -103,6 +103,8 @@ class Pool {
   // Closes the least recently used idle connection of another account to
   // make room under maxTotal; false when every connection is busy.
   bool evictIdle(const std::string& except);
+  // The least recently used idle connection outside account `except`.
+  std::pair<AccountPool*, PoolConnection*> oldestIdle(const std::string& except);
   bool othersStarved(const std::string& accountId) const;
   void hand(AccountPool& ap, PoolConnection* c, Waiter w, bool reused);
   void healthCheck(AccountPool& ap, PoolConnection* c, Waiter w);

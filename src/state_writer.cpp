@@ -49,11 +49,6 @@ void StateWriter::drain() {
   idle_.wait(lock, [this] { return !busy_ && rows_.empty() && loads_.empty(); });
 }
 
-uint64_t StateWriter::failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return failures_;
-}
-
 void StateWriter::run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
@@ -79,7 +74,6 @@ void StateWriter::run() {
       bool ok = store_->save(rows, err);
       lock.lock();
       if (!ok) {
-        ++failures_;
         // Kept for the next attempt unless something newer replaced them;
         // on shutdown one failed attempt is the last.
         for (auto& row : rows) {

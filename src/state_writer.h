@@ -35,22 +35,19 @@ class StateWriter {
   void save(std::vector<StoredFolder> rows);
   // Blocks until every queued job ran (tests).
   void drain();
-  // Saves that failed (the rows stay queued for the next save). For tests.
-  uint64_t failures() const;
 
  private:
   explicit StateWriter(std::unique_ptr<StateStore> store);
   void run();
 
   std::unique_ptr<StateStore> store_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable wake_, idle_;
   using Key = std::pair<std::string, std::string>;  // account, folder
   std::map<Key, StoredFolder> rows_;                // merged pending saves
   std::deque<std::pair<std::string, Loaded>> loads_;
   bool stopping_ = false;
   bool busy_ = false;
-  uint64_t failures_ = 0;
   std::thread thread_;
 };
 
