@@ -110,7 +110,8 @@ describe('reliability', () => {
       const stateFile = path.join(dir, 'state.db');
       await start({ stateFile }, ['a', 'b']);
       for (let i = 0; i < 3; i++) {
-        const got = waitForEvent(engine, 'newMessage');
+        // Account b watches the same mailbox: wait for a's own event.
+        const got = waitForEvent(engine, 'newMessage', (m) => m.accountId === 'a');
         server.appendMessage('INBOX', { subject: `m${i}` });
         await got;
       }
