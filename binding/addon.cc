@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "convert.h"
-#include "engine.h"
-#include "mime.h"
+#include "engine/engine.h"
+#include "mime_convert.h"
 
 namespace {
 

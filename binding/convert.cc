@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "mime.h"
+#include "mime_convert.h"
 
 namespace binding {
 

@@ -3,9 +3,9 @@
 
 #include <napi.h>
 
-#include "account.h"
-#include "engine.h"
-#include "events.h"
+#include "model/account.h"
+#include "engine/engine.h"
+#include "model/events.h"
 #include "keys.h"
 
 namespace binding {

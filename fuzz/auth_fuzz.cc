@@ -4,7 +4,7 @@
 //
 // Input: bytes 0 and 1 = lengths of the first two fields, the rest is split
 // into user, secret and a third field (authzid or host).
-#include "auth.h"
+#include "imap/auth.h"
 #include "fuzz_support.h"
 
 namespace {

@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "envelope.h"
-#include "events.h"
-#include "fetch.h"
-#include "parser.h"
-#include "preview.h"
+#include "imap/envelope.h"
+#include "model/events.h"
+#include "imap/fetch.h"
+#include "core/parser.h"
+#include "mime/preview.h"
 
 namespace fuzzsupport {
 

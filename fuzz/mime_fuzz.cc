@@ -1,7 +1,7 @@
 // parseMime (the parseMessage path): hostile messages must stay within the
 // limits and yield UTF-8 everywhere a JS string is made from the result.
 #include "fuzz_support.h"
-#include "mime.h"
+#include "mime/mime.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   imap::MimeLimits limits;

@@ -2,7 +2,7 @@
 // wire and back, the wire form is printable ASCII, and decoding arbitrary
 // server bytes never crashes.
 #include "fuzz_support.h"
-#include "mutf7.h"
+#include "core/mutf7.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

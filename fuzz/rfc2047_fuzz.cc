@@ -3,9 +3,9 @@
 //
 // Input: byte 0 picks a charset (or, past the list, the text up to the first
 // '\n' is the charset), the rest is the text.
-#include "auth.h"
+#include "imap/auth.h"
 #include "fuzz_support.h"
-#include "mime_codec.h"
+#include "mime/mime_codec.h"
 
 namespace {
 const char* const kCharsets[] = {"utf-8",     "iso-8859-1", "windows-1252", "iso-2022-jp", "gb2312", "gb18030",

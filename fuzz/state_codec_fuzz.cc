@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "fuzz_support.h"
-#include "state_codec.h"
+#include "store/state_codec.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "fuzz_support.h"
-#include "uidset.h"
+#include "core/uidset.h"
 
 namespace {
 

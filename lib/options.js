@@ -3,7 +3,7 @@
 const { optionError } = require('./errors');
 
 const MAX_IDLE_REFRESH_MS = 29 * 60 * 1000; // RFC 2177: servers may drop IDLE after 30 min
-// The engine's parser accepts no larger literal (src/parser.h kMaxLiteralBytes),
+// The engine's parser accepts no larger literal (src/core/parser.h kMaxLiteralBytes),
 // so no message fetch can ask for more.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;

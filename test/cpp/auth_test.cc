@@ -1,4 +1,4 @@
-#include "auth.h"
+#include "imap/auth.h"
 
 #include <gtest/gtest.h>
 

@@ -12,12 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "fetch.h"
-#include "folder.h"
-#include "parser.h"
-#include "uidset.h"
+#include "imap/fetch.h"
+#include "sync/folder.h"
+#include "core/parser.h"
+#include "core/uidset.h"
 #include "uidset_testing.h"
-#include "value.h"
+#include "core/value.h"
+#include "sync/deliveries.h"
 
 using namespace imap;
 

@@ -1,5 +1,5 @@
 // ImapClient against a scripted plaintext server on a real libuv loop.
-#include "client.h"
+#include "imap/client.h"
 
 #include <gtest/gtest.h>
 #include <uv.h>

@@ -3,7 +3,7 @@
 // drift between the two stays invisible from JS: pin both to the README.
 #include <gtest/gtest.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 TEST(EngineDefaults, MatchTheDocumentedOnes) {
   imap::EngineConfig c;

@@ -1,6 +1,6 @@
 // The engine itself, without JS: batch acknowledgement, close ordering and
 // loop shutdown.
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <gtest/gtest.h>
 

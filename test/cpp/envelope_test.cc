@@ -1,4 +1,7 @@
-#include "envelope.h"
+#include "imap/envelope.h"
+#include "text/rfc2047.h"
+#include "text/date.h"
+#include "text/charset.h"
 
 #include <gtest/gtest.h>
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "fetch.h"
-#include "parser.h"
-#include "state_codec.h"
+#include "imap/fetch.h"
+#include "core/parser.h"
+#include "store/state_codec.h"
 
 using namespace imap;
 

@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
-#include "connection.h"
+#include "net/connection.h"
 
 using namespace imap;
 

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "mailboxes.h"
-#include "parser.h"
+#include "imap/mailboxes.h"
+#include "core/parser.h"
 
 using namespace imap;
 

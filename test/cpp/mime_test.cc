@@ -1,4 +1,4 @@
-#include "mime.h"
+#include "mime/mime.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -13,9 +13,9 @@
 #include <sstream>
 #include <string>
 
-#include "mime_address.h"
-#include "mime_codec.h"
-#include "mime_syntax.h"
+#include "mime/mime_address.h"
+#include "mime/mime_codec.h"
+#include "mime/mime_syntax.h"
 #include "mini_json.h"
 
 using namespace imap;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "mutf7.h"
+#include "core/mutf7.h"
 
 using imap::mutf7ToUtf8;
 using imap::utf8ToMutf7;

@@ -1,4 +1,4 @@
-#include "parser.h"
+#include "core/parser.h"
 
 #include <gtest/gtest.h>
 

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "parser.h"
-#include "preview.h"
+#include "core/parser.h"
+#include "mime/preview.h"
 
 using namespace imap;
 

@@ -1,4 +1,4 @@
-#include "state_writer.h"
+#include "store/state_writer.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

@@ -1,4 +1,4 @@
-#include "store.h"
+#include "store/store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "uidset.h"
+#include "core/uidset.h"
 
 using namespace imap;
 

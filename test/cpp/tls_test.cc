@@ -1,4 +1,4 @@
-#include "tls.h"
+#include "net/tls.h"
 
 #include <gtest/gtest.h>
 #include <openssl/err.h>

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "token.h"
+#include "imap/token.h"
 
 using imap::TokenBroker;
 

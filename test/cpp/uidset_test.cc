@@ -1,4 +1,4 @@
-#include "uidset.h"
+#include "core/uidset.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 
 #include <ostream>
 
-#include "uidset.h"
+#include "core/uidset.h"
 
 namespace imap {
 

@@ -1,0 +1,450 @@
+#include "imap/client.h"
+
+#include "imap/auth.h"
+#include "imap/fetch.h"
+
+namespace imap {
+
+namespace {
+
+bool isNoOrBad(const Response& r) { return r.status == "NO" || r.status == "BAD"; }
+
+}  // namespace
+
+ImapClient::ImapClient(ClientHost* host, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls)
+    : host_(host), cfg_(std::move(cfg)), tls_(std::move(tls)), shared_(host->shared()) {
+  timer_ = new uv_timer_t;
+  uv_timer_init(shared_->loop, timer_);
+  timer_->data = this;
+}
+
+ImapClient::~ImapClient() {
+  if (settingUp_) shared_->setupEnded(false);
+  conn_.reset();
+  timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
+// ---- lifecycle ----
+
+void ImapClient::connect() {
+  ++generation_;
+  if (!settingUp_) {
+    settingUp_ = true;
+    ++shared_->settingUp;
+  }
+  conn_ = std::make_unique<Connection>(shared_, static_cast<Connection::Handler*>(this));
+  parser_.reset();
+  caps_.clear();
+  cmd_.reset();
+  greeted_ = tlsSwitching_ = tokenRetried_ = capsFresh_ = false;
+  setState(ConnState::Connecting);
+  arm(kConnectTimer, cfg_->timeouts.connectMs);
+  conn_->connect(cfg_->host, cfg_->port, cfg_->tls == TlsMode::Implicit ? tls_ : nullptr, cfg_->keepalive);
+}
+
+void ImapClient::onConnected() {
+  // The greeting, read next, moves us on; the connect timer runs until then.
+}
+
+void ImapClient::onTlsUpgraded() {
+  tlsSwitching_ = false;
+  caps_.clear();  // RFC 3501 6.2.1: what was learned before STARTTLS is void
+  requestCapabilities([this] { authenticate(); });
+}
+
+void ImapClient::onData(const char* data, size_t len) {
+  if (tlsSwitching_) return;  // plaintext after "OK Begin TLS" is an injection attempt
+  lastReceivedAt_ = uv_now(shared_->loop);
+  std::vector<Response> out;
+  bool ok = parser_.feed(data, len, out);
+  for (const auto& r : out) {
+    if (!connected() || tlsSwitching_) return;
+    handle(r);
+  }
+  if (!ok && connected()) fail("PROTOCOL_ERROR", "malformed server response: " + parser_.error());
+}
+
+void ImapClient::onClosed(const std::string& code, const std::string& message) {
+  if (leaving_) {
+    finishLogout();
+    return;
+  }
+  fail(code, message);
+}
+
+void ImapClient::fail(const std::string& code, const std::string& message) {
+  if (conn_) conn_->close();
+  disarm();
+  cmd_.reset();
+  settled();
+  if (leaving_) {
+    finishLogout();
+    return;
+  }
+  onFailure(code, message);
+}
+
+void ImapClient::logout(std::function<void()> done) {
+  if (leaving_) return;
+  leaving_ = true;
+  logoutDone_ = std::move(done);
+  if (!connected() || !greeted_) {
+    finishLogout();
+    return;
+  }
+  arm(kLogoutTimer, cfg_->timeouts.logoutMs);
+  if (cmd_) {
+    onLeaving();  // the tagged answer to the current command triggers LOGOUT
+    return;
+  }
+  sendLogout();
+}
+
+void ImapClient::sendLogout() {
+  send("LOGOUT", [this](const Response&) { finishLogout(); });
+}
+
+void ImapClient::finishLogout() {
+  disarm();
+  if (conn_) conn_->close();
+  cmd_.reset();
+  settled();
+  if (auto done = std::move(logoutDone_)) {
+    logoutDone_ = nullptr;
+    done();
+  }
+}
+
+void ImapClient::setState(ConnState s, const std::string& code, const std::string& message) {
+  if (!code.empty()) {
+    lastErrorCode_ = code;
+    lastErrorMessage_ = message;
+  }
+  if (s == state_ && code.empty()) return;
+  ConnState prev = state_;
+  state_ = s;
+  onStateChange(prev, s, code, message);
+}
+
+// ---- timer ----
+
+void ImapClient::arm(int purpose, uint64_t ms) {
+  timerPurpose_ = purpose;
+  uv_timer_start(timer_, timerCallback, ms, 0);
+}
+
+void ImapClient::disarm() {
+  timerPurpose_ = kNoTimer;
+  uv_timer_stop(timer_);
+}
+
+void ImapClient::timerCallback(uv_timer_t* t) {
+  if (auto* self = static_cast<ImapClient*>(t->data)) self->fireTimer();
+}
+
+void ImapClient::fireTimer() {
+  int p = timerPurpose_;
+  timerPurpose_ = kNoTimer;
+  switch (p) {
+    case kNoTimer:
+      return;
+    case kConnectTimer:
+      fail("TIMEOUT", "no greeting from " + cfg_->host + " within " + std::to_string(cfg_->timeouts.connectMs) + " ms");
+      return;
+    case kCommandTimer:
+      fail("TIMEOUT", "server did not answer within " + std::to_string(cfg_->timeouts.commandMs) + " ms");
+      return;
+    case kLogoutTimer:
+      finishLogout();
+      return;
+    default:
+      onTimer(p);
+  }
+}
+
+// ---- commands ----
+
+void ImapClient::send(std::vector<std::string> parts, Done onDone, Done onContinue) {
+  if (!connected()) return;
+  Command c;
+  c.tag = "A" + std::to_string(++tagCounter_);
+  c.verb = parts[0].substr(0, parts[0].find(' '));
+  c.onDone = std::move(onDone);
+  c.onContinue = std::move(onContinue);
+  std::string first = c.tag + " " + parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) c.pendingParts.push_back(std::move(parts[i]));
+  if (c.pendingParts.empty()) first += "\r\n";
+  else c.pendingParts.back() += "\r\n";
+  cmd_ = std::move(c);
+  if (timerPurpose_ != kLogoutTimer) arm(kCommandTimer, cfg_->timeouts.commandMs);
+  conn_->write(first);
+}
+
+std::vector<std::string> ImapClient::astringArgs(const std::string& verb, const std::vector<std::string>& args) const {
+  // A synchronizing literal splits the command: the server's '+' is needed
+  // before the literal's bytes may follow.
+  bool nonSync = hasCap("LITERAL+") || hasCap("LITERAL-");
+  std::vector<std::string> parts{verb};
+  for (const auto& a : args) {
+    if (argForm(a) == ArgForm::Quoted) {
+      parts.back() += " " + quote(a);
+    } else if (nonSync) {
+      parts.back() += " {" + std::to_string(a.size()) + "+}\r\n" + a;
+    } else {
+      parts.back() += " {" + std::to_string(a.size()) + "}\r\n";
+      parts.push_back(a);
+    }
+  }
+  return parts;
+}
+
+void ImapClient::handle(const Response& r) {
+  switch (r.type) {
+    case Response::Type::Continuation:
+      if (!cmd_) return;
+      if (!cmd_->pendingParts.empty()) {
+        std::string part = std::move(cmd_->pendingParts.front());
+        cmd_->pendingParts.erase(cmd_->pendingParts.begin());
+        conn_->write(part);
+      } else if (cmd_->onContinue) {
+        cmd_->onContinue(r);
+      }
+      return;
+    case Response::Type::Untagged:
+      if (!greeted_) handleGreeting(r);
+      else handleUntagged(r);
+      return;
+    case Response::Type::Tagged: {
+      if (!cmd_ || r.tag != cmd_->tag) return;  // stale tag from a timed-out command
+      if (r.code) {
+        if (r.code->name == "CAPABILITY") setCapabilities(r.code->args);
+        onCode(*r.code);
+      }
+      Done done = std::move(cmd_->onDone);
+      bool wasLogout = cmd_->verb == "LOGOUT";
+      cmd_.reset();
+      if (timerPurpose_ == kCommandTimer) disarm();
+      if (leaving_ && !wasLogout) {
+        sendLogout();  // whatever the command led to, we are leaving
+        return;
+      }
+      done(r);
+      return;
+    }
+  }
+}
+
+void ImapClient::handleGreeting(const Response& r) {
+  greeted_ = true;
+  disarm();
+  if (r.code && r.code->name == "CAPABILITY") setCapabilities(r.code->args);
+  if (r.status == "BYE" || !r.isStatus() || r.status == "NO" || r.status == "BAD") {
+    fail("SERVER_BYE", "server refused the connection: " + describe(r));
+    return;
+  }
+  setState(ConnState::Connected);
+  if (r.status == "PREAUTH") {
+    if (cfg_->tls == TlsMode::StartTls && !conn_->secure()) {
+      // RFC 3501 6.2.1: no STARTTLS is possible in the authenticated state.
+      fail("TLS_FAILED", "server sent PREAUTH on a connection that must be upgraded with STARTTLS");
+      return;
+    }
+    caps_.clear();
+    requestCapabilities([this] { authenticated(); });
+    return;
+  }
+  requestCapabilities([this] {
+    if (cfg_->tls == TlsMode::StartTls) startTls();
+    else authenticate();
+  });
+}
+
+void ImapClient::handleUntagged(const Response& r) {
+  if (r.isStatus()) {
+    if (r.code) {
+      if (r.code->name == "CAPABILITY") setCapabilities(r.code->args);
+      onCode(*r.code);
+    }
+    if (r.status == "BYE" && !leaving_) {
+      // The server is about to close: reconnect rather than wait for EOF.
+      fail("SERVER_BYE", "server closed the session: " + describe(r));
+    }
+    return;
+  }
+  if (r.keyword == "CAPABILITY") {
+    setCapabilities(r.args);
+    return;
+  }
+  onUntagged(r);
+}
+
+void ImapClient::setCapabilities(const std::vector<Value>& caps) {
+  capsFresh_ = true;
+  std::string all;
+  size_t size = 0;
+  for (const auto& c : caps)
+    if (c.isText() && !c.str.empty()) size += c.str.size() + 1;
+  all.reserve(size);
+  for (const auto& c : caps) {
+    // A space inside a (quoted) capability would make it two; none is valid.
+    if (!c.isText() || c.str.empty() || c.str.find(' ') != std::string::npos) continue;
+    if (!all.empty()) all += ' ';
+    all += upper(c.str);
+  }
+  caps_ = std::move(all);
+}
+
+bool ImapClient::hasCap(std::string_view cap) const {
+  if (cap.empty()) return false;
+  std::string_view all = caps_;
+  size_t pos = 0;
+  while (pos < all.size()) {
+    size_t end = all.find(' ', pos);
+    if (end == std::string_view::npos) end = all.size();
+    if (all.substr(pos, end - pos) == cap) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+void ImapClient::settled() {
+  if (!settingUp_) return;
+  settingUp_ = false;
+  shared_->setupEnded(true);
+}
+
+void ImapClient::releaseScratch() {
+  if (parser_.buffered() != 0 || parser_.failed()) return;
+  // reset() frees the input buffer: a moved-in std::string in its short form
+  // would leave the old heap buffer in place. The assignment frees the rest.
+  parser_.reset();
+  parser_ = Parser();
+}
+
+void ImapClient::requestCapabilities(std::function<void()> then) {
+  if (!caps_.empty()) {
+    then();
+    return;
+  }
+  send("CAPABILITY", [this, then = std::move(then)](const Response& r) {
+    if (r.status != "OK") {
+      fail("PROTOCOL_ERROR", "CAPABILITY failed: " + describe(r));
+      return;
+    }
+    then();
+  });
+}
+
+// ---- login ----
+
+void ImapClient::startTls() {
+  if (!hasCap("STARTTLS")) {
+    fail("TLS_FAILED", "server does not offer STARTTLS; refusing to continue without TLS");
+    return;
+  }
+  send("STARTTLS", [this](const Response& r) {
+    if (r.status != "OK") {
+      fail("TLS_FAILED", "STARTTLS refused: " + describe(r));
+      return;
+    }
+    tlsSwitching_ = true;
+    parser_.reset();
+    arm(kConnectTimer, cfg_->timeouts.connectMs);
+    conn_->startTls(tls_);
+  });
+}
+
+void ImapClient::authenticate() {
+  if (!conn_->secure() && !cfg_->allowInsecureAuth) {
+    fail("INSECURE_AUTH",
+         "refusing to send credentials over an unencrypted connection (set allowInsecureAuth to allow it)");
+    return;
+  }
+  setState(ConnState::Authenticating);
+  capsFresh_ = false;
+  if (!cfg_->tokenProvider) {
+    authenticateWith(cfg_->accessToken);
+    return;
+  }
+  std::weak_ptr<char> alive = alive_;
+  uint64_t gen = generation_;
+  // While the app fetches a token the server waits; the command timer bounds it.
+  arm(kCommandTimer, cfg_->timeouts.commandMs);
+  host_->accessToken(*cfg_, tokenRetried_, [this, alive, gen](const std::string& token, const std::string& err) {
+    if (alive.expired() || gen != generation_ || !connected() || leaving_) return;
+    disarm();
+    if (token.empty()) {
+      fail("AUTH_FAILED", "getAccessToken failed: " + err);
+      return;
+    }
+    authenticateWith(token);
+  });
+}
+
+void ImapClient::authenticateWith(const std::string& token) {
+  if (!token.empty()) {
+    if (hasCap("AUTH=XOAUTH2")) {
+      authenticateSasl("XOAUTH2", saslXOAuth2(cfg_->user, token));
+    } else if (hasCap("AUTH=OAUTHBEARER")) {
+      authenticateSasl("OAUTHBEARER", saslOAuthBearer(cfg_->user, token, cfg_->host, cfg_->port));
+    } else {
+      fail("AUTH_FAILED", "server offers neither AUTH=XOAUTH2 nor AUTH=OAUTHBEARER for an access token");
+    }
+    return;
+  }
+  if (hasCap("AUTH=PLAIN")) {
+    authenticateSasl("PLAIN", saslPlain(cfg_->user, cfg_->pass));
+    return;
+  }
+  if (hasCap("LOGINDISABLED")) {
+    fail("AUTH_FAILED", "server disabled LOGIN and offers no AUTH=PLAIN");
+    return;
+  }
+  send(astringArgs("LOGIN", {cfg_->user, cfg_->pass}), [this](const Response& r) {
+    if (isNoOrBad(r)) {
+      fail("AUTH_FAILED", "login failed: " + describe(r));
+      return;
+    }
+    authenticated();
+  });
+}
+
+void ImapClient::authenticateSasl(const std::string& mech, const std::string& initial) {
+  bool saslIr = hasCap("SASL-IR");
+  auto sentInitial = std::make_shared<bool>(saslIr);
+  auto onContinue = [this, initial, sentInitial](const Response&) {
+    // A second '+' carries an error report (XOAUTH2/OAUTHBEARER); an empty
+    // reply lets the server finish with a tagged NO.
+    conn_->write(*sentInitial ? std::string("\r\n") : initial + "\r\n");
+    *sentInitial = true;
+  };
+  std::string text = "AUTHENTICATE " + mech + (saslIr ? " " + (initial.empty() ? std::string("=") : initial) : "");
+  send(std::vector<std::string>{text},
+       [this](const Response& r) {
+         if (!isNoOrBad(r)) {
+           authenticated();
+           return;
+         }
+         if (cfg_->tokenProvider && !tokenRetried_) {
+           // The cached token may have been revoked early: refresh once.
+           tokenRetried_ = true;
+           authenticate();
+           return;
+         }
+         fail("AUTH_FAILED", "authentication failed: " + describe(r));
+       },
+       onContinue);
+}
+
+void ImapClient::authenticated() {
+  setState(ConnState::Authenticated);
+  // Capabilities may change after login; the tagged OK often carries them.
+  if (!capsFresh_) caps_.clear();
+  requestCapabilities([this] {
+    if (settlesAfterLogin()) settled();
+    onAuthenticated();
+  });
+}
+
+}  // namespace imap

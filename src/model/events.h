@@ -1,0 +1,71 @@
+// Plain event structs: the only thing that leaves the engine thread.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/message.h"
+#include "model/folder_info.h"
+#include "mime/mime.h"
+
+namespace imap {
+
+// A watched folder connection's public state. Exactly these seven.
+enum class ConnState { Disconnected, Connecting, Connected, Authenticating, Authenticated, Idle, Error };
+const char* stateName(ConnState s);
+
+struct Event {
+  enum class Type {
+    NewMessage,
+    MessageDeleted,
+    FlagsChanged,
+    ConnectionStatus,
+    IdleRefreshed,
+    FolderReset,
+    AccountReady,    // every folder of a new account is watched
+    AccountFailed,   // the first connection of a new account failed
+    AccountRemoved,  // removeAccount finished
+    TokenRequest,    // call the account's getAccessToken() and provideToken()
+    SyncStarted,
+    SyncProgress,    // done/total folders of a running sync
+    SyncCompleted,   // requestIds: the sync() calls this run answers
+    FolderList,      // answer to listFolders(requestId)
+    MessageFetched,  // answer to fetchMessage(requestId)
+    Closed,          // the engine finished close(); no event follows
+  };
+
+  Type type = Type::ConnectionStatus;
+  std::string accountId;
+  std::string folder;
+
+  uint32_t uid = 0;  // 0 = none (MessageDeleted always has one: a bare EXPUNGE waits for the sync)
+  uint32_t seq = 0;  // 0 = not applicable
+  uint32_t uidValidity = 0;
+  uint64_t modseq = 0;
+  uint64_t size = 0;
+  double internalDate = NAN;
+  std::vector<std::string> flags;
+  bool hasEnvelope = false;
+  Envelope envelope;
+  bool hasPreview = false;
+  std::string preview;
+  std::shared_ptr<ParsedMessage> message;  // fetchBodies / fetchMessage
+
+  ConnState state = ConnState::Disconnected;
+  ConnState previous = ConnState::Disconnected;
+  std::string errorCode;  // empty when no error
+  std::string errorMessage;
+
+  // Answers to requests, and sync progress.
+  uint64_t requestId = 0;
+  std::vector<uint64_t> requestIds;
+  uint32_t done = 0, total = 0;
+  double durationMs = 0;
+  std::vector<FolderSyncResult> syncResults;
+  std::vector<FolderInfo> folders;
+};
+
+}  // namespace imap

@@ -1,0 +1,28 @@
+// Plain folder facts for events: a LIST entry and one folder's sync result.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace imap {
+
+struct FolderInfo {
+  std::string path;       // UTF-8, full hierarchy name
+  std::string name;       // last hierarchy level
+  std::string delimiter;  // "" for a flat namespace
+  std::vector<std::string> flags;
+  std::string specialUse;  // "\\Sent", "\\Trash", ... or ""
+  bool subscribed = false;
+};
+
+struct FolderSyncResult {
+  std::string folder;
+  uint32_t uidValidity = 0;
+  uint64_t highestModseq = 0;
+  uint32_t newMessages = 0, changed = 0, deleted = 0;
+  double durationMs = 0;
+  std::string errorCode, errorMessage;
+};
+
+}  // namespace imap

@@ -1,0 +1,447 @@
+#include "sync/idle.h"
+
+#include <algorithm>
+
+#include "imap/fetch.h"
+#include "core/mutf7.h"
+#include "sync/deliveries.h"
+
+namespace imap {
+
+namespace {
+// Flag changes without a UID awaiting a lookup. Every EXPUNGE renumbers them,
+// so past this many a sync is cheaper than the bookkeeping.
+constexpr size_t kMaxFlagSeqs = 64;
+}  // namespace
+
+IdleSession::IdleSession(SessionOwner* owner, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls,
+                         FolderRuntime* rt)
+    : ImapClient(owner, cfg, std::move(tls)),
+      owner_(owner),
+      rt_(rt),
+      wireFolder_(utf8ToMutf7(rt->folder)),
+      backoff_(cfg->reconnect) {}
+
+FolderStatus IdleSession::snapshot() const {
+  FolderStatus s;
+  s.accountId = cfg_->id;
+  s.folder = rt_->folder;
+  s.state = stateName(state());
+  if (state() == ConnState::Idle) s.mode = polling_ ? "poll" : "idle";
+  s.uidValidity = rt_->fs.uidValidity;
+  s.uidNext = rt_->fs.uidNext;
+  s.highestModseq = rt_->fs.highestModseq;
+  s.exists = rt_->fs.exists;
+  s.lastErrorCode = lastErrorCode();
+  s.lastErrorMessage = lastErrorMessage();
+  return s;
+}
+
+
+// ---- lifecycle ----
+
+void IdleSession::onStateChange(ConnState prev, ConnState next, const std::string& code, const std::string& message) {
+  if (next == ConnState::Connecting) {
+    selecting_.reset();
+    flagSeqs_.clear();
+    qresync_ = polling_ = newPending_ = false;
+    fetchingNew_ = resolvingFlags_ = probing_ = false;
+    idling_ = idleActive_ = doneSent_ = doneWanted_ = refreshing_ = false;
+    serverUidNext_ = 0;
+  }
+  Event e = imap::folderEvent(Event::Type::ConnectionStatus, *rt_);
+  e.previous = prev;
+  e.state = next;
+  e.errorCode = code;
+  e.errorMessage = message;
+  owner_->statusChanged(*this);
+  owner_->emit(std::move(e));
+}
+
+void IdleSession::onFailure(const std::string& code, const std::string& message) {
+  idling_ = idleActive_ = false;
+  bool config = code == "AUTH_FAILED" || code == "TLS_FAILED" || code == "INSECURE_AUTH" || code == "SELECT_FAILED";
+  setState(config ? ConnState::Error : ConnState::Disconnected, code, message);
+  if (!everReady_) {
+    owner_->sessionFirstFailure(*this, code, message);
+    return;
+  }
+  uint64_t delay = backoff_.next();
+  if (code == "AUTH_FAILED") {
+    if (cfg_->stopOnAuthFailure) return;
+    delay = std::max(delay, cfg_->authFailureDelayMs);
+  }
+  arm(kReconnect, delay);
+}
+
+void IdleSession::close() {
+  logout([this] {
+    if (closed_) return;
+    closed_ = true;
+    setState(ConnState::Disconnected);
+    owner_->sessionClosed(*this);
+  });
+}
+
+void IdleSession::onLeaving() {
+  if (idling_) {
+    if (idleActive_) sendDone();
+    else doneWanted_ = true;
+  }
+}
+
+void IdleSession::onTimer(int purpose) {
+  switch (purpose) {
+    case kDone:
+      fail("TIMEOUT", "server did not end IDLE within " + std::to_string(cfg_->idle.doneTimeoutMs) + " ms");
+      return;
+    case kRefresh:
+      armIdleCheck();
+      return;
+    case kPoll:
+      poll();
+      return;
+    case kReconnect:
+      connect();
+      return;
+  }
+}
+
+// ---- mailbox ----
+
+void IdleSession::onAuthenticated() {
+  if (hasCap("QRESYNC") && hasCap("ENABLE")) {
+    send("ENABLE QRESYNC", [this](const Response&) { select(); });
+  } else {
+    select();
+  }
+}
+
+void IdleSession::onCode(const ResponseCode& code) {
+  if (code.args.empty()) return;
+  if (!selecting_) {
+    // A modseq beyond what we saw means changes the server did not spell
+    // out to us (e.g. flags of a message it announced in the same breath).
+    if (code.name == "HIGHESTMODSEQ" && code.args[0].isNumber() && code.args[0].num > rt_->fs.highestModseq)
+      owner_->folderNeedsSync(*this);
+    return;
+  }
+  if (code.name == "UIDVALIDITY") selecting_->uidValidity = toU32(code.args[0]);
+  else if (code.name == "UIDNEXT") selecting_->uidNext = toU32(code.args[0]);
+  else if (code.name == "HIGHESTMODSEQ" && code.args[0].isNumber()) selecting_->highestModseq = code.args[0].num;
+}
+
+void IdleSession::select() {
+  selecting_ = Selected{};
+  auto parts = astringArgs("SELECT", {wireFolder_});
+  if (hasCap("CONDSTORE") && !qresync_) parts.back() += " (CONDSTORE)";
+  send(std::move(parts), [this](const Response& r) {
+    if (r.status != "OK") {
+      selecting_.reset();
+      fail("SELECT_FAILED", "cannot select " + rt_->folder + ": " + describe(r));
+      return;
+    }
+    afterSelect();
+  });
+}
+
+void IdleSession::afterSelect() {
+  Selected sel = *selecting_;
+  selecting_.reset();
+  FolderState& fs = rt_->fs;
+  bool known = fs.uidValidity != 0;
+  if (known && sel.uidValidity != fs.uidValidity) {
+    Event e = imap::folderEvent(Event::Type::FolderReset, *rt_);
+    e.uidValidity = sel.uidValidity;
+    owner_->emit(std::move(e));
+    known = false;
+    rt_->initialDone = false;
+  }
+  fs.uidValidity = sel.uidValidity;
+  fs.exists = exists_ = sel.exists;
+  rt_->dirty = true;
+  if (!known) {
+    // A first sight (or a reset folder) sets the baseline: existing mail is
+    // not new mail, old changes are not news.
+    fs.uidNext = sel.uidNext;
+    fs.highestModseq = sel.highestModseq;
+  } else {
+    // HIGHESTMODSEQ stays where the last sync left it: changes made while we
+    // were away are below the server's value and still to be reported.
+    if (sel.uidNext == 0 ? sel.exists > 0 : sel.uidNext > fs.uidNext) {
+      newPending_ = true;  // mail arrived while we were away
+      serverUidNext_ = sel.uidNext;
+    }
+    owner_->folderNeedsSync(*this);  // flags and deletions while away
+  }
+  owner_->statusChanged(*this);
+  if (fs.uidNext == 0) {
+    // No UIDNEXT from the server: learn the highest UID instead.
+    if (sel.exists == 0) {
+      fs.uidNext = 1;
+    } else {
+      probing_ = true;
+      send("UID FETCH * (UID)", [this](const Response& r) {
+        probing_ = false;
+        if (r.status != "OK") {
+          fail("PROTOCOL_ERROR", "cannot learn UIDNEXT: " + describe(r));
+          return;
+        }
+        if (rt_->fs.uidNext == 0) rt_->fs.uidNext = 1;
+        proceed();
+      });
+      return;
+    }
+  }
+  proceed();
+}
+
+void IdleSession::proceed() {
+  if (busy() || !connected() || leaving()) return;
+  if (newPending_) {
+    fetchNew();
+    return;
+  }
+  if (!flagSeqs_.empty()) {
+    fetchFlagged();
+    return;
+  }
+  if (hasCap("IDLE")) {
+    polling_ = false;
+    startIdle();
+  } else {
+    polling_ = true;
+    watching();
+    releaseScratch();
+    settled();
+    arm(kPoll, cfg_->idle.pollMs);
+  }
+}
+
+void IdleSession::watching() {
+  if (state() == ConnState::Idle) return;
+  setState(ConnState::Idle);
+  backoff_.reset();
+  if (!everReady_) {
+    everReady_ = true;
+    owner_->sessionReady(*this);
+  }
+}
+
+void IdleSession::fetchNew() {
+  newPending_ = false;
+  fetchingNew_ = true;
+  uint32_t from = rt_->fs.uidNext ? rt_->fs.uidNext : 1;
+  send("UID FETCH " + std::to_string(from) + ":* " + kNewMessageItems, [this](const Response& r) {
+    fetchingNew_ = false;
+    if (r.status != "OK") {
+      fail("PROTOCOL_ERROR", "fetching new messages failed: " + describe(r));
+      return;
+    }
+    // Every UID below the server's UIDNEXT at SELECT time was covered, even
+    // if those messages are gone by now.
+    if (serverUidNext_ > rt_->fs.uidNext) rt_->fs.uidNext = serverUidNext_;
+    serverUidNext_ = 0;
+    owner_->statusChanged(*this);
+    proceed();
+  });
+}
+
+void IdleSession::fetchFlagged() {
+  // A sequence set is written like a UID set: consecutive numbers as a range.
+  std::string set = UidSet::fromUids(std::vector<uint32_t>(flagSeqs_.begin(), flagSeqs_.end())).toString();
+  flagSeqs_.clear();
+  resolvingFlags_ = true;
+  send("FETCH " + set + " (UID FLAGS)", [this](const Response& r) {
+    resolvingFlags_ = false;
+    if (r.status != "OK") {
+      fail("PROTOCOL_ERROR", "fetching changed flags failed: " + describe(r));
+      return;
+    }
+    proceed();
+  });
+}
+
+void IdleSession::startIdle() {
+  idling_ = true;
+  idleActive_ = doneSent_ = false;
+  send(std::vector<std::string>{"IDLE"},
+       [this](const Response& r) {
+         bool wasRefresh = refreshing_;
+         idling_ = idleActive_ = doneSent_ = doneWanted_ = refreshing_ = false;
+         if (r.status != "OK") {
+           fail("PROTOCOL_ERROR", "IDLE failed: " + describe(r));
+           return;
+         }
+         if (wasRefresh) owner_->emit(imap::folderEvent(Event::Type::IdleRefreshed, *rt_));
+         proceed();
+       },
+       [this](const Response&) {
+         idleActive_ = true;
+         if (!leaving()) watching();
+         if (doneWanted_ || newPending_ || !flagSeqs_.empty() || leaving()) {
+           sendDone();
+           return;
+         }
+         // Typically nothing arrives for minutes now: give back what the
+         // SELECT and fetch responses made the parser grow.
+         releaseScratch();
+         settled();
+         idleSince_ = uv_now(host_->shared()->loop);
+         armIdleCheck();
+       });
+}
+
+// The server owes us nothing while idling, so ending IDLE is the read
+// deadline: its DONE must be answered within doneTimeoutMs. Due at the RFC
+// 2177 refresh or after livenessMs without a byte from the server, whichever
+// is first. Reads do not re-arm the timer (a timer-heap update per read);
+// a timer that fires and finds traffic since then re-arms for the rest.
+void IdleSession::armIdleCheck() {
+  const IdleOptions& o = cfg_->idle;
+  uint64_t due = idleSince_ + o.refreshMs;
+  if (o.livenessMs != 0) due = std::min(due, lastReceivedAt() + o.livenessMs);
+  uint64_t now = uv_now(host_->shared()->loop);
+  if (due > now) {
+    arm(kRefresh, due - now);
+    return;
+  }
+  refreshing_ = true;
+  sendDone();
+}
+
+void IdleSession::sendDone() {
+  if (!idling_ || doneSent_) return;
+  if (!idleActive_) {
+    doneWanted_ = true;
+    return;
+  }
+  doneSent_ = true;
+  if (timerPurpose() != kLogoutTimer) arm(kDone, cfg_->idle.doneTimeoutMs);
+  write("DONE\r\n");
+}
+
+void IdleSession::poll() {
+  send("NOOP", [this](const Response& r) {
+    if (r.status != "OK") {
+      fail("PROTOCOL_ERROR", "NOOP failed: " + describe(r));
+      return;
+    }
+    proceed();
+  });
+}
+
+// ---- mailbox updates ----
+
+void IdleSession::onUntagged(const Response& r) {
+  const std::string& k = r.keyword;
+  // A count or sequence number past 32 bits (or none) is no message of ours;
+  // a static_cast would turn it into a small, plausible one.
+  std::optional<uint32_t> n = checkedU32(r.number.value_or(UINT64_MAX));
+  if (k == "EXISTS" && n) {
+    onExists(*n);
+  } else if (k == "EXPUNGE" && n) {
+    onExpunge(*n);
+  } else if (k == "FETCH" && n && !r.args.empty()) {
+    onFetch(*n, r.args[0]);
+  } else if (k == "VANISHED") {
+    onVanished(r.args);
+  } else if (k == "ENABLED") {
+    for (const auto& a : r.args)
+      if (a.atomIs("QRESYNC")) qresync_ = true;
+  }
+}
+
+void IdleSession::onExists(uint32_t n) {
+  if (selecting_) {
+    selecting_->exists = n;
+    return;
+  }
+  if (n > exists_) newPending_ = true;
+  rt_->fs.exists = exists_ = n;
+  if (newPending_ && idling_) sendDone();
+}
+
+void IdleSession::onExpunge(uint32_t seq) {
+  if (exists_ > 0) --exists_;
+  rt_->fs.exists = exists_;
+  // Sequence numbers above the expunged one shift down by one.
+  std::set<uint32_t> shifted;
+  for (uint32_t s : flagSeqs_) {
+    if (s < seq) shifted.insert(s);
+    else if (s > seq) shifted.insert(s - 1);
+  }
+  flagSeqs_.swap(shifted);
+  // A plain EXPUNGE names no UID. The sync finds which UID is gone and
+  // reports it, so the event carries the UID and is sent once.
+  owner_->statusChanged(*this);
+  owner_->folderNeedsSync(*this);
+}
+
+void IdleSession::onVanished(const std::vector<Value>& args) {
+  bool earlier = false;
+  auto uids = vanishedUids(args, earlier);
+  if (!uids) return;
+  uint64_t n = uids->size();
+  if (!earlier) rt_->fs.exists = exists_ = exists_ > n ? exists_ - static_cast<uint32_t>(n) : 0;
+  reportDeletions(*rt_, *uids, [this](Event&& e) { owner_->emit(std::move(e)); });
+  owner_->statusChanged(*this);
+}
+
+void IdleSession::onFetch(uint32_t seq, const Value& items) {
+  if (!items.isList()) return;
+  FetchItems f = parseFetchItems(items);
+  if (f.badUid) return;
+  FolderState& fs = rt_->fs;
+  // Only the sync advances HIGHESTMODSEQ: it alone knows that everything
+  // below a value was reported.
+  if (probing_) {
+    if (f.uid >= fs.uidNext) fs.uidNext = uidAfter(f.uid);
+    return;
+  }
+  if (f.envelope) {
+    // Only our new-message fetch asks for ENVELOPE. A message reported
+    // before ("N:*" returns the highest one even below N, or the sync got
+    // there first) may come back with changed flags: that change counts.
+    if (!fetchingNew_) return;
+    if (!rt_->claimNew(f.uid)) {
+      if (f.flags && mayExist(*rt_, f.uid)) reportFlags(seq, f);
+      return;
+    }
+    Event e = imap::folderEvent(Event::Type::NewMessage, *rt_);
+    fillNewMessage(e, seq, f, fs.uidValidity);
+    rt_->flagWindow[f.uid] = joinFlags(e.flags);  // the sync trims it to the newest
+    owner_->emit(std::move(e));
+    return;
+  }
+  if (!f.flags || selecting_) return;
+  if (f.uid == 0) {
+    if (resolvingFlags_) return;  // answers name the UID; without one, nothing to report
+    // Without QRESYNC servers may omit the UID; look it up before reporting.
+    // Past a bound, a sync compares the flags instead: each EXPUNGE walks the
+    // pending sequence numbers.
+    if (flagSeqs_.size() >= kMaxFlagSeqs) {
+      flagSeqs_.clear();
+      owner_->folderNeedsSync(*this);
+      return;
+    }
+    flagSeqs_.insert(seq);
+    if (idling_) sendDone();
+    return;
+  }
+  // Flags of a message never announced are no change to report; a new one's
+  // flags come with its newMessage.
+  if (!mayExist(*rt_, f.uid)) return;
+  reportFlags(seq, f);
+}
+
+// The flag memory makes sure a change the sync already reported (or will
+// see) is reported once.
+void IdleSession::reportFlags(uint32_t seq, const FetchItems& f) {
+  if (!rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) return;
+  Event e = imap::folderEvent(Event::Type::FlagsChanged, *rt_);
+  fillFlagsChanged(e, seq, f);
+  owner_->emit(std::move(e));
+}
+
+}  // namespace imap

@@ -1,0 +1,31 @@
+// src/'s rooms (src/README.md): includes only point down, and no file grows
+// past about 400 lines. scripts/check-layers.js does the reading.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { check } = require('../scripts/check-layers');
+
+test('no include in src/ points up or sideways', () => {
+  expect(check().filter((p) => !/ lines \(limit/.test(p))).toEqual([]);
+});
+
+test('an include that points up is reported', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'layers-'));
+  try {
+    fs.mkdirSync(path.join(root, 'mime'));
+    fs.mkdirSync(path.join(root, 'core'));
+    fs.writeFileSync(path.join(root, 'mime', 'a.cpp'), '#include "core/value.h"\n#include "imap/envelope.h"\n');
+    fs.writeFileSync(path.join(root, 'core', 'b.h'), '#include "value.h"\n' + 'x\n'.repeat(500));
+    const problems = check(root);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'src/mime/a.cpp:2: mime/ includes imap/, which is above it',
+        'src/core/b.h:1: include "value.h" does not name its folder',
+        'src/core/b.h: 502 lines (limit 410)',
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
