@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "convert.h"
-#include "engine/engine.h"
+#include "engine/api.h"
 #include "mime_convert.h"
 
 namespace {
@@ -57,7 +57,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "imap-push events", 0, 1, this);
     if (env.IsExceptionPending()) return;
     tsfnLive_ = true;
-    engine_ = std::make_unique<imap::Engine>(config, [this](Batch&& batch) {
+    engine_ = imap::makeEngine(config, [this](Batch&& batch) {
       auto* data = new Batch(std::move(batch));
       if (tsfn_.NonBlockingCall(data) != napi_ok) delete data;
     });
@@ -121,7 +121,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 
   // The engine for a request, or nullptr with a JS Error pending: a request
   // the engine would drop silently would leave its caller waiting forever.
-  imap::Engine* live(Napi::Env env) {
+  imap::EngineApi* live(Napi::Env env) {
     if (running()) return engine_.get();
     Napi::Error err = Napi::Error::New(env, "engine is closed");
     err.Set("code", "CLOSED");
@@ -136,7 +136,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     }
     imap::AccountConfig cfg;
     if (!binding::toAccountConfig(info[0].As<Napi::Object>(), cfg)) return info.Env().Undefined();
-    if (imap::Engine* engine = live(info.Env())) engine->addAccount(std::move(cfg));
+    if (imap::EngineApi* engine = live(info.Env())) engine->addAccount(std::move(cfg));
     return info.Env().Undefined();
   }
 
@@ -145,7 +145,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       Napi::TypeError::New(info.Env(), "accountId must be a string").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
-    if (imap::Engine* engine = live(info.Env())) engine->removeAccount(info[0].As<Napi::String>().Utf8Value());
+    if (imap::EngineApi* engine = live(info.Env())) engine->removeAccount(info[0].As<Napi::String>().Utf8Value());
     return info.Env().Undefined();
   }
 
@@ -174,7 +174,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     }
     std::vector<std::string> folders;
     if (!binding::toStringList(info[2], folders)) return env.Undefined();
-    if (imap::Engine* engine = live(env))
+    if (imap::EngineApi* engine = live(env))
       engine->sync(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
                    std::move(folders));
     return env.Undefined();
@@ -187,7 +187,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       Napi::TypeError::New(env, "listFolders(requestId, accountId, refresh)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    if (imap::Engine* engine = live(env))
+    if (imap::EngineApi* engine = live(env))
       engine->listFolders(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
                           info[1].As<Napi::String>().Utf8Value(), info[2].ToBoolean().Value());
     return env.Undefined();
@@ -200,7 +200,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       Napi::TypeError::New(env, "fetchMessage(requestId, accountId, folder, uid, maxBytes)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    if (imap::Engine* engine = live(env))
+    if (imap::EngineApi* engine = live(env))
       engine->fetchMessage(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
                            info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::String>().Utf8Value(),
                            info[3].As<Napi::Number>().Uint32Value(),
@@ -258,7 +258,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   std::vector<uint64_t> heldAcks_;
   bool tsfnLive_ = false;  // Tsfn::New succeeded and Release() has not run
   bool hookAdded_ = false;
-  std::unique_ptr<imap::Engine> engine_;
+  std::unique_ptr<imap::EngineApi> engine_;
 };
 
 void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) {

@@ -4,7 +4,7 @@
 #include <napi.h>
 
 #include "model/account.h"
-#include "engine/engine.h"
+#include "engine/api.h"
 #include "model/events.h"
 #include "keys.h"
 

@@ -12,6 +12,8 @@ const SRC = path.join(__dirname, '..', 'src');
 const RANKS = ['core', 'text', 'mime', 'model', 'net', 'imap', 'sync', 'store', 'engine'];
 // About 400 lines a file (the guide); a little slack for a closing comment.
 const MAX_LINES = 410;
+// binding/ only converts: the engine's interface (no uv.h) and plain data.
+const BINDING_MAY_INCLUDE = /^(engine\/api\.h|model\/[^/]+|mime\/mime\.h|core\/[^/]+|text\/[^/]+)$/;
 
 function check(root = SRC) {
   const problems = [];
@@ -39,6 +41,19 @@ function check(root = SRC) {
         if (to < 0) problems.push(`${rel}:${i + 1}: include "${m[1]}" is outside src/'s rooms`);
         else if (to > rank) problems.push(`${rel}:${i + 1}: ${dir.name}/ includes ${target[0]}/, which is above it`);
       });
+    }
+  }
+  const binding = path.join(root, '..', 'binding');
+  if (fs.existsSync(binding)) {
+    for (const file of fs.readdirSync(binding)) {
+      if (!/\.(h|cc)$/.test(file)) continue;
+      fs.readFileSync(path.join(binding, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          const m = /^\s*#\s*include\s+"([^"]+)"/.exec(line);
+          if (m && m[1].includes('/') && !BINDING_MAY_INCLUDE.test(m[1]))
+            problems.push(`binding/${file}:${i + 1}: include "${m[1]}": the binding sees only engine/api.h and plain data`);
+        });
     }
   }
   for (const f of fs.readdirSync(root)) {

@@ -24,6 +24,10 @@ const char* stateName(ConnState s) {
   return "error";
 }
 
+std::unique_ptr<EngineApi> makeEngine(EngineConfig config, EngineApi::Sink sink) {
+  return std::make_unique<Engine>(std::move(config), std::move(sink));
+}
+
 Engine::Engine(EngineConfig config, Sink sink)
     : config_(std::move(config)),
       sink_(std::move(sink)),

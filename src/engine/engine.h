@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/api.h"
 #include "model/account.h"
 #include "model/events.h"
 #include "sync/folder.h"
@@ -28,32 +29,6 @@
 
 namespace imap {
 
-struct EngineConfig {
-  uint64_t tokenRefreshBeforeMs = 5 * 60 * 1000;
-  PoolOptions pool;
-  SyncOptions sync;
-  // Syncs running at once, whoever started them (syncAll, the IDLE
-  // debounce, webhooks, first syncs); the rest wait in a fair queue.
-  size_t syncMaxConcurrent = 5;
-  uint64_t syncDebounceMs = 1000;
-  uint64_t folderCacheTtlMs = 5 * 60 * 1000;
-  std::string stateFile;  // empty: state lives in memory
-  // Events handed to JS but not yet acknowledged, past which the engine
-  // stops reading from its connections until JS catches up (resumes at
-  // half): a slow consumer or a flooding server never grows the queue.
-  size_t maxQueuedEvents = 10000;
-};
-
-struct SyncStats {
-  uint64_t active = 0, pending = 0, completed = 0;
-};
-
-// One batch of events and the number that acknowledges its delivery.
-struct EventBatch {
-  std::vector<Event> events;
-  uint64_t seq = 0;
-};
-
 class StateWriter;
 
 // Ownership (all on the loop thread unless said otherwise):
@@ -65,48 +40,28 @@ class StateWriter;
 // - pool_ owns pooled connections; writer_ owns the state file and its
 //   thread. Other threads only post() commands and read snapshots under
 //   statusMu_.
-class Engine : private SessionOwner {
+class Engine : public EngineApi, private SessionOwner {
  public:
-  // Called on the engine thread with each batch, in order. The Closed
-  // batch comes last, after the loop has ended (and the state file is
-  // written and closed); nothing is called after shutdownNow() returns.
-  using Sink = std::function<void(EventBatch&&)>;
-
   Engine(EngineConfig config, Sink sink);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
-  // Non-empty when the engine could not start (e.g. the state file).
-  const std::string& startError() const { return startError_; }
-
-  // All thread-safe; results arrive as events.
-  void addAccount(AccountConfig cfg);  // -> AccountReady | AccountFailed
-  // -> AccountRemoved. Sync requests still queued for it are not answered.
-  void removeAccount(std::string id);
-  // Logs out everything, waits until JS has every event, saves the state
-  // behind them -> Closed, then the thread ends.
-  void close();
-  void provideToken(std::string accountId, std::string token, double expiresAtMs, std::string error);
-  // -> SyncCompleted with this requestId. Empty folders: all watched folders.
-  void sync(uint64_t requestId, std::string accountId, std::vector<std::string> folders);
-  // -> FolderList with this requestId.
-  void listFolders(uint64_t requestId, std::string accountId, bool refresh);
-  // -> MessageFetched with this requestId.
-  void fetchMessage(uint64_t requestId, std::string accountId, std::string folder, uint32_t uid, uint64_t maxBytes);
-  // Every event of batch `seq` reached JS: the state behind it may persist.
-  void delivered(uint64_t seq);
-
-  // Stops at once (no LOGOUT, unacknowledged state dropped), joins the
-  // thread. Idempotent; safe after close().
-  void shutdownNow();
-  // Waits for the thread after the Closed event. Idempotent.
-  void join();
-  // uv_loop_close() returned 0 (valid after join).
-  bool loopClosedCleanly() const { return loopClosedOk_; }
-
-  std::vector<FolderStatus> status(const std::string& accountId = {}) const;
-  PoolStats poolStats(const std::string& accountId = {}) const;
-  SyncStats syncStats() const;
+  // EngineApi: engine/api.h says what each does.
+  const std::string& startError() const override { return startError_; }
+  void addAccount(AccountConfig cfg) override;  // -> AccountReady | AccountFailed
+  void removeAccount(std::string id) override;
+  void close() override;
+  void provideToken(std::string accountId, std::string token, double expiresAtMs, std::string error) override;
+  void sync(uint64_t requestId, std::string accountId, std::vector<std::string> folders) override;
+  void listFolders(uint64_t requestId, std::string accountId, bool refresh) override;
+  void fetchMessage(uint64_t requestId, std::string accountId, std::string folder, uint32_t uid, uint64_t maxBytes) override;
+  void delivered(uint64_t seq) override;
+  void shutdownNow() override;
+  void join() override;
+  bool loopClosedCleanly() const override { return loopClosedOk_; }
+  std::vector<FolderStatus> status(const std::string& accountId = {}) const override;
+  PoolStats poolStats(const std::string& accountId = {}) const override;
+  SyncStats syncStats() const override;
 
  private:
   struct SyncRun {

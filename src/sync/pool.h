@@ -13,20 +13,9 @@
 #include <vector>
 
 #include "imap/lent_client.h"
+#include "model/engine_options.h"
 
 namespace imap {
-
-struct PoolOptions {
-  size_t maxPerAccount = 2;
-  size_t maxTotal = 1000;  // as lib/options.js and the README
-  uint64_t healthCheckMs = 60 * 1000;   // NOOP before reuse after this long unused
-  uint64_t idleTimeoutMs = 5 * 60 * 1000;  // close after this long unused
-};
-
-struct PoolStats {
-  uint64_t open = 0, busy = 0, idle = 0, created = 0, reused = 0, healthChecks = 0, failures = 0;
-  double waitTimeMs = 0;  // total time callers waited for a connection
-};
 
 class Pool;
 

@@ -10,16 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "model/engine_options.h"
 #include "model/events.h"
 #include "sync/folder.h"
 #include "sync/pool.h"
 
 namespace imap {
-
-struct SyncOptions {
-  uint32_t initialLast = 0;   // first sync reports this many existing messages
-  uint32_t flagWindow = 500;  // messages compared for flags without CONDSTORE
-};
 
 class FolderSync {
  public:
