@@ -9,6 +9,10 @@
 #include "engine/api.h"
 #include "mime_convert.h"
 
+namespace binding {
+Napi::Value DecodeFetch(const Napi::CallbackInfo& info);  // decode_fetch.cc
+}
+
 namespace {
 
 class NativeEngine;
@@ -290,7 +294,8 @@ class Addon : public Napi::Addon<Addon> {
   Addon(Napi::Env env, Napi::Object exports) : keys_(env) {
     DefineAddon(exports, {InstanceValue("NativeEngine", NativeEngine::Define(env), napi_enumerable),
                           InstanceValue("parseMessage", Napi::Function::New<binding::ParseMessage>(env, "parseMessage"),
-                                        napi_enumerable)});
+                                        napi_enumerable),
+                          InstanceValue("_decodeFetch", Napi::Function::New<binding::DecodeFetch>(env, "_decodeFetch"))});
   }
 
   const binding::KeyStore& keys() const { return keys_; }
