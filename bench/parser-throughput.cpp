@@ -12,8 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "envelope.h"
-#include "parser.h"
+#include "imap/envelope.h"
+#include "text/date.h"
+#include "core/parser.h"
 
 namespace {
 

@@ -38,6 +38,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::Ref>("ref"),
                            InstanceMethod<&NativeEngine::Unref>("unref"),
                            InstanceMethod<&NativeEngine::HoldAcks>("_holdAcknowledgements"),
+                           InstanceMethod<&NativeEngine::LoopHandles>("_loopHandles"),
                        });
   }
 
@@ -254,6 +255,12 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       heldAcks_.clear();
     }
     return info.Env().Undefined();
+  }
+
+  // Test hook for the leak checks: the engine loop's open handles, -1 once closed.
+  Napi::Value LoopHandles(const Napi::CallbackInfo& info) {
+    long n = engine_ ? engine_->loopHandles() : -1;
+    return Napi::Number::New(info.Env(), static_cast<double>(n));
   }
 
   Tsfn tsfn_;

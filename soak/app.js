@@ -30,7 +30,8 @@ function usage() {
   try {
     fds = fs.readdirSync('/proc/self/fd').length;
   } catch (_) { /* not Linux */ }
-  return { rss: process.memoryUsage().rss, fds, statusEvents };
+  // The engine loop's open uv handles (a test hook of the addon; -1 once closed).
+  return { rss: process.memoryUsage().rss, fds, handles: engine._native._loopHandles(), statusEvents };
 }
 
 // A request is answered with { id, ok, value | error }; the driver bounds how long it waits.

@@ -72,7 +72,7 @@ class Soak {
     this.violations = [];
     this.events = [];
     this.known = new Map(); // key -> { a, f, uid, user } reported and not reported deleted
-    this.usage = { rss: [Infinity, 0], fds: [Infinity, 0] };
+    this.usage = { rss: [Infinity, 0], fds: [Infinity, 0], handles: [Infinity, 0] };
     this.run = 0;
     this.inc = new Map(); // accountId -> addAccount count in this run
     this.app = null;
@@ -165,6 +165,7 @@ class Soak {
       const u = await this.app.request('usage', null, REQUEST_MS);
       this.usage.rss = [Math.min(this.usage.rss[0], u.rss), Math.max(this.usage.rss[1], u.rss)];
       this.usage.fds = [Math.min(this.usage.fds[0], u.fds), Math.max(this.usage.fds[1], u.fds)];
+      this.usage.handles = [Math.min(this.usage.handles[0], u.handles), Math.max(this.usage.handles[1], u.handles)];
       return u;
     } catch (_) {
       return null;
@@ -258,6 +259,8 @@ class Soak {
     }
     // Same accounts, same quiet state: one fd of slack for a connection mid-reconnect.
     if (final.fds > base.fds + 1) this.fail('fds not back to baseline', `${base.fds} at the start, ${final.fds} at the end`);
+    // Same quiet state, same handles: a TCP handle and its timers of slack for one connection mid-reconnect.
+    if (final.handles > base.handles + 3) this.fail('uv handles not back to baseline', `${base.handles} at the start, ${final.handles} at the end`);
     const rssLimit = Math.max(base.rss * 1.5, base.rss + 48 * 2 ** 20);
     if (this.run === 1 && final.rss > rssLimit) this.fail('RSS not back near baseline', `${base.rss} -> ${final.rss}`);
   }
@@ -286,6 +289,7 @@ class Soak {
       ['max detection ms: new / flag / expunge', `${stats.maxDetectMs.new} / ${stats.maxDetectMs.flag} / ${stats.maxDetectMs.expunge}`],
       ['RSS MB min-max (baseline -> end)', `${mb(this.usage.rss[0])}-${mb(this.usage.rss[1])} (${mb(this.baseline.rss)} -> ${final ? mb(final.rss) : '?'})`],
       ['open fds min-max (baseline -> end)', `${this.usage.fds[0]}-${this.usage.fds[1]} (${this.baseline.fds} -> ${final ? final.fds : '?'})`],
+      ['uv handles min-max (baseline -> end)', `${this.usage.handles[0]}-${this.usage.handles[1]} (${this.baseline.handles} -> ${final ? final.handles : '?'})`],
       ['final close() ms', this.closeMs],
       ['violations', this.violations.length],
     ];

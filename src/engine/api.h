@@ -53,6 +53,10 @@ class EngineApi {
   virtual std::vector<FolderStatus> status(const std::string& accountId = {}) const = 0;
   virtual PoolStats poolStats(const std::string& accountId = {}) const = 0;
   virtual SyncStats syncStats() const = 0;
+  // Open (not closing) uv handles on the engine's loop, counted on the loop
+  // thread: what the leak checks compare across churn. Blocks the caller
+  // until the loop answers; -1 once the engine is closed, or after 5 s.
+  virtual long loopHandles() = 0;
 };
 
 // Starts the engine's thread. A failed start (e.g. an unusable state file)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 #include "store/state_codec.h"
 #include "store/state_writer.h"
@@ -86,6 +87,22 @@ bool Engine::post(std::function<void()> fn) {
   queue_.push_back(std::move(fn));
   uv_async_send(&async_);
   return true;
+}
+
+long Engine::loopHandles() {
+  auto answer = std::make_shared<std::promise<long>>();
+  std::future<long> count = answer->get_future();
+  bool posted = post([this, answer] {
+    long n = 0;
+    uv_walk(&loop_, [](uv_handle_t* h, void* arg) { if (!uv_is_closing(h)) ++*static_cast<long*>(arg); }, &n);
+    answer->set_value(n);
+  });
+  if (!posted || count.wait_for(std::chrono::seconds(5)) != std::future_status::ready) return -1;
+  try {
+    return count.get();
+  } catch (const std::future_error&) {  // the loop ended with the command still queued
+    return -1;
+  }
 }
 
 void Engine::onAsync(uv_async_t* h) { static_cast<Engine*>(h->data)->drainCommands(); }

@@ -62,6 +62,7 @@ class Engine : public EngineApi, private SessionOwner {
   std::vector<FolderStatus> status(const std::string& accountId = {}) const override;
   PoolStats poolStats(const std::string& accountId = {}) const override;
   SyncStats syncStats() const override;
+  long loopHandles() override;
 
  private:
   struct SyncRun {
