@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "imap/envelope.h"
+#include "text/charset.h"
+#include "text/date.h"
+#include "text/rfc2047.h"
 #include "model/events.h"
 #include "imap/fetch.h"
 #include "core/parser.h"
