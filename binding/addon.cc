@@ -33,6 +33,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::Sync>("sync"),
                            InstanceMethod<&NativeEngine::ListFolders>("listFolders"),
                            InstanceMethod<&NativeEngine::FetchMessage>("fetchMessage"),
+                           InstanceMethod<&NativeEngine::StoreFlags>("storeFlags"),
+                           InstanceMethod<&NativeEngine::DeleteMessages>("deleteMessages"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -210,6 +212,40 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::String>().Utf8Value(),
                            info[3].As<Napi::Number>().Uint32Value(),
                            static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value()));
+    return env.Undefined();
+  }
+
+  // storeFlags(requestId, accountId, folder, uids, op "add"|"remove"|"set", flags[], unchangedSince)
+  Napi::Value StoreFlags(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    imap::StoreRequest req;
+    std::string op;
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() || !info[4].IsString() ||
+        !binding::toStringList(info[5], req.flags) || !info[6].IsNumber()) {
+      Napi::TypeError::New(env, "storeFlags(requestId, accountId, folder, uids, op, flags, unchangedSince)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    op = info[4].As<Napi::String>().Utf8Value();
+    req.op = op == "remove" ? imap::StoreRequest::Op::Remove : op == "set" ? imap::StoreRequest::Op::Set : imap::StoreRequest::Op::Add;
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    req.uids = info[3].As<Napi::String>().Utf8Value();
+    req.unchangedSince = static_cast<uint64_t>(info[6].As<Napi::Number>().Int64Value());
+    if (imap::EngineApi* engine = live(env))
+      engine->storeFlags(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                         std::move(req));
+    return env.Undefined();
+  }
+
+  // deleteMessages(requestId, accountId, folder, uids)
+  Napi::Value DeleteMessages(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString()) {
+      Napi::TypeError::New(env, "deleteMessages(requestId, accountId, folder, uids)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (imap::EngineApi* engine = live(env))
+      engine->deleteMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                             info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::String>().Utf8Value());
     return env.Undefined();
   }
 

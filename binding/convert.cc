@@ -258,6 +258,7 @@ const char* eventName(imap::Event::Type t) {
     case T::SyncCompleted: return "syncCompleted";
     case T::FolderList: return "folderList";
     case T::MessageFetched: return "messageFetched";
+    case T::ActionDone: return "actionDone";
     case T::Closed: return "closed";
   }
   return "unknown";
@@ -275,6 +276,11 @@ Napi::Object toJs(const Keys& k, const imap::Event& e) {
       k.set(o, Key::requestId, static_cast<double>(e.requestId));
       k.set(o, Key::uid, e.uid);
       if (e.message) k.set(o, Key::message, toJs(k, *e.message));
+      break;
+    case T::ActionDone:
+      k.set(o, Key::requestId, static_cast<double>(e.requestId));
+      o.Set("modseq", e.modseq ? Napi::Value(Napi::Number::New(env, static_cast<double>(e.modseq))) : env.Null());
+      o.Set("modified", stringOrNull(env, e.uidSet));
       break;
     case T::MessageDeleted:
       k.set(o, Key::uid, numberOrNull(env, e.uid));

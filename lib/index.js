@@ -288,6 +288,7 @@ class MailEngine extends EventEmitter {
         return;
       case 'folderList':
       case 'messageFetched':
+      case 'actionDone':
         this._answer(payload.requestId, payload);
         return;
       case 'syncCompleted': {
@@ -375,5 +376,7 @@ class MailEngine extends EventEmitter {
     if (this._resolveClose) this._resolveClose();
   }
 }
+
+require('./actions').install(MailEngine, checkAccountId);
 
 module.exports = { MailEngine, ImapPushError, parseMessage: require('./mime').parseMessage };

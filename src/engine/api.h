@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/account.h"
+#include "model/actions.h"
 #include "model/engine_options.h"
 #include "model/events.h"
 
@@ -39,6 +40,10 @@ class EngineApi {
   virtual void listFolders(uint64_t requestId, std::string accountId, bool refresh) = 0;
   // -> MessageFetched with this requestId.
   virtual void fetchMessage(uint64_t requestId, std::string accountId, std::string folder, uint32_t uid, uint64_t maxBytes) = 0;
+  // -> ActionDone with this requestId. A flag change whose connection is
+  // lost is retried once on a new one (it is idempotent); a deletion is not.
+  virtual void storeFlags(uint64_t requestId, std::string accountId, StoreRequest req) = 0;
+  virtual void deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) = 0;
   // Every event of batch `seq` reached JS: the state behind it may persist.
   virtual void delivered(uint64_t seq) = 0;
 

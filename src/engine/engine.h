@@ -20,6 +20,7 @@
 #include "model/events.h"
 #include "sync/folder.h"
 #include "sync/idle.h"
+#include "imap/actions.h"
 #include "imap/mailboxes.h"
 #include "imap/message_fetch.h"
 #include "sync/pool.h"
@@ -56,6 +57,8 @@ class Engine : public EngineApi, private SessionOwner {
   void listFolders(uint64_t requestId, std::string accountId, bool refresh) override;
   void fetchMessage(uint64_t requestId, std::string accountId, std::string folder, uint32_t uid, uint64_t maxBytes) override;
   void delivered(uint64_t seq) override;
+  void storeFlags(uint64_t requestId, std::string accountId, StoreRequest req) override;
+  void deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) override;
   void shutdownNow() override;
   void join() override;
   bool loopClosedCleanly() const override { return loopClosedOk_; }
@@ -159,6 +162,11 @@ class Engine : public EngineApi, private SessionOwner {
   void accessToken(const AccountConfig& cfg, bool force,
                    std::function<void(const std::string&, const std::string&)> done) override;
   void emit(Event&& e) override;
+  // Mailbox actions (engine_actions.cpp): `job` runs on a leased connection;
+  // when the connection is lost an idempotent job gets one more.
+  using ActionJob = std::function<void(PoolConnection*, std::function<void(ActionOutcome)>)>;
+  void runAction(uint64_t requestId, const std::string& accountId, const std::string& folder, bool idempotent, ActionJob job,
+                 bool retried = false);
   // Enrichment (engine_enrich.cpp).
   void enrichNext(Account& a);
   void enrich(Account& a, PoolConnection* conn);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "imap/fetch.h"
+#include "imap/select.h"
 #include "mime/mime_codec.h"
 #include "core/mutf7.h"
 #include "mime/preview.h"
@@ -143,12 +144,8 @@ void fetchMessage(LentClient* conn, MessageRequest req, std::function<void(Messa
     afterSelect(job);
     return;
   }
-  conn->send(conn->astringArgs("SELECT", {wire}), [job, wire](const Response& r) {
-    if (r.status != "OK") {
-      job->conn->selected.clear();
-      return job->fail("SELECT_FAILED", "cannot select " + job->req.folder + ": " + describe(r));
-    }
-    job->conn->selected = wire;
+  ensureSelected(conn, job->req.folder, [job](const std::string& error) {
+    if (!error.empty()) return job->fail("SELECT_FAILED", "cannot select " + job->req.folder + ": " + error);
     afterSelect(job);
   });
 }

@@ -34,6 +34,7 @@ struct Event {
     SyncCompleted,   // requestIds: the sync() calls this run answers
     FolderList,      // answer to listFolders(requestId)
     MessageFetched,  // answer to fetchMessage(requestId)
+    ActionDone,      // answer to storeFlags / deleteMessages(requestId)
     Closed,          // the engine finished close(); no event follows
   };
 
@@ -66,6 +67,7 @@ struct Event {
   double durationMs = 0;
   std::vector<FolderSyncResult> syncResults;
   std::vector<FolderInfo> folders;
+  std::string uidSet;  // ActionDone: UIDs a conditional STORE left alone (RFC 7162 MODIFIED)
 };
 
 }  // namespace imap

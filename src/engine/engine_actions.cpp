@@ -1,0 +1,64 @@
+// Mailbox actions: the app's own changes, on pooled connections (never the
+// IDLE ones), answered as ActionDone. Their effects reach the app through
+// the IDLE watchers like anyone else's change, so events stay exactly-once.
+#include <memory>
+
+#include "engine/engine.h"
+
+namespace imap {
+
+void Engine::runAction(uint64_t requestId, const std::string& accountId, const std::string& folder, bool idempotent,
+                       ActionJob job, bool retried) {
+  auto answer = [this, requestId, accountId, folder](const ActionOutcome& out) {
+    Event e;
+    e.type = Event::Type::ActionDone;
+    e.accountId = accountId;
+    e.folder = folder;
+    e.requestId = requestId;
+    e.modseq = out.modseq;
+    e.uidSet = out.modified;
+    e.errorCode = out.errorCode;
+    e.errorMessage = out.errorMessage;
+    emit(std::move(e));
+  };
+  Account* a = find(accountId);
+  if (!a || a->removing) return answer({0, {}, "UNKNOWN_ACCOUNT", "no account " + accountId});
+  lease(*a, [this, answer, requestId, accountId, folder, idempotent, job, retried](
+                PoolConnection* conn, const std::string& code, const std::string& message) {
+    if (!conn) return answer({0, {}, code, message});
+    conn->lost = [this, answer, requestId, accountId, folder, idempotent, job, retried](const std::string&,
+                                                                                         const std::string& m) {
+      // The pool is telling every lessee; lease again from a fresh pass.
+      if (idempotent && !retried &&
+          post([this, requestId, accountId, folder, job] { runAction(requestId, accountId, folder, true, job, true); }))
+        return;
+      answer({0, {}, "CONNECTION_LOST",
+              m + (idempotent ? " (retried once)" : "; not retried: the action may or may not have happened")});
+    };
+    job(conn, [this, conn, answer](ActionOutcome out) {
+      conn->lost = nullptr;
+      // A server's NO leaves the connection fine; only a lost one is broken.
+      pool_->release(conn, true);
+      answer(out);
+    });
+  });
+}
+
+void Engine::storeFlags(uint64_t requestId, std::string accountId, StoreRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)]() mutable {
+    std::string folder = req.folder;
+    runAction(requestId, accountId, folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::storeFlags(conn, req, std::move(done));
+    });
+  });
+}
+
+void Engine::deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) {
+  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder), uids = std::move(uids)] {
+    runAction(requestId, accountId, folder, false, [folder, uids](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::deleteMessages(conn, folder, uids, std::move(done));
+    });
+  });
+}
+
+}  // namespace imap

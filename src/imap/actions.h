@@ -1,0 +1,37 @@
+// Changes the app makes to mail on a lent (pooled) connection: flags and
+// deletion, so far. The IDLE connections never run these; the changes come
+// back to the app as the same events another client's change would cause,
+// from the IDLE watcher, so nothing is reported twice.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "imap/lent_client.h"
+#include "model/actions.h"
+
+namespace imap {
+
+struct ActionOutcome {
+  uint64_t modseq = 0;   // the highest MODSEQ the server reported, 0 if none
+  std::string modified;  // RFC 7162 [MODIFIED set]: UIDs a conditional STORE left alone
+  // NOT_FOUND (the folder cannot be selected), COMMAND_FAILED (the server said
+  // NO or BAD), UNSUPPORTED (a capability the action needs is missing).
+  std::string errorCode, errorMessage;
+};
+
+// A flag the command line may carry as is: an atom, or "\" and an atom
+// (RFC 3501 flag). Anything else could smuggle syntax into the command.
+bool validFlag(const std::string& flag);
+
+// UID STORE, .SILENT (flags come back through IDLE), with UNCHANGEDSINCE when set.
+void storeFlags(LentClient* conn, StoreRequest req, std::function<void(ActionOutcome)> done);
+
+// Marks exactly `uids` \Deleted and UID EXPUNGEs exactly them (RFC 4315).
+// Without UIDPLUS it refuses (UNSUPPORTED): a plain EXPUNGE would also
+// remove messages other clients had marked \Deleted.
+void deleteMessages(LentClient* conn, std::string folder, std::string uids, std::function<void(ActionOutcome)> done);
+
+}  // namespace imap
