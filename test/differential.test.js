@@ -7,7 +7,7 @@
 // a new kind of disagreement fails the test.
 const fs = require('fs');
 const path = require('path');
-const native = require('../build/Release/imap_push.node');
+const native = require('../lib/binding'); // the build under test (IMAP_PUSH_ADDON in the sanitizer run)
 const { newMessage } = require('../lib/events');
 const { parser: flowParser } = require('imapflow/lib/handler/imap-handler');
 const { parseEnvelope } = require('imapflow/lib/tools');
