@@ -1,4 +1,5 @@
-// TLS client over OpenSSL memory BIOs. The socket layer moves ciphertext in
+// TLS client over a custom BIO backed by the session's own strings (not
+// OpenSSL memory BIOs, see in_/out_). The socket layer moves ciphertext in
 // and out; this class never touches a file descriptor, so it works on any
 // event loop and is testable in memory.
 #pragma once
