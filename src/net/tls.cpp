@@ -31,104 +31,6 @@ constexpr size_t kMaxIo = INT_MAX;
 #define IMAP_TLS_FREE_BUFFERS 1
 #endif
 
-// Drains the thread's OpenSSL error queue into "reason; reason".
-std::string drainErrors() {
-  std::string out;
-  unsigned long code;
-  while ((code = ERR_get_error()) != 0) {
-    if (!out.empty()) out += "; ";
-    if (const char* r = ERR_reason_error_string(code)) {
-      out += r;
-    } else {
-      char buf[256];
-      ERR_error_string_n(code, buf, sizeof buf);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-int noPassword(char*, int, int, void*) { return 0; }
-
-// Adds every certificate in pem to store; false with err on bad input.
-bool loadCaPem(X509_STORE* store, const std::string& pem, std::string& err) {
-  if (pem.size() > kMaxIo) {
-    err = "ca PEM too large";
-    return false;
-  }
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (!bio) {
-    err = "out of memory reading ca";
-    return false;
-  }
-  int count = 0;
-  bool ok = true;
-  for (;;) {
-    X509* cert = PEM_read_bio_X509(bio, nullptr, noPassword, nullptr);
-    if (!cert) {
-      unsigned long e = ERR_peek_last_error();
-      if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE && count > 0) {
-        ERR_clear_error();  // normal end of input
-      } else if (count == 0 && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
-        ERR_clear_error();
-        err = "no certificates found in ca PEM";
-        ok = false;
-      } else {
-        std::string why = drainErrors();
-        err = "invalid ca PEM (certificate " + std::to_string(count + 1) + "): " +
-              (why.empty() ? std::string("parse error") : why);
-        ok = false;
-      }
-      break;
-    }
-    int added = X509_STORE_add_cert(store, cert);
-    X509_free(cert);
-    if (added != 1) {
-      err = "cannot add ca certificate: " + drainErrors();
-      ok = false;
-      break;
-    }
-    ++count;
-  }
-  BIO_free(bio);
-  return ok;
-}
-
-// The system trust store, parsed once per process (~750 KiB) and shared by
-// every context, as Node does with its root store. X509_STORE is internally
-// locked, so sharing across engine threads is safe.
-X509_STORE* systemStore(std::string& err) {
-  static std::mutex mu;
-  static X509_STORE* store = nullptr;
-  std::lock_guard<std::mutex> lock(mu);
-  if (store) return store;
-  X509_STORE* s = X509_STORE_new();
-  if (!s || X509_STORE_set_default_paths(s) != 1) {
-    err = "cannot load system trust store: " + drainErrors();
-    X509_STORE_free(s);
-    return nullptr;
-  }
-  ERR_clear_error();
-  store = s;  // kept for the process lifetime
-  return store;
-}
-
-// Live contexts by options, so accounts with equal options share one SSL_CTX
-// (~12 KiB each) as the header promises. Leaked to dodge exit-time ordering.
-struct ContextCache {
-  std::mutex mu;
-  std::unordered_map<std::string, std::weak_ptr<TlsContext>> live;
-};
-ContextCache& contextCache() {
-  static ContextCache* c = new ContextCache;
-  return *c;
-}
-
-std::string cacheKey(const TlsOptions& o) {
-  return std::string(o.rejectUnauthorized ? "v" : "n") + std::to_string(o.servername.size()) + ":" +
-         o.servername + o.caPem;
-}
-
 bool isIpLiteral(const std::string& s) {
   unsigned char buf[16];
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
@@ -221,57 +123,6 @@ struct TlsSession::Io {
   }
 };
 
-std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& opts, std::string& err) {
-  std::string key = cacheKey(opts);
-  ContextCache& cache = contextCache();
-  std::lock_guard<std::mutex> lock(cache.mu);
-  auto it = cache.live.find(key);
-  if (it != cache.live.end()) {
-    if (auto existing = it->second.lock()) return existing;
-  }
-  ERR_clear_error();
-  std::shared_ptr<TlsContext> c(new TlsContext());
-  c->verify_ = opts.rejectUnauthorized;
-  c->servername_ = opts.servername;
-  c->ctx_ = SSL_CTX_new(TLS_client_method());
-  if (!c->ctx_) {
-    err = "cannot create TLS context: " + drainErrors();
-    return nullptr;
-  }
-  SSL_CTX* ctx = c->ctx_;
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  // RELEASE_BUFFERS frees the ~34 KiB record buffers while a connection idles.
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  // Renegotiation could make writePlain need input; IMAP servers don't need it.
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-
-  if (!opts.caPem.empty()) {
-    // Node semantics: `ca` replaces the default trust store.
-    if (!loadCaPem(SSL_CTX_get_cert_store(ctx), opts.caPem, err)) return nullptr;
-  } else if (c->verify_) {
-    X509_STORE* store = systemStore(err);
-    if (!store) return nullptr;
-    SSL_CTX_set1_cert_store(ctx, store);
-  }
-  ERR_clear_error();
-  SSL_CTX_set_verify(ctx, c->verify_ ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
-  c->cacheKey_ = std::move(key);  // only cached contexts touch the cache on destruction
-  cache.live[c->cacheKey_] = c;
-  return c;
-}
-
-TlsContext::~TlsContext() {
-  SSL_CTX_free(ctx_);
-  if (cacheKey_.empty()) return;
-  ContextCache& cache = contextCache();
-  std::lock_guard<std::mutex> lock(cache.mu);
-  auto it = cache.live.find(cacheKey_);
-  // A racing create() may already have replaced our expired entry.
-  if (it != cache.live.end() && it->second.expired()) cache.live.erase(it);
-}
-
 TlsSession::TlsSession(std::shared_ptr<TlsContext> ctx, const std::string& host)
     : ctx_(std::move(ctx)) {
   if (!ctx_ || !ctx_->get()) {
@@ -331,7 +182,7 @@ TlsSession::~TlsSession() { SSL_free(ssl_); }
 // error_ is the bare reason; callers add their own context. `what` is the
 // fallback when OpenSSL queued nothing more specific.
 void TlsSession::setError(const char* what) {
-  std::string reasons = drainErrors();
+  std::string reasons = drainTlsErrors();
   long vr = (ssl_ && ctx_->verify()) ? SSL_get_verify_result(ssl_) : X509_V_OK;
   std::string msg;
   if (vr != X509_V_OK) {

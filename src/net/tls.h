@@ -16,6 +16,10 @@ typedef struct bio_st BIO;
 
 namespace imap {
 
+// Drains the thread's OpenSSL error queue into "reason; reason" (for
+// error messages; tls_context.cpp and tls.cpp both report through it).
+std::string drainTlsErrors();
+
 // A shared client context, built once per distinct TlsOptions: create()
 // returns the live context for equal options when there is one.
 class TlsContext {

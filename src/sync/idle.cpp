@@ -8,12 +8,6 @@
 
 namespace imap {
 
-namespace {
-// Flag changes without a UID awaiting a lookup. Every EXPUNGE renumbers them,
-// so past this many a sync is cheaper than the bookkeeping.
-constexpr size_t kMaxFlagSeqs = 64;
-}  // namespace
-
 IdleSession::IdleSession(SessionOwner* owner, AccountConfigPtr cfg, std::shared_ptr<TlsContext> tls,
                          FolderRuntime* rt)
     : ImapClient(owner, cfg, std::move(tls)),
@@ -332,116 +326,5 @@ void IdleSession::poll() {
 }
 
 // ---- mailbox updates ----
-
-void IdleSession::onUntagged(const Response& r) {
-  const std::string& k = r.keyword;
-  // A count or sequence number past 32 bits (or none) is no message of ours;
-  // a static_cast would turn it into a small, plausible one.
-  std::optional<uint32_t> n = checkedU32(r.number.value_or(UINT64_MAX));
-  if (k == "EXISTS" && n) {
-    onExists(*n);
-  } else if (k == "EXPUNGE" && n) {
-    onExpunge(*n);
-  } else if (k == "FETCH" && n && !r.args.empty()) {
-    onFetch(*n, r.args[0]);
-  } else if (k == "VANISHED") {
-    onVanished(r.args);
-  } else if (k == "ENABLED") {
-    for (const auto& a : r.args)
-      if (a.atomIs("QRESYNC")) qresync_ = true;
-  }
-}
-
-void IdleSession::onExists(uint32_t n) {
-  if (selecting_) {
-    selecting_->exists = n;
-    return;
-  }
-  if (n > exists_) newPending_ = true;
-  rt_->fs.exists = exists_ = n;
-  if (newPending_ && idling_) sendDone();
-}
-
-void IdleSession::onExpunge(uint32_t seq) {
-  if (exists_ > 0) --exists_;
-  rt_->fs.exists = exists_;
-  // Sequence numbers above the expunged one shift down by one.
-  std::set<uint32_t> shifted;
-  for (uint32_t s : flagSeqs_) {
-    if (s < seq) shifted.insert(s);
-    else if (s > seq) shifted.insert(s - 1);
-  }
-  flagSeqs_.swap(shifted);
-  // A plain EXPUNGE names no UID. The sync finds which UID is gone and
-  // reports it, so the event carries the UID and is sent once.
-  owner_->statusChanged(*this);
-  owner_->folderNeedsSync(*this);
-}
-
-void IdleSession::onVanished(const std::vector<Value>& args) {
-  bool earlier = false;
-  auto uids = vanishedUids(args, earlier);
-  if (!uids) return;
-  uint64_t n = uids->size();
-  if (!earlier) rt_->fs.exists = exists_ = exists_ > n ? exists_ - static_cast<uint32_t>(n) : 0;
-  reportDeletions(*rt_, *uids, [this](Event&& e) { owner_->emit(std::move(e)); });
-  owner_->statusChanged(*this);
-}
-
-void IdleSession::onFetch(uint32_t seq, const Value& items) {
-  if (!items.isList()) return;
-  FetchItems f = parseFetchItems(items);
-  if (f.badUid) return;
-  FolderState& fs = rt_->fs;
-  // Only the sync advances HIGHESTMODSEQ: it alone knows that everything
-  // below a value was reported.
-  if (probing_) {
-    if (f.uid >= fs.uidNext) fs.uidNext = uidAfter(f.uid);
-    return;
-  }
-  if (f.envelope) {
-    // Only our new-message fetch asks for ENVELOPE. A message reported
-    // before ("N:*" returns the highest one even below N, or the sync got
-    // there first) may come back with changed flags: that change counts.
-    if (!fetchingNew_) return;
-    if (!rt_->claimNew(f.uid)) {
-      if (f.flags && mayExist(*rt_, f.uid)) reportFlags(seq, f);
-      return;
-    }
-    Event e = imap::folderEvent(Event::Type::NewMessage, *rt_);
-    fillNewMessage(e, seq, f, fs.uidValidity);
-    rt_->flagWindow[f.uid] = joinFlags(e.flags);  // the sync trims it to the newest
-    owner_->emit(std::move(e));
-    return;
-  }
-  if (!f.flags || selecting_) return;
-  if (f.uid == 0) {
-    if (resolvingFlags_) return;  // answers name the UID; without one, nothing to report
-    // Without QRESYNC servers may omit the UID; look it up before reporting.
-    // Past a bound, a sync compares the flags instead: each EXPUNGE walks the
-    // pending sequence numbers.
-    if (flagSeqs_.size() >= kMaxFlagSeqs) {
-      flagSeqs_.clear();
-      owner_->folderNeedsSync(*this);
-      return;
-    }
-    flagSeqs_.insert(seq);
-    if (idling_) sendDone();
-    return;
-  }
-  // Flags of a message never announced are no change to report; a new one's
-  // flags come with its newMessage.
-  if (!mayExist(*rt_, f.uid)) return;
-  reportFlags(seq, f);
-}
-
-// The flag memory makes sure a change the sync already reported (or will
-// see) is reported once.
-void IdleSession::reportFlags(uint32_t seq, const FetchItems& f) {
-  if (!rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) return;
-  Event e = imap::folderEvent(Event::Type::FlagsChanged, *rt_);
-  fillFlagsChanged(e, seq, f);
-  owner_->emit(std::move(e));
-}
 
 }  // namespace imap
