@@ -14,7 +14,9 @@ export type ConnectionState =
 
 export type ErrorCode =
   | 'AUTH_FAILED' | 'TLS_FAILED' | 'CONNECT_FAILED' | 'CONNECTION_LOST' | 'TIMEOUT' | 'SERVER_BYE'
-  | 'PROTOCOL_ERROR' | 'INSECURE_AUTH' | 'SELECT_FAILED' | 'ACCOUNT_EXISTS' | 'UNKNOWN_ACCOUNT' | 'CLOSED';
+  | 'PROTOCOL_ERROR' | 'INSECURE_AUTH' | 'SELECT_FAILED' | 'ACCOUNT_EXISTS' | 'UNKNOWN_ACCOUNT' | 'CLOSED'
+  // src/imap (a command the server answered NO/BAD), src/engine (fetchMessage of a missing UID), binding/addon.cc
+  | 'COMMAND_FAILED' | 'NOT_FOUND' | 'STATE_FILE_FAILED';
 
 export class ImapPushError extends Error {
   code: ErrorCode | string;
@@ -125,7 +127,7 @@ export interface TlsOptions {
 }
 
 /** Per account, only these engine options may be overridden. */
-interface AccountBase extends Pick<EngineOptions, 'idle' | 'reconnect' | 'timeouts'> {
+interface AccountBase extends Pick<EngineOptions, 'idle' | 'keepalive' | 'reconnect' | 'timeouts'> {
   id: string;
   host: string;
   port?: number;
@@ -134,6 +136,17 @@ interface AccountBase extends Pick<EngineOptions, 'idle' | 'reconnect' | 'timeou
   user: string;
   allowInsecureAuth?: boolean;
   folders?: string[];
+  /** Fetch and parse each new message; newMessage then carries `message`. Default false. */
+  fetchBodies?: boolean;
+  /** Largest body fetched for fetchBodies (bytes, at most 64 MiB). */
+  maxBodyBytes?: number;
+  // Engine-wide only: the runtime rejects these on an account.
+  pool?: never;
+  sync?: never;
+  stateFile?: never;
+  notifications?: never;
+  auth?: never;
+  maxQueuedEvents?: never;
 }
 
 export interface AccessToken {
@@ -183,6 +196,10 @@ export interface NewMessageEvent extends FolderEvent {
   internalDate: Date | null;
   modseq?: number;
   envelope: Envelope;
+  /** The first notifications.preview characters of the text, when that option is set. */
+  preview?: string;
+  /** The parsed message, when the account has fetchBodies. */
+  message?: ParsedMessage;
 }
 
 export interface MessageDeletedEvent extends FolderEvent {

@@ -260,4 +260,4 @@ function normalizeAccount(account, engineOptions) {
   };
 }
 
-module.exports = { normalizeEngineOptions, normalizeAccount, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS, MAX_BODY_BYTES };
+module.exports = { normalizeEngineOptions, normalizeAccount, ACCOUNT_KEYS, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS, MAX_BODY_BYTES };

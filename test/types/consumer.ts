@@ -1,0 +1,82 @@
+// Compiled by test/types.test.js with tsc --strict: a user's view of the public types.
+// Each @ts-expect-error line must fail to compile, or tsc reports the directive as unused.
+import { MailEngine, parseMessage, ImapPushError } from '../../lib/index';
+import type {
+  AccountOptions, NewMessageEvent, SyncResult, FolderInfo, PoolStats, AccountStatus, ErrorCode, ParsedMessage,
+} from '../../lib/index';
+
+async function main(): Promise<void> {
+  const engine = new MailEngine({
+    idle: { refreshMs: 1, pollMs: 1, doneTimeoutMs: 1, livenessMs: 0 },
+    keepalive: { idleMs: 1000, intervalMs: 1000, count: 3 },
+    reconnect: { initialDelayMs: 1, factor: 2, maxDelayMs: 2, jitter: 0, authFailureDelayMs: 1, stopOnAuthFailure: true },
+    timeouts: { connectMs: 1, commandMs: 1, logoutMs: 1 },
+    auth: { refreshBeforeMs: 1, tokenTimeoutMs: 1 },
+    pool: { maxPerAccount: 1, maxTotal: 1, healthCheckMs: 1, idleTimeoutMs: 1 },
+    sync: { maxConcurrent: 1, debounceMs: 0, initial: { last: 5 }, flagWindow: 10 },
+    folders: { cacheTtlMs: 1 },
+    stateFile: '/tmp/state.db',
+    maxQueuedEvents: 10,
+  });
+  const account: AccountOptions = {
+    id: 'a', host: '127.0.0.1', port: 143, tls: 'none', tlsOptions: { ca: 'pem', servername: 'x', rejectUnauthorized: true },
+    user: 'u', pass: 'p', allowInsecureAuth: true, folders: ['INBOX'], fetchBodies: true, maxBodyBytes: 1024,
+    idle: { pollMs: 5 }, keepalive: { count: 2 }, reconnect: { factor: 3 }, timeouts: { commandMs: 5 },
+  };
+  const st: AccountStatus = await engine.addAccount(account);
+  await engine.addAccount({ id: 'b', host: 'h', user: 'u', accessToken: 't' });
+  await engine.addAccount({ id: 'c', host: 'h', user: 'u', getAccessToken: async () => ({ accessToken: 't', expiresAt: new Date() }) });
+  const code: ErrorCode | string | undefined = st.folders[0]?.lastError?.code;
+  void code;
+
+  engine.on('newMessage', (m: NewMessageEvent) => {
+    const uid: number = m.uid;
+    const subject: string = m.envelope.subject;
+    const preview: string | undefined = m.preview;
+    const body: ParsedMessage | undefined = m.message;
+    void [uid, subject, preview, body?.text];
+  });
+  engine.on('messageDeleted', (e) => { const u: number = e.uid; void u; });
+  engine.on('flagsChanged', (e) => { void e.flags.length; });
+  engine.on('connectionStatus', (e) => { if (e.error instanceof ImapPushError) void e.error.code; void e.previous; });
+  engine.on('idleRefreshed', (e) => { void e.folder; });
+  engine.on('folderReset', (e) => { void e.uidValidity; });
+  engine.on('syncStarted', (e) => { void e.total; });
+  engine.on('syncProgress', (e) => { void (e.done / e.total); });
+  engine.on('syncCompleted', (r: SyncResult) => { void r.folders.map((f) => f.newMessages); });
+
+  const one: SyncResult = await engine.sync('a', { folders: ['INBOX'] });
+  const all: SyncResult[] = await engine.syncAll();
+  const folders: FolderInfo[] = await engine.listFolders('a', { refresh: true });
+  const msg: ParsedMessage = await engine.fetchMessage('a', 'INBOX', 1, { maxBytes: 100 });
+  const pool: PoolStats = engine.poolStats('a');
+  const stats = engine.syncStats();
+  const statuses: AccountStatus[] = engine.status();
+  const maybe: AccountStatus | null = engine.status('a');
+  const parsed = await parseMessage(Buffer.from('Subject: x\r\n\r\nhi'), { maxBytes: 10 });
+  void [one, all, folders, msg.subject, pool.open, stats.active, statuses, maybe, parsed.text];
+  await engine.removeAccount('a');
+  await engine.close();
+
+  // @ts-expect-error pool is engine-wide; the runtime rejects it on an account
+  await engine.addAccount({ id: 'x', host: 'h', user: 'u', pass: 'p', pool: { maxTotal: 1 } });
+  // @ts-expect-error sync is engine-wide
+  await engine.addAccount({ id: 'x', host: 'h', user: 'u', pass: 'p', sync: { debounceMs: 1 } });
+  // @ts-expect-error stateFile is engine-wide
+  await engine.addAccount({ id: 'x', host: 'h', user: 'u', pass: 'p', stateFile: 'f' });
+  // @ts-expect-error notifications is engine-wide
+  await engine.addAccount({ id: 'x', host: 'h', user: 'u', pass: 'p', notifications: {} });
+  // @ts-expect-error two credentials at once
+  await engine.addAccount({ id: 'x', host: 'h', user: 'u', pass: 'p', accessToken: 't' });
+  // @ts-expect-error a credential is required
+  await engine.addAccount({ id: 'x', host: 'h', user: 'u' });
+  // @ts-expect-error folders on an account is a list of names, not the engine's cache option
+  await engine.addAccount({ id: 'x', host: 'h', user: 'u', pass: 'p', folders: { cacheTtlMs: 1 } });
+  // @ts-expect-error a deletion carries no sequence number
+  engine.on('messageDeleted', (e) => { const s: number = e.seq; void s; });
+  // @ts-expect-error no such event
+  engine.on('newMesage', () => {});
+  // @ts-expect-error newMessage's uid is a number
+  engine.on('newMessage', (m) => { const u: string = m.uid; void u; });
+}
+void main;
