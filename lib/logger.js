@@ -9,6 +9,19 @@ const LEVELS = ['debug', 'info', 'warn', 'error'];
 // until someone decides it belongs there. Message content is never logged.
 const FIELDS = ['accountId', 'folder', 'state', 'previous', 'durationMs', 'attempt', 'delayMs', 'uid', 'total', 'done', 'ok'];
 
+// Events whose record has one level and message whatever the payload.
+const FIXED = {
+  accountReady: ['info', 'account ready'],
+  accountFailed: ['error', 'account failed'],
+  accountRemoved: ['info', 'account removed'],
+  tokenRequest: ['info', 'access token requested'],
+  syncStarted: ['info', 'sync started'],
+  folderReset: ['warn', 'folder reset (UIDVALIDITY changed)'],
+  newMessage: ['debug', 'newMessage'],
+  messageDeleted: ['debug', 'messageDeleted'],
+  flagsChanged: ['debug', 'flagsChanged'],
+};
+
 function pickFields(payload) {
   const out = {};
   for (const key of FIELDS) if (payload[key] !== undefined) out[key] = payload[key];
@@ -59,21 +72,6 @@ class EngineLog {
         this._write(level, fields, `connection ${payload.previous || '?'} -> ${payload.state}`);
         return;
       }
-      case 'accountReady':
-        this._write('info', fields, 'account ready');
-        return;
-      case 'accountFailed':
-        this._write('error', fields, 'account failed');
-        return;
-      case 'accountRemoved':
-        this._write('info', fields, 'account removed');
-        return;
-      case 'tokenRequest':
-        this._write('info', fields, 'access token requested');
-        return;
-      case 'syncStarted':
-        this._write('info', fields, 'sync started');
-        return;
       case 'syncCompleted': {
         const failed = (payload.folders || []).filter((f) => f.errorCode).map((f) => ({ folder: f.folder, code: f.errorCode, error: f.errorMessage }));
         if (failed.length) fields.folderErrors = failed;
@@ -81,15 +79,10 @@ class EngineLog {
         this._write(level, fields, 'sync completed');
         return;
       }
-      case 'folderReset':
-        this._write('warn', fields, 'folder reset (UIDVALIDITY changed)');
-        return;
-      case 'newMessage':
-      case 'messageDeleted':
-      case 'flagsChanged':
-        this._write('debug', fields, name);
-        return;
-      default:
+      default: {
+        const fixed = FIXED[name];
+        if (fixed) this._write(fixed[0], fields, fixed[1]);
+      }
     }
   }
 

@@ -84,3 +84,23 @@ describe('logging a real session', () => {
     }
   }, 30000);
 });
+
+describe('pino', () => {
+  test('a real pino instance receives records through child()', async () => {
+    const pino = require('pino');
+    const lines = [];
+    const stream = { write: (line) => lines.push(JSON.parse(line)) };
+    const server = new MockImapServer({ users: { alice: PASSWORD } });
+    await server.listen();
+    const engine = new MailEngine({ logger: pino({ level: 'debug' }, stream) });
+    try {
+      await engine.addAccount({ host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, id: 'p', user: 'alice', pass: PASSWORD });
+      const ready = lines.find((l) => l.msg === 'account ready');
+      expect(ready).toMatchObject({ lib: 'imap-push', accountId: 'p', level: 30 });
+      expect(JSON.stringify(lines)).not.toContain(PASSWORD);
+    } finally {
+      await engine.close();
+      await server.close();
+    }
+  }, 30000);
+});
