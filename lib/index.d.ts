@@ -102,7 +102,19 @@ export interface AuthOptions {
   tokenTimeoutMs?: number;
 }
 
-export interface EngineOptions {
+/** Pino-compatible logger (or `console`) for `new MailEngine({ logger })`. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child?(bindings: object): Logger;
+}
+export interface EngineLoggerOption {
+  logger?: Logger | Console;
+}
+
+export interface EngineOptions extends EngineLoggerOption {
   idle?: IdleOptions;
   keepalive?: KeepaliveOptions;
   reconnect?: ReconnectOptions;

@@ -6,6 +6,7 @@ const { ImapPushError, optionError } = require('./errors');
 const { normalizeEngineOptions, normalizeAccount, MAX_BODY_BYTES } = require('./options');
 const { Notifier } = require('./notify');
 const { newMessage } = require('./events');
+const { makeLogger } = require('./logger');
 
 const PUBLIC_EVENTS = new Set([
   'newMessage', 'messageDeleted', 'flagsChanged', 'connectionStatus', 'idleRefreshed', 'folderReset',
@@ -44,6 +45,7 @@ class MailEngine extends EventEmitter {
   constructor(options = {}) {
     super();
     this._options = normalizeEngineOptions(options);
+    this._log = makeLogger(options.logger);
     // Before the native engine exists, so bad notification options throw
     // without a thread to stop.
     this._notifier = new Notifier(this, this._options.notifications);
@@ -262,6 +264,7 @@ class MailEngine extends EventEmitter {
   }
 
   _handle(name, payload) {
+    if (this._log) this._log.event(name, payload); // before the cases below strip error fields
     switch (name) {
       case 'accountReady': {
         const pending = this._adding.get(payload.accountId);
@@ -344,6 +347,7 @@ class MailEngine extends EventEmitter {
       answered = true;
       clearTimeout(timer);
       if (this._closed || this._tokenProviders.get(accountId) !== provider) return;
+      if (this._log) this._log.token(accountId, !!token, error);
       this._native.provideToken(accountId, token, expiresAt, error);
     };
     if (!provider) {

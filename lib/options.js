@@ -151,7 +151,7 @@ function section(o, key, keys) {
 
 function normalizeEngineOptions(options) {
   const o = checkObject(options, 'options');
-  checkKeys(o, ['idle', 'keepalive', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications', 'maxQueuedEvents'], '');
+  checkKeys(o, ['idle', 'keepalive', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications', 'maxQueuedEvents', 'logger'], '');
   const auth = section(o, 'auth', ['refreshBeforeMs', 'tokenTimeoutMs']);
   const pool = section(o, 'pool', ['maxPerAccount', 'maxTotal', 'healthCheckMs', 'idleTimeoutMs']);
   const sync = section(o, 'sync', ['maxConcurrent', 'debounceMs', 'initial', 'flagWindow']);

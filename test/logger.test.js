@@ -1,0 +1,106 @@
+'use strict';
+
+const { MailEngine } = require('..');
+const { MockImapServer } = require('./support/mock-imap-server');
+const { waitUntil } = require('./support/wait');
+
+const PASSWORD = 'pw-SECRET-5f1c9e';
+const TOKEN = 'tok-SECRET-8a7d2b';
+const SUBJECT = 'subject-SECRET-33ab';
+
+function capture() {
+  const calls = [];
+  const log = {};
+  for (const level of ['debug', 'info', 'warn', 'error']) log[level] = (...args) => calls.push({ level, args });
+  return { log, calls };
+}
+
+describe('logger option', () => {
+  test.each([[42], ['x'], [{}], [{ info() {}, warn() {}, error() {} }]])('rejects %p with a TypeError naming logger', (logger) => {
+    expect(() => new MailEngine({ logger })).toThrow(TypeError);
+    expect(() => new MailEngine({ logger })).toThrow(/logger/);
+  });
+});
+
+describe('logging a real session', () => {
+  let server;
+  let engine;
+  afterEach(async () => {
+    if (engine) await engine.close();
+    if (server) await server.close();
+    engine = null;
+    server = null;
+  });
+
+  test('lifecycle, auth failure, token and sync are logged with fields, secrets never', async () => {
+    server = new MockImapServer({ users: { alice: PASSWORD }, tokens: { bob: TOKEN } });
+    await server.listen();
+    const { log, calls } = capture();
+    engine = new MailEngine({ logger: log, reconnect: { initialDelayMs: 50, maxDelayMs: 100 } });
+    const base = { host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true };
+    await engine.addAccount({ ...base, id: 'pw', user: 'alice', pass: PASSWORD });
+    await engine.addAccount({ ...base, id: 'tok', user: 'bob', getAccessToken: async () => ({ accessToken: TOKEN, expiresAt: Date.now() + 3600e3 }) });
+    await expect(engine.addAccount({ ...base, id: 'bad', user: 'alice', pass: `${PASSWORD}-wrong` })).rejects.toThrow();
+    server.appendMessage('INBOX', { subject: SUBJECT, from: 'a@example.com', body: `body ${PASSWORD}` });
+    await waitUntil(() => calls.some((c) => c.args[1] === 'newMessage'), 10000);
+    const result = await engine.sync('pw');
+    expect(result.ok).toBe(true);
+    await engine.removeAccount('tok');
+
+    const text = JSON.stringify(calls.map((c) => c.args));
+    expect(text).not.toContain(PASSWORD);
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain(SUBJECT);
+
+    const find = (msg, fields) => calls.find((c) => c.args[1].startsWith(msg) && Object.entries(fields).every(([k, v]) => c.args[0][k] === v));
+    expect(find('connection', { accountId: 'pw', folder: 'INBOX', state: 'idle' })).toMatchObject({ level: 'info' });
+    expect(find('account ready', { accountId: 'pw' })).toBeTruthy();
+    const failed = find('account failed', { accountId: 'bad' });
+    expect(failed.level).toBe('error');
+    expect(failed.args[0].code).toEqual(expect.any(String));
+    expect(find('connection', { accountId: 'bad', state: 'error' })).toMatchObject({ level: 'warn' });
+    expect(find('access token requested', { accountId: 'tok' })).toBeTruthy();
+    expect(find('access token provided', { accountId: 'tok' })).toBeTruthy();
+    expect(find('account removed', { accountId: 'tok' })).toBeTruthy();
+    expect(find('sync completed', { accountId: 'pw', ok: true }).args[0].durationMs).toEqual(expect.any(Number));
+    const msg = find('newMessage', { accountId: 'pw', folder: 'INBOX' });
+    expect(msg.level).toBe('debug');
+    expect(Object.keys(msg.args[0]).sort()).toEqual(['accountId', 'folder', 'uid']);
+  }, 30000);
+
+  test('console is adapted to (message, fields)', async () => {
+    server = new MockImapServer({ users: { alice: PASSWORD } });
+    await server.listen();
+    const spy = jest.spyOn(console, 'info').mockImplementation(() => {});
+    try {
+      engine = new MailEngine({ logger: console });
+      await engine.addAccount({ host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, id: 'c', user: 'alice', pass: PASSWORD });
+      const ready = spy.mock.calls.find((args) => args[0] === 'imap-push: account ready');
+      expect(ready[1]).toEqual({ accountId: 'c' });
+      expect(JSON.stringify(spy.mock.calls)).not.toContain(PASSWORD);
+      await engine.close();
+    } finally {
+      spy.mockRestore();
+    }
+  }, 30000);
+});
+
+describe('pino', () => {
+  test('a real pino instance receives records through child()', async () => {
+    const pino = require('pino');
+    const lines = [];
+    const stream = { write: (line) => lines.push(JSON.parse(line)) };
+    const server = new MockImapServer({ users: { alice: PASSWORD } });
+    await server.listen();
+    const engine = new MailEngine({ logger: pino({ level: 'debug' }, stream) });
+    try {
+      await engine.addAccount({ host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, id: 'p', user: 'alice', pass: PASSWORD });
+      const ready = lines.find((l) => l.msg === 'account ready');
+      expect(ready).toMatchObject({ lib: 'imap-push', accountId: 'p', level: 30 });
+      expect(JSON.stringify(lines)).not.toContain(PASSWORD);
+    } finally {
+      await engine.close();
+      await server.close();
+    }
+  }, 30000);
+});
