@@ -16,12 +16,33 @@ export type ErrorCode =
   | 'AUTH_FAILED' | 'TLS_FAILED' | 'CONNECT_FAILED' | 'CONNECTION_LOST' | 'TIMEOUT' | 'SERVER_BYE'
   | 'PROTOCOL_ERROR' | 'INSECURE_AUTH' | 'SELECT_FAILED' | 'ACCOUNT_EXISTS' | 'UNKNOWN_ACCOUNT' | 'CLOSED'
   // src/imap (a command the server answered NO/BAD), src/engine (fetchMessage of a missing UID), binding/addon.cc
-  | 'COMMAND_FAILED' | 'NOT_FOUND' | 'STATE_FILE_FAILED';
+  | 'COMMAND_FAILED' | 'NOT_FOUND' | 'STATE_FILE_FAILED'
+  // mailbox actions (lib/actions.js, src/imap/actions.cpp)
+  | 'MODIFIED' | 'UNSUPPORTED';
 
 export class ImapPushError extends Error {
   code: ErrorCode | string;
   accountId?: string;
   folder?: string;
+  /** MODIFIED: the UID set a conditional STORE left alone. */
+  modified?: string;
+  /** MODIFIED: the highest MODSEQ the server reported. */
+  modseq?: number | null;
+}
+
+/** A UID, an array of UIDs, or an IMAP UID set such as '1:5,9'. */
+export type Uids = number | number[] | string;
+
+export interface StoreOptions {
+  /** CONDSTORE: leave messages changed since this MODSEQ alone (the call then rejects with MODIFIED). */
+  unchangedSince?: number;
+}
+
+export interface StoreResult {
+  /** The compressed UID set that was sent. */
+  uids: string;
+  /** The highest MODSEQ the server reported, where it reports one (CONDSTORE). */
+  modseq?: number;
 }
 
 export interface IdleOptions {
@@ -331,6 +352,12 @@ export class MailEngine extends EventEmitter {
   listFolders(accountId: string, options?: { refresh?: boolean }): Promise<FolderInfo[]>;
   /** Rejects with a coded ImapPushError (NOT_FOUND, SELECT_FAILED, ...) for server faults too. */
   fetchMessage(accountId: string, folder: string, uid: number, options?: { maxBytes?: number }): Promise<ParsedMessage>;
+  /** UID STORE +FLAGS on a pooled connection; the change comes back once, as flagsChanged. */
+  addFlags(accountId: string, folder: string, uids: Uids, flags: string[], options?: StoreOptions): Promise<StoreResult>;
+  removeFlags(accountId: string, folder: string, uids: Uids, flags: string[], options?: StoreOptions): Promise<StoreResult>;
+  setFlags(accountId: string, folder: string, uids: Uids, flags: string[], options?: StoreOptions): Promise<StoreResult>;
+  /** Expunges exactly these UIDs (UID EXPUNGE); rejects with UNSUPPORTED without UIDPLUS. */
+  deleteMessages(accountId: string, folder: string, uids: Uids): Promise<{ uids: string }>;
   poolStats(accountId?: string): PoolStats;
   subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
   events(options?: EventsOptions): AsyncIterableIterator<NotificationItem | FolderUpdatedItem>;

@@ -12,7 +12,7 @@ const EXPECTED_OUTSIDE_SRC = [
   'binding/keys.h', 'binding/mime_convert.cc', 'binding/mime_convert.h',
   'lib/binding.js', 'lib/dashboard.html', 'lib/errors.js', 'lib/events.js', 'lib/express.d.ts', 'lib/express.js',
   'lib/http.js', 'lib/index.d.ts', 'lib/index.js', 'lib/jwt.js', 'lib/metrics.js', 'lib/mime.d.ts', 'lib/mime.js',
-  'lib/notify.d.ts', 'lib/notify.js', 'lib/options.js', 'lib/push.js',
+  'lib/notify.d.ts', 'lib/notify.js', 'lib/options.js', 'lib/push.js', 'lib/actions.js', 'lib/logger.js',
   'package.json', 'prebuilds/README.md',
   // The demo (bin/imap-push.js) runs the mock server from here until it moves to lib/testing (issue 12 item 5).
   ...['assert-loop-close', 'blackhole-child', 'certs', 'dovecot-watchdog', 'dovecot', 'http', 'imap-syntax', 'mime',

@@ -49,6 +49,17 @@ async function main(): Promise<void> {
   const all: SyncResult[] = await engine.syncAll();
   const folders: FolderInfo[] = await engine.listFolders('a', { refresh: true });
   const msg: ParsedMessage = await engine.fetchMessage('a', 'INBOX', 1, { maxBytes: 100 });
+  const stored = await engine.addFlags('a', 'INBOX', [1, 2], ['\\Seen'], { unchangedSince: 5 });
+  const set: string = stored.uids;
+  const modseq: number | undefined = stored.modseq;
+  await engine.removeFlags('a', 'INBOX', '1:5,9', ['\\Flagged']);
+  await engine.setFlags('a', 'INBOX', 3, []);
+  const deleted: { uids: string } = await engine.deleteMessages('a', 'INBOX', [4]);
+  // @ts-expect-error flags are an array
+  await engine.addFlags('a', 'INBOX', 1, '\\Seen');
+  // @ts-expect-error uids are numbers or a set string
+  await engine.deleteMessages('a', 'INBOX', [true]);
+  void set; void modseq; void deleted;
   const pool: PoolStats = engine.poolStats('a');
   const stats = engine.syncStats();
   const statuses: AccountStatus[] = engine.status();
