@@ -88,7 +88,8 @@ describeDovecot('chaos soak (short, fixed seed)', () => {
     expect(rows['messages appended']).toBeGreaterThan(50);
     expect(rows['messages reported']).toBe(rows['messages appended']);
     // Seed 292 was picked because its first 35 s hold every kind of process fault.
-    for (const kind of ['cut', 'halfClose', 'stall', 'slow', 'churn', 'dovecotKill', 'appKill', 'appRestart']) {
+    for (const kind of ['cut', 'halfClose', 'stall', 'slow', 'churn', 'dovecotKill', 'appKill', 'appRestart',
+      'tokenReject', 'tokenHang', 'tokenExpired']) {
       expect([kind, rows[`fault: ${kind}`]]).toEqual([kind, expect.any(Number)]);
       expect([kind, rows[`fault: ${kind}`] > 0]).toEqual([kind, true]);
     }
