@@ -3,7 +3,8 @@
 // Chaos soak: a real Dovecot behind a fault proxy, N accounts x F folders watched by one MailEngine
 // with a stateFile in a child process, a writer changing mail at a steady rate, and random faults
 // (connection cuts, half-closes, stalls, slow links, refused connects, Dovecot SIGKILL, app SIGKILL
-// and graceful restart, removeAccount/addAccount churn, syncAll storms). At the end every fault
+// and graceful restart, removeAccount/addAccount churn, syncAll storms, token-provider rejections,
+// hangs and expired tokens for the OAuth accounts). At the end every fault
 // stops, everything is synced, and what the app reported is checked against the writer and the
 // server (soak/check.js). Exits 1 on any violation.
 //
