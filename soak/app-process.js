@@ -8,7 +8,7 @@ const { fork } = require('child_process');
 const APP = path.join(__dirname, 'app.js');
 
 class AppProcess {
-  constructor({ run, dir, stateFile, options }) {
+  constructor({ run, dir, stateFile, options, env }) {
     this.run = run;
     this.logPath = path.join(dir, `events-${run}.jsonl`);
     fs.writeFileSync(this.logPath, '');
@@ -18,7 +18,8 @@ class AppProcess {
     this.nextId = 1;
     this.expectedExit = false;
     this.stderr = '';
-    this.child = fork(APP, [stateFile, this.logPath, JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.child = fork(APP, [stateFile, this.logPath, JSON.stringify(options)], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...env } });
     this.child.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-20000); });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
       for (const { reject, timer } of this.pending.values()) {

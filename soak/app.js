@@ -7,8 +7,21 @@
 // usage: node soak/app.js <state-file> <event-log> <engine-options-json>   (commands over IPC)
 const fs = require('fs');
 const { MailEngine } = require('..');
+const { signJwt } = require('../test/support/dovecot');
 
 const [stateFile, logPath, optionsJson] = process.argv.slice(2);
+// The driver's HS256 key (env, not argv: argv is visible to every process on the machine).
+const oauthKey = process.env.SOAK_OAUTH_KEY ? Buffer.from(process.env.SOAK_OAUTH_KEY, 'base64') : null;
+// A token fault the driver switched on: until `until`, every getAccessToken call rejects, hangs past
+// auth.tokenTimeoutMs, or gives a token the server turns down as expired.
+let tokenFault = { mode: null, until: 0 };
+function getAccessToken({ user }) {
+  const mode = Date.now() < tokenFault.until ? tokenFault.mode : null;
+  if (mode === 'reject') return Promise.reject(new Error('token provider unavailable (soak fault)'));
+  if (mode === 'hang') return new Promise(() => {});
+  const ttl = mode === 'expired' ? -600 : 3600;
+  return { accessToken: signJwt(oauthKey, user, ttl), expiresAt: Date.now() + 3600e3 };
+}
 const fd = fs.openSync(logPath, 'a');
 const log = (obj) => fs.writeSync(fd, `${JSON.stringify({ t: Date.now(), ...obj })}\n`);
 
@@ -39,12 +52,14 @@ const handlers = {
   // Events after this line belong to a new incarnation of the account (see soak/check.js).
   add: (account) => {
     log({ kind: 'adding', a: account.id });
-    return engine.addAccount(account).then(() => null);
+    const { oauth, ...rest } = account;
+    return engine.addAccount(oauth ? { ...rest, getAccessToken } : rest).then(() => null);
   },
   remove: (id) => engine.removeAccount(id).then(() => null),
   syncAll: () => engine.syncAll().then((rs) => rs.filter((r) => !r.ok).length),
   status: () => engine.status().map((a) => ({ id: a.accountId, states: a.folders.map((f) => f.state) })),
   usage: () => usage(),
+  tokenFault: ({ mode, ms }) => { tokenFault = { mode, until: Date.now() + ms }; return null; },
   close: () => engine.close().then(() => null),
 };
 

@@ -16,6 +16,9 @@ const KINDS = [
   ['dovecotKill', 0.6, true],
   ['appKill', 1, true],
   ['appRestart', 0.4, true],
+  ['tokenReject', 1.5, false],
+  ['tokenHang', 1, false],
+  ['tokenExpired', 1.5, false],
 ];
 const TOTAL = KINDS.reduce((s, k) => s + k[1], 0);
 const MEAN_TICKS = 25; // one fault every 2.5 s on average
@@ -106,6 +109,21 @@ class Faults {
       if (e.hung) this.soak.fail('syncAll hung', e.message);
     })));
   }
+
+  // Token faults hit the OAuth accounts' provider in the app; with no OAuth account they are no-ops
+  // (and drawn all the same, so the schedule of the other kinds stays what the seed gave).
+  async token(mode, ms) {
+    const { soak } = this;
+    if (soak.appDown || !soak.accounts.some((a) => a.oauth)) return;
+    await soak.app.request('tokenFault', { mode, ms }, REQUEST_MS).catch(() => {});
+  }
+
+  tokenReject(size) { return this.token('reject', 1000 + Math.floor(size * 7000)); }
+
+  // Longer than the soak's auth.tokenTimeoutMs, so at least one call is given up on.
+  tokenHang(size) { return this.token('hang', 3500 + Math.floor(size * 5000)); }
+
+  tokenExpired(size) { return this.token('expired', 1000 + Math.floor(size * 5000)); }
 
   async dovecotKill(size) {
     const { soak } = this;

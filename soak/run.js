@@ -3,11 +3,14 @@
 // Chaos soak: a real Dovecot behind a fault proxy, N accounts x F folders watched by one MailEngine
 // with a stateFile in a child process, a writer changing mail at a steady rate, and random faults
 // (connection cuts, half-closes, stalls, slow links, refused connects, Dovecot SIGKILL, app SIGKILL
-// and graceful restart, removeAccount/addAccount churn, syncAll storms). At the end every fault
+// and graceful restart, removeAccount/addAccount churn, syncAll storms, token-provider rejections,
+// hangs and expired tokens for the OAuth accounts). At the end every fault
 // stops, everything is synced, and what the app reported is checked against the writer and the
 // server (soak/check.js). Exits 1 on any violation.
 //
-//   node soak/run.js [--duration 120s] [--seed N] [--accounts 20] [--folders 3] [--rate 4] [--json FILE]
+//   node soak/run.js [--duration 120s] [--seed N] [--accounts 20] [--folders 3] [--rate 4] [--oauth-share 0.5] [--json FILE]
+// --oauth-share: the share of accounts that log in with getAccessToken (tokens minted in the app from
+// the driver's key, checked by Dovecot), the ones token faults hit.
 // The seed drives two independent generators, one for faults and one for writes, so one seed gives
 // the same schedule of fault kinds, times and sizes and of write kinds and times; which connection
 // or message a step picks depends on what exists at that moment.
@@ -22,7 +25,7 @@ const { check } = require('./check');
 const { Faults } = require('./faults');
 
 function parseArgs(argv) {
-  const o = { duration: 120000, seed: null, accounts: 20, folders: 3, rate: 4, json: null };
+  const o = { duration: 120000, seed: null, accounts: 20, folders: 3, rate: 4, json: null, oauthShare: 0.5 };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (v === undefined) throw new Error(`${k} needs a value`);
@@ -35,6 +38,10 @@ function parseArgs(argv) {
     else if (k === '--folders') o.folders = Number(v);
     else if (k === '--rate') o.rate = Number(v);
     else if (k === '--json') o.json = v;
+    else if (k === '--oauth-share') {
+      o.oauthShare = Number(v);
+      if (!(o.oauthShare >= 0 && o.oauthShare <= 1)) throw new Error(`bad --oauth-share ${v} (0..1)`);
+    }
     else throw new Error(`unknown option ${k}`);
   }
   if (o.seed === null) o.seed = Math.floor(Math.random() * 2 ** 32) >>> 0;
@@ -62,6 +69,8 @@ const ENGINE_OPTIONS = {
   idle: { livenessMs: 15000, doneTimeoutMs: 4000 },
   pool: { idleTimeoutMs: 3000 },
   sync: { debounceMs: 200 },
+  // Low, so a hanging token provider is given up on within a token fault.
+  auth: { tokenTimeoutMs: 3000 },
 };
 const REQUEST_MS = 30000;
 const SETTLE_MS = 90000;
@@ -90,7 +99,7 @@ class Soak {
     const users = {};
     for (let i = 0; i < accounts; i++) users[`u${i}`] = `p${i}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-soak-'));
-    this.dovecot = await startDovecot({ users });
+    this.dovecot = await startDovecot({ users, oauth2: true });
     this.folders = ['INBOX', 'Work', 'Lists', 'Archive', 'Later'].slice(0, folders);
     this.writer = new Writer(this.dovecot, prng(this.opts.seed ^ 0x5eed0003));
     for (const u of Object.keys(users)) {
@@ -99,9 +108,10 @@ class Soak {
     this.proxy = new FaultProxy();
     this.proxyPort = await this.proxy.listen();
     this.proxy.upstreamPort = this.dovecot.tlsPort;
+    const oauthCount = Math.round(accounts * this.opts.oauthShare);
     this.accounts = Object.keys(users).map((u, i) => ({
       id: `acc${i}`, host: '127.0.0.1', port: this.proxyPort, tlsOptions: { ca: this.dovecot.caPem },
-      user: u, pass: users[u], folders: this.folders,
+      user: u, folders: this.folders, ...(i < oauthCount ? { oauth: true } : { pass: users[u] }),
     }));
     this.stateFile = path.join(this.dir, 'state.sqlite');
   }
@@ -109,7 +119,8 @@ class Soak {
   async startApp() {
     this.run++;
     this.inc = new Map();
-    const app = new AppProcess({ run: this.run, dir: this.dir, stateFile: this.stateFile, options: ENGINE_OPTIONS });
+    const app = new AppProcess({ run: this.run, dir: this.dir, stateFile: this.stateFile, options: ENGINE_OPTIONS,
+      env: { SOAK_OAUTH_KEY: this.dovecot.oauthKey } });
     this.app = app;
     app.exited.then(({ code, signal }) => {
       if (!app.expectedExit) this.fail('app crashed', `run ${app.run}: exit ${code} ${signal || ''}\n${app.stderr}`);

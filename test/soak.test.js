@@ -74,9 +74,9 @@ describe('soak checker', () => {
 });
 
 describeDovecot('chaos soak (short, fixed seed)', () => {
-  test('40 s, 4 accounts x 2 folders, seed 292: no violation', async () => {
+  test('40 s, 4 accounts x 2 folders, seed 484: no violation', async () => {
     const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-soak-test-')), 'summary.json');
-    const { code, signal, out } = await runSoak(['--duration', '40s', '--seed', '292', '--accounts', '4',
+    const { code, signal, out } = await runSoak(['--duration', '40s', '--seed', '484', '--accounts', '4',
       '--folders', '2', '--json', json], 240000);
     if (code !== 0) console.log(out);
     expect({ code, signal }).toEqual({ code: 0, signal: null });
@@ -87,8 +87,9 @@ describeDovecot('chaos soak (short, fixed seed)', () => {
     // The run did real work: mail was written and reported, and faults happened.
     expect(rows['messages appended']).toBeGreaterThan(50);
     expect(rows['messages reported']).toBe(rows['messages appended']);
-    // Seed 292 was picked because its first 35 s hold every kind of process fault.
-    for (const kind of ['cut', 'halfClose', 'stall', 'slow', 'churn', 'dovecotKill', 'appKill', 'appRestart']) {
+    // Seed 484 was picked because its first 35 s hold every kind of process and token fault.
+    for (const kind of ['cut', 'halfClose', 'stall', 'slow', 'churn', 'dovecotKill', 'appKill', 'appRestart',
+      'tokenReject', 'tokenHang', 'tokenExpired']) {
       expect([kind, rows[`fault: ${kind}`]]).toEqual([kind, expect.any(Number)]);
       expect([kind, rows[`fault: ${kind}`] > 0]).toEqual([kind, true]);
     }
