@@ -10,7 +10,8 @@ const { ImapPushError, optionError } = require('./errors');
 const MAX_UID = 0xffffffff;
 // RFC 3501 flag: an atom, or "\" and an atom. The engine checks again.
 const FLAG = /^\\?[^\x00-\x20\x7f-\uffff(){%*"\\\]]+$/;
-const UID_SET = /^(\d+(:\d+)?)(,\d+(:\d+)?)*$/;
+// No leading zeros: the engine parses sets by RFC 3501 nz-number.
+const UID_SET = /^([1-9]\d*(:[1-9]\d*)?)(,[1-9]\d*(:[1-9]\d*)?)*$/;
 
 function checkUid(n, path) {
   if (!Number.isInteger(n) || n < 1 || n > MAX_UID) throw optionError(path, 'must hold integer UIDs between 1 and 4294967295');

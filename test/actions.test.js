@@ -25,7 +25,7 @@ describe('uid sets', () => {
     expect(uidSet([5, 1, 2, 3, 9, 3])).toBe('1:3,5,9');
     expect(uidSet('1:5,9')).toBe('1:5,9');
   });
-  test.each([[0], [[]], ['1:*'], ['1;2'], [[1.5]], [2 ** 32], ['1, 2'], [null]])('rejects %p with a TypeError naming uids', (bad) => {
+  test.each([[0], [[]], ['1:*'], ['1;2'], ['01'], ['0:3'], [[1.5]], [2 ** 32], ['1, 2'], [null]])('rejects %p with a TypeError naming uids', (bad) => {
     expect(() => uidSet(bad)).toThrow(TypeError);
     expect(() => uidSet(bad)).toThrow(/uids/);
   });
