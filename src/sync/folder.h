@@ -9,9 +9,27 @@
 #include <vector>
 
 #include "core/uidset.h"
+#include "core/value.h"
 #include "model/folder_info.h"
 
 namespace imap {
+
+// What a SELECT's answer says about the mailbox, as IDLE and sync both read
+// it before comparing with FolderState.
+struct SelectedMailbox {
+  uint32_t exists = 0, uidValidity = 0, uidNext = 0;
+  uint64_t highestModseq = 0;
+  bool gotExists = false;
+
+  // Takes UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ from a SELECT's response
+  // codes (args[0] holds the number; UIDs past 32 bits count as none).
+  void noteCode(const std::string& name, const std::vector<Value>& args) {
+    if (args.empty()) return;
+    if (name == "UIDVALIDITY") uidValidity = toU32(args[0]);
+    else if (name == "UIDNEXT") uidNext = toU32(args[0]);
+    else if (name == "HIGHESTMODSEQ" && args[0].isNumber()) highestModseq = args[0].num;
+  }
+};
 
 struct FolderState {
   uint32_t uidValidity = 0;

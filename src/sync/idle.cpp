@@ -120,13 +120,11 @@ void IdleSession::onCode(const ResponseCode& code) {
       owner_->folderNeedsSync(*this);
     return;
   }
-  if (code.name == "UIDVALIDITY") selecting_->uidValidity = toU32(code.args[0]);
-  else if (code.name == "UIDNEXT") selecting_->uidNext = toU32(code.args[0]);
-  else if (code.name == "HIGHESTMODSEQ" && code.args[0].isNumber()) selecting_->highestModseq = code.args[0].num;
+  selecting_->noteCode(code.name, code.args);
 }
 
 void IdleSession::select() {
-  selecting_ = Selected{};
+  selecting_ = SelectedMailbox{};
   auto parts = astringArgs("SELECT", {wireFolder_});
   if (hasCap("CONDSTORE") && !qresync_) parts.back() += " (CONDSTORE)";
   send(std::move(parts), [this](const Response& r) {
@@ -140,7 +138,7 @@ void IdleSession::select() {
 }
 
 void IdleSession::afterSelect() {
-  Selected sel = *selecting_;
+  SelectedMailbox sel = *selecting_;
   selecting_.reset();
   FolderState& fs = rt_->fs;
   bool known = fs.uidValidity != 0;

@@ -80,11 +80,7 @@ class IdleSession : public ImapClient {
   bool everReady_ = false;
   bool closed_ = false;
 
-  struct Selected {
-    uint32_t exists = 0, uidValidity = 0, uidNext = 0;
-    uint64_t highestModseq = 0;
-  };
-  std::optional<Selected> selecting_;
+  std::optional<SelectedMailbox> selecting_;
   bool qresync_ = false;
   bool polling_ = false;
 

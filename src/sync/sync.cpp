@@ -102,7 +102,7 @@ void FolderSync::status() {
 }
 
 void FolderSync::select() {
-  sel_ = Selected{};
+  sel_ = SelectedMailbox{};
   selecting_ = true;
   std::string cmd = "SELECT " + mailboxArg();
   const FolderState& fs = rt_->fs;
@@ -301,9 +301,7 @@ void FolderSync::checkDeletions() {
 
 void FolderSync::onCode(const ResponseCode& c) {
   if (!selecting_ || !sel_ || c.args.empty()) return;
-  if (c.name == "UIDVALIDITY") sel_->uidValidity = toU32(c.args[0]);
-  else if (c.name == "UIDNEXT") sel_->uidNext = toU32(c.args[0]);
-  else if (c.name == "HIGHESTMODSEQ" && c.args[0].isNumber()) sel_->highestModseq = c.args[0].num;
+  sel_->noteCode(c.name, c.args);
 }
 
 void FolderSync::onUntagged(const Response& r) {

@@ -28,12 +28,6 @@ class FolderSync {
   void lost(const std::string& code, const std::string& message);
 
  private:
-  struct Selected {
-    uint32_t exists = 0, uidValidity = 0, uidNext = 0;
-    uint64_t highestModseq = 0;
-    bool gotExists = false;
-  };
-
   void status();
   void select();
   void afterSelect();
@@ -63,7 +57,7 @@ class FolderSync {
 
   std::string wire_;
   bool initial_ = false;
-  std::optional<Selected> sel_;
+  std::optional<SelectedMailbox> sel_;
   bool selecting_ = false;
   enum class Fetching { None, New, Initial, Changed, Window } fetching_ = Fetching::None;
   std::map<uint32_t, std::string> windowSeen_;
