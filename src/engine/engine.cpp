@@ -34,9 +34,7 @@ Engine::Engine(EngineConfig config, Sink sink)
       sink_(std::move(sink)),
       tokens_(
           [this](const std::string& accountId) {
-            Event e;
-            e.type = Event::Type::TokenRequest;
-            e.accountId = accountId;
+            Event e = Event::of(Event::Type::TokenRequest, accountId);
             emit(std::move(e));
           },
           config_.tokenRefreshBeforeMs) {
@@ -73,9 +71,7 @@ void Engine::run() {
     // Last, from outside the loop: whoever receives it may join this thread
     // at once, with nothing left to wait for.
     EventBatch last;
-    Event e;
-    e.type = Event::Type::Closed;
-    last.events.push_back(std::move(e));
+    last.events.push_back(Event::of(Event::Type::Closed, {}));
     last.seq = ++batchSeq_;
     sink_(std::move(last));
   }
@@ -244,9 +240,7 @@ void Engine::sync(uint64_t requestId, std::string accountId, std::vector<std::st
   post([this, requestId, accountId = std::move(accountId), folders = std::move(folders)] {
     Account* a = find(accountId);
     if (!a || a->removing) {
-      Event e;
-      e.type = Event::Type::SyncCompleted;
-      e.accountId = accountId;
+      Event e = Event::of(Event::Type::SyncCompleted, accountId);
       e.requestIds = {requestId};
       e.errorCode = "UNKNOWN_ACCOUNT";
       e.errorMessage = "no account " + accountId;

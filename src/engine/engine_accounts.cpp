@@ -28,9 +28,7 @@ void Engine::lease(Account& a, Pool::Lease done) {
 
 void Engine::doAdd(AccountConfig cfg) {
   auto failNow = [this, &cfg](const std::string& code, const std::string& message) {
-    Event e;
-    e.type = Event::Type::AccountFailed;
-    e.accountId = cfg.id;
+    Event e = Event::of(Event::Type::AccountFailed, cfg.id);
     e.errorCode = code;
     e.errorMessage = message;
     emit(std::move(e));
@@ -90,9 +88,7 @@ void Engine::startSessions(Account& a) {
 void Engine::doRemove(const std::string& id) {
   Account* a = find(id);
   if (!a) {
-    Event e;
-    e.type = Event::Type::AccountRemoved;
-    e.accountId = id;
+    Event e = Event::of(Event::Type::AccountRemoved, id);
     emit(std::move(e));
     return;
   }
@@ -139,9 +135,7 @@ void Engine::reapFinished() {
       poolStats_.erase(id);
     }
     if (!a->failed && !closing_) {
-      Event e;
-      e.type = Event::Type::AccountRemoved;
-      e.accountId = id;
+      Event e = Event::of(Event::Type::AccountRemoved, id);
       emit(std::move(e));
     }
   }
@@ -169,9 +163,7 @@ void Engine::sessionReady(IdleSession& s) {
   if (!a || a->removing) return;
   if (++a->ready == a->sessions.size() && !a->running) {
     a->running = true;
-    Event e;
-    e.type = Event::Type::AccountReady;
-    e.accountId = a->cfg->id;
+    Event e = Event::of(Event::Type::AccountReady, a->cfg->id);
     emit(std::move(e));
     // A first sync builds what deletion detection needs without QRESYNC,
     // and reports what changed while the app was not running (state file).
@@ -191,10 +183,7 @@ void Engine::sessionFirstFailure(IdleSession& s, const std::string& code, const 
   // addAccount() rejects: the account is dropped rather than left retrying
   // behind a promise the caller already saw fail.
   a->failed = true;
-  Event e;
-  e.type = Event::Type::AccountFailed;
-  e.accountId = a->cfg->id;
-  e.folder = s.folder();
+  Event e = Event::of(Event::Type::AccountFailed, a->cfg->id, s.folder());
   e.errorCode = code;
   e.errorMessage = message;
   emit(std::move(e));

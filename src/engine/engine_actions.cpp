@@ -10,10 +10,7 @@ namespace imap {
 void Engine::runAction(uint64_t requestId, const std::string& accountId, const std::string& folder, bool idempotent,
                        ActionJob job, bool retried) {
   auto answer = [this, requestId, accountId, folder](const ActionOutcome& out) {
-    Event e;
-    e.type = Event::Type::ActionDone;
-    e.accountId = accountId;
-    e.folder = folder;
+    Event e = Event::of(Event::Type::ActionDone, accountId, folder);
     e.requestId = requestId;
     e.modseq = out.modseq;
     e.uidSet = out.modified;

@@ -145,10 +145,7 @@ void Engine::fetchMessage(uint64_t requestId, std::string accountId, std::string
   post([this, requestId, accountId = std::move(accountId), folder = std::move(folder), uid, maxBytes] {
     auto answer = [this, requestId, accountId, folder, uid](std::shared_ptr<ParsedMessage> m, const std::string& code,
                                                             const std::string& message) {
-      Event e;
-      e.type = Event::Type::MessageFetched;
-      e.accountId = accountId;
-      e.folder = folder;
+      Event e = Event::of(Event::Type::MessageFetched, accountId, folder);
       e.uid = uid;
       e.requestId = requestId;
       e.message = std::move(m);
@@ -189,9 +186,7 @@ void Engine::listFolders(uint64_t requestId, std::string accountId, bool refresh
   post([this, requestId, accountId = std::move(accountId), refresh] {
     auto answer = [this, requestId, accountId](std::vector<FolderInfo> list, const std::string& code,
                                                const std::string& message) {
-      Event e;
-      e.type = Event::Type::FolderList;
-      e.accountId = accountId;
+      Event e = Event::of(Event::Type::FolderList, accountId);
       e.requestId = requestId;
       e.folders = std::move(list);
       e.errorCode = code;

@@ -137,9 +137,7 @@ void Engine::finishSync(Account& a, PoolConnection* conn, bool healthy, const st
   if (conn) pool_->release(conn, healthy);
   a.syncing = false;
   --syncActive_;
-  Event e;
-  e.type = Event::Type::SyncCompleted;
-  e.accountId = a.cfg->id;
+  Event e = Event::of(Event::Type::SyncCompleted, a.cfg->id);
   e.requestIds = std::move(a.syncRequestIds_);
   a.syncRequestIds_.clear();
   e.syncResults = std::move(a.results);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/message.h"
@@ -41,6 +42,16 @@ struct Event {
   Type type = Type::ConnectionStatus;
   std::string accountId;
   std::string folder;
+
+  // Every event is about one account, and often one folder: the one way
+  // events are started, so none misses its account.
+  static Event of(Type t, std::string account, std::string inFolder = {}) {
+    Event e;
+    e.type = t;
+    e.accountId = std::move(account);
+    e.folder = std::move(inFolder);
+    return e;
+  }
 
   uint32_t uid = 0;  // 0 = none (MessageDeleted always has one: a bare EXPUNGE waits for the sync)
   uint32_t seq = 0;  // 0 = not applicable

@@ -3,11 +3,7 @@
 namespace imap {
 
 Event folderEvent(Event::Type t, const FolderRuntime& rt) {
-  Event e;
-  e.type = t;
-  e.accountId = rt.accountId;
-  e.folder = rt.folder;
-  return e;
+  return Event::of(t, rt.accountId, rt.folder);
 }
 
 bool mayExist(const FolderRuntime& rt, uint32_t uid) {
