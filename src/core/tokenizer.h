@@ -46,9 +46,9 @@ inline bool parseU64(const char* s, size_t b, size_t e, uint64_t& out) {
 }
 
 struct Tokenizer {
-  Tokenizer(const char* s, size_t pos, size_t end, size_t maxDepth, bool inCode, std::vector<Value>& items,
-            std::vector<size_t>& opens)
-      : s(s), pos(pos), end(end), maxDepth(maxDepth), inCode(inCode), items(items), opens(opens) {}
+  Tokenizer(const char* src, size_t from, size_t stop, size_t depthLimit, bool inResponseCode,
+            std::vector<Value>& itemStack, std::vector<size_t>& openStack)
+      : s(src), pos(from), end(stop), maxDepth(depthLimit), inCode(inResponseCode), items(itemStack), opens(openStack) {}
 
   const char* s;
   size_t pos;

@@ -44,12 +44,12 @@ void Engine::doAdd(AccountConfig cfg) {
   // The context holds the CA now; a bundle copied per account would cost
   // its whole size (hundreds of KiB) times the accounts.
   std::string().swap(cfg.tlsOptions.caPem);
-  auto acc = std::make_shared<Account>();
-  acc->cfg = std::make_shared<const AccountConfig>(std::move(cfg));
-  acc->tls = tls;
-  Account& a = *acc;
+  auto added = std::make_shared<Account>();
+  added->cfg = std::make_shared<const AccountConfig>(std::move(cfg));
+  added->tls = tls;
+  Account& a = *added;
   const std::string& id = a.cfg->id;
-  accounts_[id] = acc;
+  accounts_[id] = added;
   for (const auto& folder : a.cfg->folders) {
     auto rt = std::make_unique<FolderRuntime>();
     rt->accountId = id;
@@ -60,7 +60,7 @@ void Engine::doAdd(AccountConfig cfg) {
   // The file is read on the writer's thread; the sessions start when the
   // state is back, unless the account was removed meanwhile.
   a.loading = true;
-  AccountRef ref = acc;
+  AccountRef ref = added;
   writer_->load(id, [this, ref](std::vector<StoredFolder> rows, std::string) {
     post([this, ref, rows = std::move(rows)] {
       auto acc = ref.lock();

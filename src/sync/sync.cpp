@@ -144,11 +144,10 @@ void FolderSync::afterSelect() {
         error("PROTOCOL_ERROR", "UID SEARCH failed: " + describe(r));
         return;
       }
-      FolderState& fs = rt_->fs;
       UidSet all = searched_ ? *searched_ : UidSet{};
       searched_.reset();
       uint32_t baseline = std::max(sel_->uidNext, uidAfter(all.max()));
-      if (fs.uidNext == 0) fs.uidNext = baseline;
+      if (rt_->fs.uidNext == 0) rt_->fs.uidNext = baseline;
       // Union, not assignment: IDLE may have claimed a new UID (and added
       // it) while the SEARCH was on its way.
       rt_->known.addAll(all);
