@@ -24,4 +24,11 @@ uint64_t reportDeletions(FolderRuntime& rt, const UidSet& uids, const std::funct
   return fresh.size();
 }
 
+Event newMessageEvent(FolderRuntime& rt, uint32_t seq, const FetchItems& f) {
+  Event e = folderEvent(Event::Type::NewMessage, rt);
+  fillNewMessage(e, seq, f, rt.fs.uidValidity);
+  rt.flagWindow[f.uid] = joinFlags(e.flags);  // the sync trims it to the newest
+  return e;
+}
+
 }  // namespace imap

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "core/uidset.h"
+#include "imap/fetch.h"
 #include "model/events.h"
 #include "sync/folder.h"
 
@@ -27,5 +28,9 @@ constexpr uint64_t kMaxUncheckedDeletions = 10000;
 // returns how many. Costs the ranges of `uids` plus one event per UID the
 // engine knew: a "1:4294967295" from the server never expands.
 uint64_t reportDeletions(FolderRuntime& rt, const UidSet& uids, const std::function<void(Event&&)>& emit);
+
+// The newMessage event for a UID just claimed (FolderRuntime::claimNew),
+// built alike by IDLE and sync; remembers its flags for later comparisons.
+Event newMessageEvent(FolderRuntime& rt, uint32_t seq, const FetchItems& f);
 
 }  // namespace imap

@@ -90,10 +90,7 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
       if (f.flags && mayExist(*rt_, f.uid)) reportFlags(seq, f);
       return;
     }
-    Event e = imap::folderEvent(Event::Type::NewMessage, *rt_);
-    fillNewMessage(e, seq, f, fs.uidValidity);
-    rt_->flagWindow[f.uid] = joinFlags(e.flags);  // the sync trims it to the newest
-    owner_->emit(std::move(e));
+    owner_->emit(newMessageEvent(*rt_, seq, f));
     return;
   }
   if (!f.flags || selecting_) return;

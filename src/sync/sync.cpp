@@ -338,7 +338,6 @@ void FolderSync::onUntagged(const Response& r) {
 void FolderSync::onFetch(uint32_t seq, const Value& items) {
   FetchItems f = parseFetchItems(items);
   if (f.uid == 0) return;  // no UID, or one that is none (badUid)
-  FolderState& fs = rt_->fs;
   if (fetching_ == Fetching::New || fetching_ == Fetching::Initial) {
     if (!f.envelope) return;
     // Each UID asked for is reported once, however often the server repeats it.
@@ -349,11 +348,8 @@ void FolderSync::onFetch(uint32_t seq, const Value& items) {
       if (f.flags && mayExist(*rt_, f.uid) && rt_->flagsChanged(f.uid, joinFlags(flagList(*f.flags)))) reportFlags(seq, f);
       return;
     }
-    Event e = imap::folderEvent(Event::Type::NewMessage, *rt_);
-    fillNewMessage(e, seq, f, fs.uidValidity);
-    rt_->flagWindow[f.uid] = joinFlags(e.flags);
     ++result_.newMessages;
-    emit_(std::move(e));
+    emit_(newMessageEvent(*rt_, seq, f));
     return;
   }
   if (!f.flags) return;
