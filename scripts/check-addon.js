@@ -32,13 +32,16 @@ function inspect(file) {
   const needed = [...tool('readelf', ['-d', file]).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
   const symbols = (flag) => tool('nm', ['-D', flag, file]).split('\n').filter(Boolean)
     .map((line) => line.trim().split(/\s+/).pop().replace(/@.*$/, ''));
-  const versions = [...tool('readelf', ['-V', file]).matchAll(/Name: GLIBC_([0-9.]+)/g)].map((m) => m[1]);
-  const glibc = versions.sort((a, b) => {
-    const [x, y] = [a, b].map((v) => v.split('.').map(Number));
-    for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
-    return 0;
-  }).pop() || null;
-  return { needed, exported: symbols('--defined-only'), imported: symbols('--undefined-only'), glibc };
+  const versionInfo = tool('readelf', ['-V', file]);
+  // The newest symbol version of a library is the oldest release that can load the addon.
+  const newest = (prefix) => [...versionInfo.matchAll(new RegExp(`Name: ${prefix}_([0-9.]+)`, 'g'))].map((m) => m[1])
+    .sort((a, b) => {
+      const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+      for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
+      return 0;
+    }).pop() || null;
+  return { needed, exported: symbols('--defined-only'), imported: symbols('--undefined-only'),
+    glibc: newest('GLIBC'), glibcxx: newest('GLIBCXX') };
 }
 
 /** Problems with `file` as a shipped addon: an empty list means it passes. */
@@ -67,7 +70,7 @@ if (require.main === module) {
     process.exit(2);
   }
   const r = check(file, { prebuild: process.argv.includes('--prebuild') });
-  console.log(`${file}: needs ${r.needed.join(', ')}; exports ${r.exported.join(', ')}; newest glibc symbol GLIBC_${r.glibc}`);
+  console.log(`${file}: needs ${r.needed.join(', ')}; exports ${r.exported.join(', ')}; newest glibc symbol GLIBC_${r.glibc}, libstdc++ GLIBCXX_${r.glibcxx}`);
   for (const p of r.problems) console.error(`  problem: ${p}`);
   process.exit(r.problems.length ? 1 : 0);
 }

@@ -64,8 +64,16 @@ function missingForSourceBuild() {
   return missing;
 }
 
+// A clone of this repository being set up (npm install at its root), as
+// opposed to an app installing the package: only then may the install step
+// add system packages (scripts/setup.js).
+function isCheckout() {
+  return fs.existsSync(path.join(root, '.git')) && path.resolve(process.env.INIT_CWD || '.') === root;
+}
+
 function buildFromSource(reason) {
   say(`building from source (${reason})`);
+  if (isCheckout() && !require('./setup').ensure(require('./setup').BUILD)) return 1;
   const missing = missingForSourceBuild();
   if (missing.length) {
     say(`cannot build from source: missing ${missing.map(([what]) => what).join(', ')}.`);

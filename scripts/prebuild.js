@@ -72,7 +72,7 @@ function main() {
   run('strip', ['--strip-unneeded', dest]);
   const r = check(dest, { prebuild: true });
   console.log(`${path.relative(root, dest)}: ${fs.statSync(dest).size} bytes; needs ${r.needed.join(', ')}; ` +
-    `exports ${r.exported.join(', ')}; newest glibc symbol GLIBC_${r.glibc}`);
+    `exports ${r.exported.join(', ')}; newest glibc symbol GLIBC_${r.glibc}, libstdc++ GLIBCXX_${r.glibcxx}`);
   if (r.problems.length) {
     for (const p of r.problems) console.error(`prebuild: ${p}`);
     fs.rmSync(dest);

@@ -26,6 +26,9 @@ function run(cmd, cmdArgs) {
   }
 }
 
+// On a bare Debian machine, the packages the tests need (installed as root).
+if (!require('./setup').ensure(require('./setup').TEST)) process.exit(1);
+
 if (only !== 'js') {
   const dir = path.join(root, 'build-tests');
   run('cmake', ['-S', '.', '-B', dir, '-DIMAP_PUSH_TESTS=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
@@ -34,6 +37,6 @@ if (only !== 'js') {
 }
 
 if (only !== 'cpp') {
-  if (!fs.existsSync(path.join(root, 'build', 'Release', 'imap_push.node'))) run('npm', ['run', 'build']);
+  if (!fs.existsSync(path.join(root, 'build', 'Release', 'imap_push.node'))) run('npm', ['run', 'build:source']);
   run(process.execPath, [require.resolve('jest/bin/jest'), '--runInBand', ...passThrough]);
 }
