@@ -295,6 +295,10 @@ Napi::Object toJs(const Keys& k, const imap::Event& e) {
     case T::ConnectionStatus:
       o.Set("state", imap::stateName(e.state));
       o.Set("previous", imap::stateName(e.previous));
+      if (e.retryInMs >= 0) {
+        o.Set("attempt", e.attempt);
+        o.Set("retryInMs", static_cast<double>(e.retryInMs));
+      }
       break;
     case T::FolderReset:
       o.Set("uidValidity", e.uidValidity);

@@ -253,6 +253,10 @@ export interface ConnectionStatusEvent extends FolderEvent {
   state: ConnectionState;
   previous: ConnectionState;
   error?: ImapPushError;
+  /** On a failure after which the engine reconnects: the how-many-th reconnect in a row this is (1 = the first). */
+  attempt?: number;
+  /** With attempt: milliseconds until that reconnect (the backoff schedule, with jitter). */
+  retryInMs?: number;
 }
 
 export interface FolderResetEvent extends FolderEvent {

@@ -7,7 +7,7 @@ const LEVELS = ['debug', 'info', 'warn', 'error'];
 // Only these payload fields are ever copied into a record: an allow-list, so a
 // field added to an event later (a token, a subject) stays out of the logs
 // until someone decides it belongs there. Message content is never logged.
-const FIELDS = ['accountId', 'folder', 'state', 'previous', 'durationMs', 'attempt', 'delayMs', 'uid', 'total', 'done', 'ok'];
+const FIELDS = ['accountId', 'folder', 'state', 'previous', 'durationMs', 'attempt', 'retryInMs', 'uid', 'total', 'done', 'ok'];
 
 // Events whose record has one level and message whatever the payload.
 const FIXED = {

@@ -38,5 +38,8 @@ if (only !== 'js') {
 
 if (only !== 'cpp') {
   if (!fs.existsSync(path.join(root, 'build', 'Release', 'imap_push.node'))) run('npm', ['run', 'build:source']);
+  // The tests are of the sources: a prebuild left in prebuilds/ by npm run
+  // prebuild would otherwise be loaded first (lib/binding.js).
+  process.env.IMAP_PUSH_ADDON = process.env.IMAP_PUSH_ADDON || path.join(root, 'build', 'Release', 'imap_push.node');
   run(process.execPath, [require.resolve('jest/bin/jest'), '--runInBand', ...passThrough]);
 }

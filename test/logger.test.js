@@ -68,6 +68,26 @@ describe('logging a real session', () => {
     expect(Object.keys(msg.args[0]).sort()).toEqual(['accountId', 'folder', 'uid']);
   }, 30000);
 
+  test('a reconnect decision is logged with its attempt and delay, as the event carries them', async () => {
+    server = new MockImapServer({ users: { alice: PASSWORD } });
+    await server.listen();
+    const { log, calls } = capture();
+    engine = new MailEngine({ logger: log, reconnect: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 0 } });
+    await engine.addAccount({ host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, id: 'r', user: 'alice', pass: PASSWORD });
+    const statuses = [];
+    engine.on('connectionStatus', (s) => statuses.push(s));
+    server.failNextConnections(2);
+    server.dropAll();
+    await waitUntil(() => statuses.some((s) => s.state === 'idle'), 10000);
+    const retries = statuses.filter((s) => s.attempt !== undefined).map((s) => [s.state, s.attempt, s.retryInMs]);
+    // The drop, then two refused connects: 50, 100, 200 ms (factor 2, no jitter).
+    expect(retries).toEqual([['disconnected', 1, 50], ['disconnected', 2, 100], ['disconnected', 3, 200]]);
+    expect(statuses.filter((s) => s.attempt === undefined).every((s) => s.retryInMs === undefined)).toBe(true);
+    const logged = calls.filter((c) => c.args[0].accountId === 'r' && c.args[0].attempt !== undefined)
+      .map((c) => [c.level, c.args[0].state, c.args[0].attempt, c.args[0].retryInMs]);
+    expect(logged).toEqual([['info', 'disconnected', 1, 50], ['info', 'disconnected', 2, 100], ['info', 'disconnected', 3, 200]]);
+  }, 30000);
+
   test('console is adapted to (message, fields)', async () => {
     server = new MockImapServer({ users: { alice: PASSWORD } });
     await server.listen();

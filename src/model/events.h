@@ -70,6 +70,10 @@ struct Event {
   ConnState previous = ConnState::Disconnected;
   std::string errorCode;  // empty when no error
   std::string errorMessage;
+  // ConnectionStatus after a failure: the reconnect this failure scheduled,
+  // as the how-many-th in a row and in how long; -1 when none follows.
+  int64_t retryInMs = -1;
+  uint32_t attempt = 0;
 
   // Answers to requests, and sync progress.
   uint64_t requestId = 0;

@@ -48,6 +48,10 @@ void IdleSession::onStateChange(ConnState prev, ConnState next, const std::strin
   e.state = next;
   e.errorCode = code;
   e.errorMessage = message;
+  if (retryInMs_ >= 0) {
+    e.retryInMs = retryInMs_;
+    e.attempt = backoff_.attempt();
+  }
   owner_->statusChanged(*this);
   owner_->emit(std::move(e));
 }
@@ -55,17 +59,22 @@ void IdleSession::onStateChange(ConnState prev, ConnState next, const std::strin
 void IdleSession::onFailure(const std::string& code, const std::string& message) {
   idling_ = idleActive_ = false;
   bool config = code == "AUTH_FAILED" || code == "TLS_FAILED" || code == "INSECURE_AUTH" || code == "SELECT_FAILED";
+  // The delay is drawn before the status change so the event can say when
+  // the next attempt comes (an app shows it, the logger records it).
+  bool retry = everReady_ && !(code == "AUTH_FAILED" && cfg_->stopOnAuthFailure);
+  uint64_t delay = 0;
+  if (retry) {
+    delay = backoff_.next();
+    if (code == "AUTH_FAILED") delay = std::max(delay, cfg_->authFailureDelayMs);
+  }
+  retryInMs_ = retry ? static_cast<int64_t>(delay) : -1;
   setState(config ? ConnState::Error : ConnState::Disconnected, code, message);
+  retryInMs_ = -1;
   if (!everReady_) {
     owner_->sessionFirstFailure(*this, code, message);
     return;
   }
-  uint64_t delay = backoff_.next();
-  if (code == "AUTH_FAILED") {
-    if (cfg_->stopOnAuthFailure) return;
-    delay = std::max(delay, cfg_->authFailureDelayMs);
-  }
-  arm(kReconnect, delay);
+  if (retry) arm(kReconnect, delay);
 }
 
 void IdleSession::close() {

@@ -78,6 +78,7 @@ class IdleSession : public ImapClient {
   std::string wireFolder_;  // modified UTF-7
   Backoff backoff_;
   bool everReady_ = false;
+  int64_t retryInMs_ = -1;  // the reconnect being announced by the status change in progress
   bool closed_ = false;
 
   std::optional<SelectedMailbox> selecting_;
