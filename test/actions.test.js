@@ -49,6 +49,26 @@ describe('mailbox actions against the mock server', () => {
     return events;
   }
 
+  test('a long UID set goes as several UID STORE and UID EXPUNGE commands, each line bounded', async () => {
+    const events = await start();
+    const uids = [];
+    for (let i = 0; i < 2000; i++) uids.push(server.appendMessage('INBOX', { subject: `m${i}` }));
+    await waitUntil(() => events.filter((e) => e.name === 'newMessage').length === 2000, 30000, 'the 2000 newMessages');
+    // Every other UID, so the set has no ranges: about 4,400 characters, past one command's 4,000.
+    const picked = uids.filter((_, i) => i % 2 === 0);
+    expect(uidSet(picked).length).toBeGreaterThan(4000);
+    const lines = (name) => server.commandLog.filter((c) => c.command === name).map((c) => c.args);
+    await engine.addFlags('a', 'INBOX', picked, ['$Done']);
+    expect(lines('UID STORE').length).toBeGreaterThan(1);
+    expect(Math.max(...lines('UID STORE').map((l) => l.length))).toBeLessThan(4100);
+    expect(server.mailbox('INBOX').messages.filter((m) => m.flags.includes('$Done')).length).toBe(1000);
+    await engine.deleteMessages('a', 'INBOX', picked);
+    expect(lines('UID EXPUNGE').length).toBeGreaterThan(1);
+    expect(Math.max(...lines('UID EXPUNGE').map((l) => l.length))).toBeLessThan(4100);
+    expect(server.mailbox('INBOX').messages.map((m) => m.uid)).toEqual(uids.filter((_, i) => i % 2 === 1));
+    await waitUntil(() => events.filter((e) => e.name === 'messageDeleted').length === 1000, 15000, 'the 1000 messageDeleted');
+  }, 60000);
+
   test('addFlags changes the server and yields exactly one flagsChanged, from IDLE', async () => {
     const events = await start();
     const uid = server.appendMessage('INBOX', { subject: 'booking 1' });

@@ -1,7 +1,10 @@
 #include "imap/actions.h"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "imap/fetch.h"
 #include "imap/select.h"
@@ -35,6 +38,25 @@ constexpr size_t kMaxSetChars = 4000;
 void fail(ActionOutcome& out, const char* code, std::string message) {
   out.errorCode = code;
   out.errorMessage = std::move(message);
+}
+
+// One command per chunk of a long UID set, in order, stopping at the first
+// that fails: `each` sees every OK answer, `finish` the failure or null.
+void sendChunks(LentClient* conn, std::shared_ptr<std::vector<std::string>> chunks,
+                std::function<std::string(const std::string&)> command, std::function<void(const Response&)> each,
+                std::function<void(const Response* failed)> finish) {
+  auto next = std::make_shared<std::function<void(size_t)>>();
+  // Holds itself weakly; the command in flight holds it strongly, so the
+  // chain frees itself after the last answer.
+  *next = [conn, chunks, command, each, finish, weak = std::weak_ptr<std::function<void(size_t)>>(next)](size_t i) {
+    if (i == chunks->size()) return finish(nullptr);
+    conn->send(command((*chunks)[i]), [each, finish, self = weak.lock(), i](const Response& r) {
+      if (r.status != "OK") return finish(&r);
+      each(r);
+      (*self)(i + 1);
+    });
+  };
+  (*next)(0);
 }
 
 }  // namespace
@@ -71,30 +93,20 @@ void storeFlags(LentClient* conn, StoreRequest req, std::function<void(ActionOut
     for (size_t i = 0; i < req.flags.size(); ++i) tail += (i ? " " : "") + req.flags[i];
     tail += ")";
     watchModseq(conn, out);
-    auto next = std::make_shared<std::function<void(size_t)>>();
-    // Holds itself weakly; the command in flight holds it strongly, so the
-    // chain frees itself after the last answer.
-    *next = [conn, chunks, tail, out, done, weak = std::weak_ptr<std::function<void(size_t)>>(next)](size_t i) {
-      if (i == chunks->size()) {
-        conn->untagged = nullptr;
-        return done(*out);
-      }
-      conn->send("UID STORE " + (*chunks)[i] + tail, [conn, out, done, self = weak.lock(), i](const Response& r) {
-        if (r.status != "OK") {
-          conn->untagged = nullptr;
-          fail(*out, "COMMAND_FAILED", describe(r));
-          return done(*out);
-        }
-        if (r.code && r.code->name == "MODIFIED") {
+    sendChunks(
+        conn, chunks, [tail](const std::string& set) { return "UID STORE " + set + tail; },
+        [out](const Response& r) {
+          if (!r.code || r.code->name != "MODIFIED") return;
           // The raw code text after its name is the set as the server sent it.
           const std::string& raw = r.code->raw;
           size_t sp = raw.find(' ');
           if (sp != std::string::npos) out->modified += (out->modified.empty() ? "" : ",") + raw.substr(sp + 1);
-        }
-        (*self)(i + 1);
-      });
-    };
-    (*next)(0);
+        },
+        [conn, out, done](const Response* failed) {
+          conn->untagged = nullptr;
+          if (failed) fail(*out, "COMMAND_FAILED", describe(*failed));
+          done(*out);
+        });
   });
 }
 
@@ -110,10 +122,14 @@ void deleteMessages(LentClient* conn, std::string folder, std::string uids, std:
   mark.flags = {"\\Deleted"};
   storeFlags(conn, std::move(mark), [conn, uids, out, done](ActionOutcome marked) {
     if (!marked.errorCode.empty()) return done(marked);
-    conn->send("UID EXPUNGE " + uids, [out, done](const Response& r) {
-      if (r.status != "OK") fail(*out, "COMMAND_FAILED", describe(r));
-      done(*out);
-    });
+    // storeFlags parsed the set, so it is one; chunked the same way.
+    auto chunks = std::make_shared<std::vector<std::string>>(UidSet::parse(uids)->toChunks(kMaxSetChars));
+    sendChunks(
+        conn, chunks, [](const std::string& set) { return "UID EXPUNGE " + set; }, [](const Response&) {},
+        [out, done](const Response* failed) {
+          if (failed) fail(*out, "COMMAND_FAILED", describe(*failed));
+          done(*out);
+        });
   });
 }
 

@@ -124,8 +124,7 @@ void fetchMessage(LentClient* conn, MessageRequest req, std::function<void(Messa
   // lib/ rejects more; a larger answer would fail the parser's literal cap anyway.
   job->req.maxBytes = std::min(job->req.maxBytes, kMaxLiteralBytes);
   job->done = std::move(done);
-  std::string wire = utf8ToMutf7(job->req.folder);
-  if (conn->selected == wire) {
+  if (isSelected(conn, job->req.folder)) {
     // A reused selection may not have seen the message yet (a server need
     // not announce new mail before the next command): one NOOP and a second
     // look before "not found", or a new message would lose its body.

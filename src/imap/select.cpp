@@ -7,9 +7,13 @@
 
 namespace imap {
 
+bool isSelected(const LentClient* conn, const std::string& folderUtf8) {
+  return !conn->selected.empty() && conn->selected == utf8ToMutf7(folderUtf8);
+}
+
 void ensureSelected(LentClient* conn, const std::string& folderUtf8, std::function<void(const std::string& error)> done) {
+  if (isSelected(conn, folderUtf8)) return done({});
   std::string wire = utf8ToMutf7(folderUtf8);
-  if (conn->selected == wire) return done({});
   conn->send(conn->astringArgs("SELECT", {wire}), [conn, wire, done = std::move(done)](const Response& r) {
     if (r.status != "OK") {
       conn->selected.clear();
