@@ -28,16 +28,23 @@ test('every require() under lib/testing is a Node builtin or a file inside lib/t
   expect(outside).toEqual([]);
 });
 
-test('the packed package serves imap-push/testing with no node_modules at all', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-pack-'));
-  try {
+describe('the packed package', () => {
+  let dir;
+  let app;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-pack-'));
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     const out = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
       cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const pkgDir = path.join(dir, 'app', 'node_modules', 'imap-push');
+    app = path.join(dir, 'app');
+    const pkgDir = path.join(app, 'node_modules', 'imap-push');
     fs.mkdirSync(pkgDir, { recursive: true });
     execFileSync('tar', ['xzf', path.join(dir, JSON.parse(out)[0].filename), '-C', pkgDir, '--strip-components=1']);
+  }, 120000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('serves imap-push/testing with no node_modules at all', () => {
     // A user's process: resolves the package by name from its own folder, listens, serves a login, closes.
     const script = `
       const net = require('net');
@@ -53,13 +60,36 @@ test('the packed package serves imap-push/testing with no node_modules at all', 
         });
       });`;
     const resolved = execFileSync(process.execPath, ['-e', script], {
-      cwd: path.join(dir, 'app'), encoding: 'utf8', timeout: 20000, env: { ...process.env, NODE_PATH: '' },
+      cwd: app, encoding: 'utf8', timeout: 20000, env: { ...process.env, NODE_PATH: '' },
     }).trim();
-    expect(resolved).toBe(path.join(pkgDir, 'lib', 'testing.js'));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}, 120000);
+    expect(resolved).toBe(path.join(app, 'node_modules', 'imap-push', 'lib', 'testing.js'));
+  });
+
+  // 'node' (node10) is what `module: commonjs` implies and ignores `exports`:
+  // typesVersions is what points it at lib/testing.d.ts.
+  test.each([['commonjs', 'node'], ['node16', 'node16']])('its types resolve by package name (module %s, moduleResolution %s)', (mod, resolution) => {
+    fs.rmSync(path.join(app, 'node_modules', '@types'), { force: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules', '@types'), path.join(app, 'node_modules', '@types'), 'dir');
+    const file = path.join(app, 'user.ts');
+    fs.writeFileSync(file, [
+      "import { MockImapServer } from 'imap-push/testing';",
+      "import { MailEngine } from 'imap-push';",
+      "const server: MockImapServer = new MockImapServer({ users: { alice: 'pw' } });",
+      "const uid: number = server.appendMessage('INBOX', { subject: 's', flags: ['\\\\Seen'] });",
+      '// @ts-expect-error a typed surface, not any',
+      'server.dropAl();',
+      'void [uid, MailEngine];',
+    ].join('\n'));
+    let out = '';
+    try {
+      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--strict', '--noEmit', '--module', mod,
+        '--moduleResolution', resolution, '--types', 'node', file], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      out = `${err.stdout}${err.stderr}`;
+    }
+    expect(out).toBe('');
+  }, 120000);
+});
 
 describe('constructor options', () => {
   test.each([
@@ -79,7 +109,7 @@ describe('constructor options', () => {
   test('a refused option never echoes a credential', () => {
     let err;
     try {
-      new MockImapServer({ users: { alice: 'hunter2-secret', bob: 1 } }); // eslint-disable-line no-new
+      new MockImapServer({ users: { alice: 'hunter2-secret', bob: 1 } });
     } catch (e) {
       err = e;
     }
