@@ -37,7 +37,7 @@ const log = (s) => process.stderr.write(`[lag ${opt.client} traffic=${opt.traffi
 
 // ---- the server child: MockImapServer plus a timer-driven appender -------------
 function serverChild() {
-  const { MockImapServer } = require('../test/support/mock-imap-server');
+  const { MockImapServer } = require('imap-push/testing');
   const { serveIpc } = require('./child-ipc');
   let server;
   let seq = 0;

@@ -11,7 +11,7 @@
 //   count                      -> { connections, idling }
 //   stats                      -> { rss, cpuUserUs, cpuSystemUs }
 //   close                      -> null, then the process exits
-const { MockImapServer } = require('../test/support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { serveIpc } = require('./child-ipc');
 
 let server = null;

@@ -12,7 +12,7 @@
 //   stats                      -> { loginAttempts, acceptedConnections, connections,
 //                                   idling, commands: { NAME: count since mark } }
 //   close                      -> null, then the process exits
-const { MockImapServer } = require('../test/support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { serveIpc } = require('./child-ipc');
 
 let server = null;

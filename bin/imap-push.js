@@ -80,12 +80,10 @@ async function watch(v) {
 }
 
 async function demo(v) {
-  const { MockImapServer } = require('../test/support/mock-imap-server');
-  const { makeCerts } = require('../test/support/certs');
+  const { MockImapServer } = require('imap-push/testing');
   const interval = Number(v.interval || 1000);
   const count = Number(v.count || 0);
-  const { key, cert } = makeCerts();
-  const server = new MockImapServer({ tls: 'implicit', key, cert, users: { demo: 'demo-password' } });
+  const server = new MockImapServer({ tls: 'implicit', users: { demo: 'demo-password' } });
   await server.listen();
   const engine = new MailEngine();
   const sentAt = new Map();
@@ -111,7 +109,7 @@ async function demo(v) {
     host: '127.0.0.1',
     port: server.port,
     tls: 'implicit',
-    tlsOptions: { ca: cert },
+    tlsOptions: { ca: server.caPem },
     user: 'demo',
     pass: 'demo-password',
   });

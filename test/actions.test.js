@@ -7,7 +7,7 @@
 
 const { MailEngine } = require('..');
 const { uidSet } = require('../lib/actions');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { dovecotAvailable, startDovecot } = require('./support/dovecot');
 const { waitUntil } = require('./support/wait');
 

@@ -7,7 +7,7 @@
 // or the engine closes settle too, with a SyncResult or a coded rejection.
 
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitUntil } = require('./support/wait');
 
 const fast = {

@@ -6,7 +6,7 @@
 const fs = require('fs');
 const express = require('express');
 const { createRouter } = require('../lib/express');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent } = require('./support/wait');
 const { engineWithNotifier } = require('./support/notifier');
 const { listen } = require('./support/http');

@@ -3,7 +3,7 @@
 // The engine against the scriptable mock server: pushes, reconnects, faults.
 
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, recordEvents, waitUntil, sleep } = require('./support/wait');
 
 const PASSWORD = 'pa"ss-wörd-\\-secret';

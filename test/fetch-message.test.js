@@ -4,7 +4,7 @@
 // newMessage, against the mock server.
 
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, recordEvents, waitUntil } = require('./support/wait');
 
 const ALTERNATIVE = [

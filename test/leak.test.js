@@ -10,7 +10,7 @@
 
 const fs = require('fs');
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitUntil } = require('./support/wait');
 
 const ACCOUNT_CYCLES = Number(process.env.LEAK_ACCOUNT_CYCLES || 1000);

@@ -7,7 +7,7 @@ const { spawn } = require('child_process');
 const path = require('path');
 const { Worker } = require('worker_threads');
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitUntil } = require('./support/wait');
 
 const ROOT = path.join(__dirname, '..');
@@ -34,7 +34,7 @@ function runChild(script, timeoutMs = 15000) {
 
 const CHILD_PRELUDE = `
   const { MailEngine } = require('./lib');
-  const { MockImapServer } = require('./test/support/mock-imap-server');
+  const { MockImapServer } = require('imap-push/testing');
   async function watched() {
     const server = new MockImapServer({ users: { u: 'p' } });
     await server.listen();

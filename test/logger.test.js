@@ -1,7 +1,7 @@
 'use strict';
 
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitUntil } = require('./support/wait');
 
 const PASSWORD = 'pw-SECRET-5f1c9e';

@@ -1,5 +1,5 @@
 'use strict';
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { RawClient } = require('./support/raw-client');
 
 jest.setTimeout(15000);

@@ -5,7 +5,7 @@
 
 const { MailEngine } = require('..');
 const { Notifier } = require('../lib/notify');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, waitUntil, sleep } = require('./support/wait');
 const { engineWithNotifier } = require('./support/notifier');
 

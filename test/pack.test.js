@@ -16,10 +16,10 @@ const EXPECTED_OUTSIDE_SRC = [
   'lib/http.js', 'lib/index.d.ts', 'lib/index.js', 'lib/jwt.js', 'lib/metrics.js', 'lib/mime.d.ts', 'lib/mime.js',
   'lib/notify.d.ts', 'lib/notify.js', 'lib/options.js', 'lib/push.js', 'lib/actions.js', 'lib/logger.js', 'lib/platform.js', 'scripts/install.js',
   'package.json', 'prebuilds/README.md',
-  // The demo (bin/imap-push.js) runs the mock server from here until it moves to lib/testing (issue 12 item 5).
-  ...['assert-loop-close', 'blackhole-child', 'certs', 'dovecot-watchdog', 'dovecot', 'http', 'imap-syntax', 'mime',
-    'mock-imap-search', 'mock-imap-server', 'mock-imap-session', 'notifier', 'raw-client', 'script-server', 'wait']
-    .map((n) => `test/support/${n}.js`),
+  // imap-push/testing: the mock IMAP server for users' own tests, and no other test code.
+  'lib/testing.js', 'lib/testing.d.ts',
+  ...['certs', 'imap-syntax', 'mime', 'mock-imap-search', 'mock-imap-server', 'mock-imap-session', 'mock-options']
+    .map((n) => `lib/testing/${n}.js`),
 ];
 
 test('npm pack --dry-run ships exactly the expected files', () => {

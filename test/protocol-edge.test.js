@@ -4,7 +4,7 @@
 
 const { MailEngine } = require('..');
 const { ScriptServer } = require('./support/script-server');
-const { makeCerts } = require('./support/certs');
+const { makeCerts } = require('imap-push/testing');
 const { waitForEvent, recordEvents, sleep } = require('./support/wait');
 
 const ENVELOPE = '("Tue, 1 Jul 2003 10:52:37 +0200" "early bird" (("Ann" NIL "ann" "example.com")) NIL NIL NIL NIL NIL NIL "<e@x>")';

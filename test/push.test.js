@@ -7,7 +7,7 @@
 const crypto = require('crypto');
 const express = require('express');
 const { createRouter } = require('../lib/express');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitUntil } = require('./support/wait');
 const { engineWithNotifier } = require('./support/notifier');
 const { listen, client } = require('./support/http');

@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync, execFileSync } = require('child_process');
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, waitUntil, sleep } = require('./support/wait');
 
 const account = (server, id, extra = {}) => ({

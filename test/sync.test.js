@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, recordEvents, waitUntil, sleep } = require('./support/wait');
 
 const fast = { reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, sync: { debounceMs: 50 } };

@@ -5,7 +5,7 @@
 // the next attempt calls getAccessToken again, and a late answer is dropped.
 
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, waitUntil } = require('./support/wait');
 
 const TOKEN_TIMEOUT_MS = 300;

@@ -9,10 +9,13 @@ const { newMessage } = require('../lib/events');
 const { normalizeEngineOptions } = require('../lib/options');
 
 const file = path.join(__dirname, '..', 'lib', 'index.d.ts');
-const program = ts.createProgram([file], { strict: true, types: ['node'] });
+const testingFile = path.join(__dirname, '..', 'lib', 'testing.d.ts');
+const program = ts.createProgram([file, testingFile], { strict: true, types: ['node'] });
 const checker = program.getTypeChecker();
-const exportsOf = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)));
-const typeOf = (name) => checker.getDeclaredTypeOfSymbol(exportsOf.find((s) => s.getName() === name));
+const exportsFrom = (f) => checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(f)));
+const exportsOf = exportsFrom(file);
+const testingExports = exportsFrom(testingFile);
+const typeOf = (name, from = exportsOf) => checker.getDeclaredTypeOfSymbol(from.find((s) => s.getName() === name));
 // Keys typed `never` (undefined once optional) are declared only to be refused.
 function keys(type) {
   return type.getProperties()
@@ -43,4 +46,36 @@ test('newMessage payload keys agree with NewMessageEvent and Envelope', () => {
   const runtime = [...Object.keys(m), 'preview', 'message'].sort();
   expect(runtime).toEqual(keys(typeOf('NewMessageEvent')));
   expect(Object.keys(m.envelope).sort()).toEqual(keys(typeOf('Envelope')));
+});
+
+describe('imap-push/testing', () => {
+  const testing = require('imap-push/testing');
+
+  test('MockImapServer option keys: exactly the ones its constructor accepts', () => {
+    const { MOCK_OPTION_KEYS } = require('../lib/testing/mock-options');
+    expect(keys(typeOf('MockImapServerOptions', testingExports))).toEqual([...MOCK_OPTION_KEYS].sort());
+    expect(() => new testing.MockImapServer({ userz: {} })).toThrow(TypeError);
+  });
+
+  test('every declared MockImapServer member exists, and every public method is declared', async () => {
+    // Members the class declares itself; EventEmitter's come from @types/node.
+    const declared = typeOf('MockImapServer', testingExports).getProperties()
+      .filter((p) => (p.getDeclarations() || []).some((d) => d.getSourceFile().fileName === testingFile))
+      .map((p) => p.getName()).sort();
+    const server = new testing.MockImapServer();
+    await server.listen(); // port exists once listening
+    try {
+      expect(declared.filter((name) => !(name in server))).toEqual([]);
+      const methods = Object.getOwnPropertyNames(testing.MockImapServer.prototype)
+        .filter((n) => n !== 'constructor' && !n.startsWith('_'));
+      expect(methods.filter((n) => !declared.includes(n))).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the module exports the values testing.d.ts declares', () => {
+    const values = testingExports.filter((s) => s.getFlags() & ts.SymbolFlags.Value).map((s) => s.getName());
+    expect(Object.keys(testing).sort()).toEqual(values.sort());
+  });
 });

@@ -10,8 +10,7 @@ const express = require('express');
 const { MailEngine } = require('../../lib');
 const { Notifier } = require('../../lib/notify');
 const { createRouter } = require('../../lib/express');
-const { MockImapServer } = require('../../test/support/mock-imap-server');
-const { makeCerts } = require('../../test/support/certs');
+const { MockImapServer } = require('imap-push/testing');
 
 const PORT = Number(process.env.PORT ?? 3000);
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 3000);
@@ -28,8 +27,8 @@ function authorize(req) {
 }
 
 async function main() {
-  const { key, cert } = makeCerts();
-  const imap = new MockImapServer({ tls: 'implicit', key, cert, users: { demo: 'demo-password' } });
+  // The mock makes its own self-signed localhost certificate; caPem is what a client must trust.
+  const imap = new MockImapServer({ tls: 'implicit', users: { demo: 'demo-password' } });
   await imap.listen();
 
   const engine = new MailEngine();
@@ -44,7 +43,7 @@ async function main() {
 
   router.assign('demo', 'demo'); // added by the app itself, not via POST /idle/start: say whose it is
   await engine.addAccount({
-    id: 'demo', host: '127.0.0.1', port: imap.port, tls: 'implicit', tlsOptions: { ca: cert }, user: 'demo', pass: 'demo-password',
+    id: 'demo', host: '127.0.0.1', port: imap.port, tls: 'implicit', tlsOptions: { ca: imap.caPem }, user: 'demo', pass: 'demo-password',
   });
 
   let n = 0;

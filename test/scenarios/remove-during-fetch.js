@@ -6,7 +6,7 @@
 // same account is added again. Prints one JSON line and exits 0 on success.
 
 const { MailEngine } = require('../..');
-const { MockImapServer } = require('../support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, sleep } = require('../support/wait');
 
 async function main() {

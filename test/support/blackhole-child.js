@@ -6,7 +6,7 @@
 // appends mail through IPC too, so delivery never needs the blocked port.
 
 const { MailEngine } = require('../..');
-const { MockImapServer } = require('./mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 
 const PASSWORD = 'blackhole-secret';
 

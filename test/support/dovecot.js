@@ -8,7 +8,7 @@ const net = require('net');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn } = require('child_process');
-const { makeCerts } = require('./certs');
+const { makeCerts } = require('imap-push/testing');
 
 const DOVECOT_BIN = process.env.DOVECOT_BIN || '/usr/sbin/dovecot';
 const START_TIMEOUT_MS = 15000;

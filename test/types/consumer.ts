@@ -1,6 +1,8 @@
 // Compiled by test/types.test.js with tsc --strict: a user's view of the public types.
 // Each @ts-expect-error line must fail to compile, or tsc reports the directive as unused.
 import { MailEngine, parseMessage, ImapPushError } from '../../lib/index';
+import { MockImapServer, makeCerts, DEFAULT_CAPS } from '../../lib/testing';
+import type { MockCommandLogEntry, MockMailbox, MockClientInfo } from '../../lib/testing';
 import type {
   AccountOptions, NewMessageEvent, SyncResult, FolderInfo, PoolStats, AccountStatus, ErrorCode, ParsedMessage,
 } from '../../lib/index';
@@ -91,3 +93,39 @@ async function main(): Promise<void> {
   engine.on('newMessage', (m) => { const u: string = m.uid; void u; });
 }
 void main;
+
+// imap-push/testing, as a user's own test drives it.
+async function mockServer(): Promise<void> {
+  const server = new MockImapServer({ users: { alice: 'secret' }, tokens: { alice: 't' }, capabilities: [...DEFAULT_CAPS], idleKeepaliveMs: 0 });
+  const port: number = await server.listen();
+  const same: number = server.port;
+  const uid: number = server.appendMessage('INBOX', { subject: 's', from: 'a@b', to: 'c@d', body: 'hi', flags: ['\\Seen'] });
+  server.appendMessage({ raw: Buffer.from('Subject: x\r\n\r\n') });
+  const box: MockMailbox = server.createMailbox('Archive', { uidValidity: 7 });
+  const gone: boolean = server.expunge('INBOX', uid);
+  server.setFlags('INBOX', 1, ['\\Flagged']);
+  const entry: MockCommandLogEntry = await server.waitFor('IDLE', 1000);
+  await server.waitForNext((e) => e.command === 'DONE' && e.conn === entry.conn);
+  const who: MockClientInfo[] = server.clients();
+  server.on('connection', (id) => { const n: number = id; void n; });
+  server.on('command', (e) => { void e.args; });
+  server.dropAll(); server.stall(100); server.unstall(); server.byeAll(); server.injectRaw('* garbage\r\n', { all: true });
+  server.dropConnection(who[0]?.id ?? 1); server.stallConnection(1); server.failNextConnections(2); server.setAuthFail(false);
+  const { key, cert } = makeCerts();
+  const tls = new MockImapServer({ tls: 'implicit', key, cert });
+  const ca: string = tls.caPem;
+  const { keyPath } = makeCerts('/tmp/x');
+  await server.close();
+  void [port, same, box.uidNext, gone, ca, keyPath.length];
+  // @ts-expect-error users maps a name to a password string
+  new MockImapServer({ users: { alice: 1 } });
+  // @ts-expect-error STARTTLS is the starttls flag, not a tls mode
+  new MockImapServer({ tls: 'starttls' });
+  // @ts-expect-error flags are an array
+  server.appendMessage('INBOX', { flags: '\\Seen' });
+  // @ts-expect-error no such event
+  server.on('conection', () => {});
+  // @ts-expect-error makeCerts() without a dir keeps no files
+  void makeCerts().keyPath;
+}
+void mockServer;

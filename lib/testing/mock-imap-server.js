@@ -1,5 +1,6 @@
 'use strict';
-// Scriptable in-process IMAP4rev1 server for engine tests and the demo.
+// Scriptable in-process IMAP4rev1 server: the project's engine tests, the
+// demo, and users' own tests (exported as `imap-push/testing`).
 // Deterministic by design: no timers except the ones tests ask for
 // (delay/stall/waitFor), and every fault is explicit.
 const net = require('net');
@@ -7,6 +8,7 @@ const tls = require('tls');
 const { EventEmitter } = require('events');
 const { Session, normFlags } = require('./mock-imap-session');
 const mime = require('./mime');
+const { normalizeMockOptions } = require('./mock-options');
 
 const DEFAULT_CAPS = ['IMAP4rev1', 'IDLE', 'CONDSTORE', 'UIDPLUS', 'ENABLE', 'LITERAL+', 'SASL-IR',
   'AUTH=PLAIN', 'AUTH=XOAUTH2', 'AUTH=OAUTHBEARER'];
@@ -15,19 +17,7 @@ const DEFAULT_UIDVALIDITY = 1700000000;
 class MockImapServer extends EventEmitter {
   constructor(opts = {}) {
     super();
-    this.opts = {
-      host: '127.0.0.1',
-      port: 0,
-      tls: 'none',
-      starttls: false,
-      loginDisabledWithoutTls: false,
-      quoteStyle: 'literal',
-      greeting: 'Mock IMAP ready',
-      maxConnections: Infinity,
-      idleKeepaliveMs: 0, // >0: send "* OK Still here" while idling, like Dovecot
-      ...opts,
-    };
-    if (!['none', 'implicit'].includes(this.opts.tls)) throw new Error(`bad tls option ${this.opts.tls}`);
+    this.opts = normalizeMockOptions(opts);
     this.users = { ...(opts.users || { user: 'pass' }) };
     this.tokens = { ...(opts.tokens || {}) };
     this._caps = [...(opts.capabilities || DEFAULT_CAPS)];
