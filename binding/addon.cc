@@ -35,6 +35,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::FetchMessage>("fetchMessage"),
                            InstanceMethod<&NativeEngine::StoreFlags>("storeFlags"),
                            InstanceMethod<&NativeEngine::DeleteMessages>("deleteMessages"),
+                           InstanceMethod<&NativeEngine::CopyMessages>("copyMessages"),
+                           InstanceMethod<&NativeEngine::SearchMessages>("searchMessages"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -246,6 +248,49 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     if (imap::EngineApi* engine = live(env))
       engine->deleteMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
                              info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::String>().Utf8Value());
+    return env.Undefined();
+  }
+
+  // copyMessages(requestId, accountId, folder, uids, destination, move)
+  Napi::Value CopyMessages(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() || !info[4].IsString() ||
+        !info[5].IsBoolean()) {
+      Napi::TypeError::New(env, "copyMessages(requestId, accountId, folder, uids, destination, move)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    imap::CopyRequest req;
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    req.uids = info[3].As<Napi::String>().Utf8Value();
+    req.destination = info[4].As<Napi::String>().Utf8Value();
+    req.move = info[5].As<Napi::Boolean>().Value();
+    if (imap::EngineApi* engine = live(env))
+      engine->copyMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                           std::move(req));
+    return env.Undefined();
+  }
+
+  // searchMessages(requestId, accountId, folder, kinds, texts): kinds[i] is
+  // 'a' (atom), 's' (string), '(' or ')', texts[i] its text.
+  Napi::Value SearchMessages(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<std::string> texts;
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() ||
+        !binding::toStringList(info[4], texts) || info[3].As<Napi::String>().Utf8Value().size() != texts.size()) {
+      Napi::TypeError::New(env, "searchMessages(requestId, accountId, folder, kinds, texts)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    imap::SearchRequest req;
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    std::string kinds = info[3].As<Napi::String>().Utf8Value();
+    using K = imap::SearchToken::Kind;
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      K kind = kinds[i] == 's' ? K::String : kinds[i] == '(' ? K::Open : kinds[i] == ')' ? K::Close : K::Atom;
+      req.criteria.push_back({kind, std::move(texts[i])});
+    }
+    if (imap::EngineApi* engine = live(env))
+      engine->searchMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                             std::move(req));
     return env.Undefined();
   }
 

@@ -280,7 +280,14 @@ Napi::Object toJs(const Keys& k, const imap::Event& e) {
     case T::ActionDone:
       k.set(o, Key::requestId, static_cast<double>(e.requestId));
       o.Set("modseq", e.modseq ? Napi::Value(Napi::Number::New(env, static_cast<double>(e.modseq))) : env.Null());
-      o.Set("modified", stringOrNull(env, e.uidSet));
+      o.Set("uidSet", stringOrNull(env, e.uidSet));
+      if (!e.copySource.empty()) {
+        Napi::Object copy = Napi::Object::New(env);
+        copy.Set("uidValidity", e.uidValidity);
+        copy.Set("source", e.copySource);
+        copy.Set("dest", e.copyDest);
+        o.Set("copyUid", copy);
+      }
       break;
     case T::MessageDeleted:
       k.set(o, Key::uid, numberOrNull(env, e.uid));

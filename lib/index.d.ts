@@ -18,7 +18,7 @@ export type ErrorCode =
   // src/imap (a command the server answered NO/BAD), src/engine (fetchMessage of a missing UID), binding/addon.cc
   | 'COMMAND_FAILED' | 'NOT_FOUND' | 'STATE_FILE_FAILED'
   // mailbox actions (lib/actions.js, src/imap/actions.cpp)
-  | 'MODIFIED' | 'UNSUPPORTED';
+  | 'MODIFIED' | 'UNSUPPORTED' | 'TRYCREATE';
 
 export class ImapPushError extends Error {
   code: ErrorCode | string;
@@ -340,6 +340,41 @@ export interface MailEngineEvents {
  * (also for requests still pending when it finishes), 'UNKNOWN_ACCOUNT' for an
  * account never added or removed meanwhile. None throws synchronously.
  */
+export interface CopyResult {
+  destination: string;
+  /** Source UID -> UID in the destination, from the server's COPYUID; empty without UIDPLUS. */
+  uidMap: Record<number, number>;
+}
+
+/** engine.search() criteria: every key given must match (AND); or/not combine. */
+export interface SearchCriteria {
+  seen?: boolean;
+  flagged?: boolean;
+  answered?: boolean;
+  deleted?: boolean;
+  draft?: boolean;
+  from?: string;
+  to?: string;
+  cc?: string;
+  bcc?: string;
+  subject?: string;
+  body?: string;
+  text?: string;
+  header?: Record<string, string>;
+  /** Dates compare the internal date's day (UTC): a Date, a date string or a time in ms. */
+  since?: Date | string | number;
+  before?: Date | string | number;
+  on?: Date | string | number;
+  larger?: number;
+  smaller?: number;
+  uid?: Uids;
+  modseq?: number;
+  /** Gmail's search syntax (X-GM-RAW); UNSUPPORTED elsewhere. */
+  gmailRaw?: string;
+  or?: SearchCriteria[];
+  not?: SearchCriteria;
+}
+
 export class MailEngine extends EventEmitter {
   /** Throws a TypeError naming an invalid option. */
   constructor(options?: EngineOptions);
@@ -362,6 +397,12 @@ export class MailEngine extends EventEmitter {
   setFlags(accountId: string, folder: string, uids: Uids, flags: string[], options?: StoreOptions): Promise<StoreResult>;
   /** Expunges exactly these UIDs (UID EXPUNGE); rejects with UNSUPPORTED without UIDPLUS. */
   deleteMessages(accountId: string, folder: string, uids: Uids): Promise<{ uids: string }>;
+  /** UID MOVE (else COPY, \\Deleted and UID EXPUNGE of exactly these UIDs); TRYCREATE when the destination is missing. */
+  move(accountId: string, folder: string, uids: Uids, destination: string): Promise<CopyResult>;
+  /** UID COPY; the source is left as it was. */
+  copy(accountId: string, folder: string, uids: Uids, destination: string): Promise<CopyResult>;
+  /** UID SEARCH (ESEARCH where offered): the matching UIDs, ascending. */
+  search(accountId: string, folder: string, criteria?: SearchCriteria): Promise<number[]>;
   poolStats(accountId?: string): PoolStats;
   subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
   events(options?: EventsOptions): AsyncIterableIterator<NotificationItem | FolderUpdatedItem>;

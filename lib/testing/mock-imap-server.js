@@ -10,7 +10,7 @@ const { Session, normFlags } = require('./mock-imap-session');
 const mime = require('./mime');
 const { normalizeMockOptions } = require('./mock-options');
 
-const DEFAULT_CAPS = ['IMAP4rev1', 'IDLE', 'CONDSTORE', 'UIDPLUS', 'ENABLE', 'LITERAL+', 'SASL-IR',
+const DEFAULT_CAPS = ['IMAP4rev1', 'IDLE', 'CONDSTORE', 'UIDPLUS', 'MOVE', 'ESEARCH', 'ENABLE', 'LITERAL+', 'SASL-IR',
   'AUTH=PLAIN', 'AUTH=XOAUTH2', 'AUTH=OAUTHBEARER'];
 const DEFAULT_UIDVALIDITY = 1700000000;
 
@@ -243,6 +243,15 @@ class MockImapServer extends EventEmitter {
     mb.messages.push(msg);
     this._broadcast(mb, { type: 'exists', msg });
     return msg.uid;
+  }
+
+  // A copy of `msg` at the end of `mb` (COPY, MOVE): a new UID, the same
+  // content, flags and internal date.
+  _insertCopy(mb, msg) {
+    const copy = { uid: mb.uidNext++, flags: [...msg.flags], internalDate: msg.internalDate, raw: msg.raw, modseq: ++mb.highestModseq };
+    mb.messages.push(copy);
+    this._broadcast(mb, { type: 'exists', msg: copy });
+    return copy.uid;
   }
 
   _find(mb, uid) {

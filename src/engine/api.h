@@ -44,6 +44,9 @@ class EngineApi {
   // lost is retried once on a new one (it is idempotent); a deletion is not.
   virtual void storeFlags(uint64_t requestId, std::string accountId, StoreRequest req) = 0;
   virtual void deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) = 0;
+  // A copy or move is not retried (it would duplicate); a search is.
+  virtual void copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) = 0;
+  virtual void searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) = 0;
   // Every event of batch `seq` reached JS: the state behind it may persist.
   virtual void delivered(uint64_t seq) = 0;
 

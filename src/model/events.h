@@ -82,7 +82,10 @@ struct Event {
   double durationMs = 0;
   std::vector<FolderSyncResult> syncResults;
   std::vector<FolderInfo> folders;
-  std::string uidSet;  // ActionDone: UIDs a conditional STORE left alone (RFC 7162 MODIFIED)
+  // ActionDone: the UIDs a conditional STORE left alone (RFC 7162 MODIFIED),
+  // or those a SEARCH found; a copy's COPYUID sets, with uidValidity.
+  std::string uidSet;
+  std::string copySource, copyDest;
 };
 
 }  // namespace imap

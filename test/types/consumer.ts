@@ -4,6 +4,7 @@ import { MailEngine, parseMessage, ImapPushError } from '../../lib/index';
 import { MockImapServer, makeCerts, DEFAULT_CAPS } from '../../lib/testing';
 import type { MockCommandLogEntry, MockMailbox, MockClientInfo } from '../../lib/testing';
 import type {
+  CopyResult,
   AccountOptions, NewMessageEvent, SyncResult, FolderInfo, PoolStats, AccountStatus, ErrorCode, ParsedMessage,
 } from '../../lib/index';
 
@@ -61,7 +62,17 @@ async function main(): Promise<void> {
   await engine.addFlags('a', 'INBOX', 1, '\\Seen');
   // @ts-expect-error uids are numbers or a set string
   await engine.deleteMessages('a', 'INBOX', [true]);
-  void set; void modseq; void deleted;
+  const moved: CopyResult = await engine.move('a', 'INBOX', [1, 2], 'Archive');
+  const newUid: number | undefined = moved.uidMap[1];
+  await engine.copy('a', 'INBOX', '1:3', 'Archive');
+  const found: number[] = await engine.search('a', 'INBOX', {
+    seen: false, from: 'a@example.com', since: new Date(), header: { 'X-Tag': 'x' }, or: [{ subject: 'a' }, { not: { flagged: true } }],
+  });
+  // @ts-expect-error seen is a boolean
+  await engine.search('a', 'INBOX', { seen: 'no' });
+  // @ts-expect-error not a search key
+  await engine.search('a', 'INBOX', { colour: 'red' });
+  void set; void modseq; void deleted; void newUid; void found;
   const pool: PoolStats = engine.poolStats('a');
   const stats = engine.syncStats();
   const statuses: AccountStatus[] = engine.status();
