@@ -37,6 +37,9 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::DeleteMessages>("deleteMessages"),
                            InstanceMethod<&NativeEngine::CopyMessages>("copyMessages"),
                            InstanceMethod<&NativeEngine::SearchMessages>("searchMessages"),
+                           InstanceMethod<&NativeEngine::AppendMessage>("appendMessage"),
+                           InstanceMethod<&NativeEngine::FolderCommand>("folderCommand"),
+                           InstanceMethod<&NativeEngine::GetQuota>("getQuota"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -291,6 +294,59 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     if (imap::EngineApi* engine = live(env))
       engine->searchMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
                              std::move(req));
+    return env.Undefined();
+  }
+
+  // appendMessage(requestId, accountId, folder, raw Buffer, flags[], internalDate, messageId)
+  Napi::Value AppendMessage(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    imap::AppendRequest req;
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsBuffer() ||
+        !binding::toStringList(info[4], req.flags) || !info[5].IsString() || !info[6].IsString()) {
+      Napi::TypeError::New(env, "appendMessage(requestId, accountId, folder, raw, flags, internalDate, messageId)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto raw = info[3].As<Napi::Buffer<char>>();
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    req.raw.assign(raw.Data(), raw.Length());
+    req.internalDate = info[5].As<Napi::String>().Utf8Value();
+    req.messageId = info[6].As<Napi::String>().Utf8Value();
+    if (imap::EngineApi* engine = live(env))
+      engine->appendMessage(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                            std::move(req));
+    return env.Undefined();
+  }
+
+  // folderCommand(requestId, accountId, op "create"|"rename"|"delete"|"subscribe"|"unsubscribe", path, to)
+  Napi::Value FolderCommand(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() || !info[4].IsString()) {
+      Napi::TypeError::New(env, "folderCommand(requestId, accountId, op, path, to)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    using Op = imap::FolderRequest::Op;
+    std::string op = info[2].As<Napi::String>().Utf8Value();
+    imap::FolderRequest req;
+    req.op = op == "rename" ? Op::Rename : op == "delete" ? Op::Delete : op == "subscribe" ? Op::Subscribe
+             : op == "unsubscribe" ? Op::Unsubscribe : Op::Create;
+    req.path = info[3].As<Napi::String>().Utf8Value();
+    req.to = info[4].As<Napi::String>().Utf8Value();
+    if (imap::EngineApi* engine = live(env))
+      engine->folderCommand(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                            std::move(req));
+    return env.Undefined();
+  }
+
+  // getQuota(requestId, accountId, folder)
+  Napi::Value GetQuota(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString()) {
+      Napi::TypeError::New(env, "getQuota(requestId, accountId, folder)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (imap::EngineApi* engine = live(env))
+      engine->getQuota(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                       info[2].As<Napi::String>().Utf8Value());
     return env.Undefined();
   }
 

@@ -288,6 +288,29 @@ Napi::Object toJs(const Keys& k, const imap::Event& e) {
         copy.Set("dest", e.copyDest);
         o.Set("copyUid", copy);
       }
+      if (e.uid) {
+        o.Set("uid", e.uid);
+        o.Set("uidValidity", e.uidValidity);
+      }
+      if (!e.quota.empty()) {
+        Napi::Array roots = Napi::Array::New(env, e.quota.size());
+        for (size_t i = 0; i < e.quota.size(); ++i) {
+          Napi::Object root = Napi::Object::New(env);
+          root.Set("root", e.quota[i].root);
+          Napi::Array resources = Napi::Array::New(env, e.quota[i].resources.size());
+          for (size_t j = 0; j < e.quota[i].resources.size(); ++j) {
+            const auto& q = e.quota[i].resources[j];
+            Napi::Object res = Napi::Object::New(env);
+            res.Set("name", q.name);
+            res.Set("usage", static_cast<double>(q.usage));
+            res.Set("limit", static_cast<double>(q.limit));
+            resources.Set(static_cast<uint32_t>(j), res);
+          }
+          root.Set("resources", resources);
+          roots.Set(static_cast<uint32_t>(i), root);
+        }
+        o.Set("quota", roots);
+      }
       break;
     case T::MessageDeleted:
       k.set(o, Key::uid, numberOrNull(env, e.uid));

@@ -340,6 +340,25 @@ export interface MailEngineEvents {
  * (also for requests still pending when it finishes), 'UNKNOWN_ACCOUNT' for an
  * account never added or removed meanwhile. None throws synchronously.
  */
+export interface AppendOptions {
+  flags?: string[];
+  /** The message's internal date (sent in UTC); the server's clock when absent. */
+  internalDate?: Date | string | number;
+}
+
+export interface AppendResult {
+  /** From APPENDUID, or without UIDPLUS by a Message-ID search; null when it cannot be known. */
+  uid: number | null;
+  uidValidity: number | null;
+}
+
+export interface QuotaResult {
+  /** Each quota root of the folder and its resources (RFC 9208 names: STORAGE in KiB, MESSAGE, ...). */
+  roots: Array<{ root: string; resources: Record<string, { usage: number; limit: number }> }>;
+  /** The first root's STORAGE in bytes, when there is one. */
+  storage?: { usedBytes: number; limitBytes: number };
+}
+
 export interface CopyResult {
   destination: string;
   /** Source UID -> UID in the destination, from the server's COPYUID; empty without UIDPLUS. */
@@ -403,6 +422,15 @@ export class MailEngine extends EventEmitter {
   copy(accountId: string, folder: string, uids: Uids, destination: string): Promise<CopyResult>;
   /** UID SEARCH (ESEARCH where offered): the matching UIDs, ascending. */
   search(accountId: string, folder: string, criteria?: SearchCriteria): Promise<number[]>;
+  /** APPEND (bare LF becomes CRLF; at most 64 MiB); TRYCREATE when the folder is missing. */
+  append(accountId: string, folder: string, raw: Buffer | Uint8Array | string, options?: AppendOptions): Promise<AppendResult>;
+  createFolder(accountId: string, path: string): Promise<{ path: string }>;
+  renameFolder(accountId: string, from: string, to: string): Promise<{ path: string; from: string }>;
+  deleteFolder(accountId: string, path: string): Promise<{ path: string }>;
+  subscribeFolder(accountId: string, path: string): Promise<{ path: string }>;
+  unsubscribeFolder(accountId: string, path: string): Promise<{ path: string }>;
+  /** GETQUOTAROOT (RFC 9208); UNSUPPORTED without QUOTA. */
+  quota(accountId: string, folder?: string): Promise<QuotaResult>;
   poolStats(accountId?: string): PoolStats;
   subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
   events(options?: EventsOptions): AsyncIterableIterator<NotificationItem | FolderUpdatedItem>;

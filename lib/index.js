@@ -382,5 +382,6 @@ class MailEngine extends EventEmitter {
 }
 
 require('./actions').install(MailEngine, checkAccountId);
+require('./mailbox').install(MailEngine, checkAccountId);
 
 module.exports = { MailEngine, ImapPushError, parseMessage: require('./mime').parseMessage };

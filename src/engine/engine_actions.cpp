@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "engine/engine.h"
+#include "imap/mailbox_ops.h"
 
 namespace imap {
 
@@ -14,7 +15,9 @@ void Engine::runAction(uint64_t requestId, const std::string& accountId, const s
     e.requestId = requestId;
     e.modseq = out.modseq;
     e.uidSet = out.found.empty() ? out.modified : out.found;
-    e.uidValidity = out.copyUidValidity;
+    e.uidValidity = out.uidValidity;
+    e.uid = out.uid;
+    e.quota = out.quota;
     e.copySource = out.copySource;
     e.copyDest = out.copyDest;
     e.errorCode = out.errorCode;
@@ -75,6 +78,37 @@ void Engine::searchMessages(uint64_t requestId, std::string accountId, SearchReq
     std::string folder = req.folder;
     runAction(requestId, accountId, folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
       imap::searchMessages(conn, req, std::move(done));
+    });
+  });
+}
+
+void Engine::appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::make_shared<AppendRequest>(std::move(req))] {
+    // Shared, not copied: a message can be megabytes.
+    runAction(requestId, accountId, req->folder, false, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::appendMessage(conn, *req, std::move(done));
+    });
+  });
+}
+
+void Engine::folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    bool idempotent = req.op == FolderRequest::Op::Subscribe || req.op == FolderRequest::Op::Unsubscribe;
+    runAction(requestId, accountId, req.path, idempotent,
+              [this, accountId, req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+                imap::folderCommand(conn, req, [this, accountId, done](ActionOutcome out) {
+                  // listFolders() must not answer from a list this changed.
+                  if (Account* a = find(accountId)) a->folderCacheValid = false;
+                  done(std::move(out));
+                });
+              });
+  });
+}
+
+void Engine::getQuota(uint64_t requestId, std::string accountId, std::string folder) {
+  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder)] {
+    runAction(requestId, accountId, folder, true, [folder](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::getQuota(conn, folder, std::move(done));
     });
   });
 }

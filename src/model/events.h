@@ -10,6 +10,7 @@
 
 #include "model/message.h"
 #include "model/folder_info.h"
+#include "model/actions.h"
 #include "mime/mime.h"
 
 namespace imap {
@@ -86,6 +87,7 @@ struct Event {
   // or those a SEARCH found; a copy's COPYUID sets, with uidValidity.
   std::string uidSet;
   std::string copySource, copyDest;
+  std::vector<QuotaRoot> quota;  // ActionDone of quota()
 };
 
 }  // namespace imap

@@ -4,7 +4,7 @@ import { MailEngine, parseMessage, ImapPushError } from '../../lib/index';
 import { MockImapServer, makeCerts, DEFAULT_CAPS } from '../../lib/testing';
 import type { MockCommandLogEntry, MockMailbox, MockClientInfo } from '../../lib/testing';
 import type {
-  CopyResult,
+  CopyResult, AppendResult, QuotaResult,
   AccountOptions, NewMessageEvent, SyncResult, FolderInfo, PoolStats, AccountStatus, ErrorCode, ParsedMessage,
 } from '../../lib/index';
 
@@ -72,7 +72,18 @@ async function main(): Promise<void> {
   await engine.search('a', 'INBOX', { seen: 'no' });
   // @ts-expect-error not a search key
   await engine.search('a', 'INBOX', { colour: 'red' });
-  void set; void modseq; void deleted; void newUid; void found;
+  const appended: AppendResult = await engine.append('a', 'INBOX', Buffer.from('Subject: x\r\n\r\n'), { flags: ['\\Seen'], internalDate: new Date() });
+  const appendedUid: number | null = appended.uid;
+  await engine.createFolder('a', 'P');
+  const renamed: { path: string; from: string } = await engine.renameFolder('a', 'P', 'Q');
+  await engine.subscribeFolder('a', 'Q');
+  await engine.unsubscribeFolder('a', 'Q');
+  await engine.deleteFolder('a', 'Q');
+  const q: QuotaResult = await engine.quota('a');
+  const usedBytes: number | undefined = q.storage?.usedBytes;
+  // @ts-expect-error raw is bytes or a string
+  await engine.append('a', 'INBOX', 42);
+  void set; void modseq; void deleted; void newUid; void found; void appendedUid; void renamed; void usedBytes;
   const pool: PoolStats = engine.poolStats('a');
   const stats = engine.syncStats();
   const statuses: AccountStatus[] = engine.status();
