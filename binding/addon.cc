@@ -40,6 +40,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::AppendMessage>("appendMessage"),
                            InstanceMethod<&NativeEngine::FolderCommand>("folderCommand"),
                            InstanceMethod<&NativeEngine::GetQuota>("getQuota"),
+                           InstanceMethod<&NativeEngine::ListMessages>("listMessages"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -350,6 +351,20 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
+  // listMessages(requestId, accountId, folder, uids)
+  Napi::Value ListMessages(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString()) {
+      Napi::TypeError::New(env, "listMessages(requestId, accountId, folder, uids)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    imap::ListRequest req{info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::String>().Utf8Value()};
+    if (imap::EngineApi* engine = live(env))
+      engine->listMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                           std::move(req));
+    return env.Undefined();
+  }
+
   Napi::Value PoolStats(const Napi::CallbackInfo& info) {
     std::string id = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
     return binding::toJs(info.Env(), engine_ ? engine_->poolStats(id) : imap::PoolStats{});
@@ -420,8 +435,11 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
   uint32_t i = 0;
   for (const auto& e : owned->events) {
     args.Set(i++, binding::eventName(e.type));
-    Napi::Value payload = e.type == imap::Event::Type::NewMessage ? binding::newMessageToJs(keys, makeNewMessage, e)
-                                                                  : binding::toJs(keys, e);
+    // A listed message has the newMessage shape, and its request's id.
+    bool message = e.type == imap::Event::Type::NewMessage || e.type == imap::Event::Type::MessageListed;
+    Napi::Value payload = message ? binding::newMessageToJs(keys, makeNewMessage, e) : binding::toJs(keys, e);
+    if (e.type == imap::Event::Type::MessageListed && payload.IsObject())
+      keys.set(payload.As<Napi::Object>(), binding::Key::requestId, static_cast<double>(e.requestId));
     args.Set(i++, payload);
     if (e.type == imap::Event::Type::Closed) closed = payload.As<Napi::Object>();
   }

@@ -259,6 +259,7 @@ const char* eventName(imap::Event::Type t) {
     case T::FolderList: return "folderList";
     case T::MessageFetched: return "messageFetched";
     case T::ActionDone: return "actionDone";
+    case T::MessageListed: return "messageListed";
     case T::Closed: return "closed";
   }
   return "unknown";

@@ -340,6 +340,19 @@ export interface MailEngineEvents {
  * (also for requests still pending when it finishes), 'UNKNOWN_ACCOUNT' for an
  * account never added or removed meanwhile. None throws synchronously.
  */
+export interface MessagesOptions {
+  uids?: Uids;
+  since?: Date | string | number;
+  before?: Date | string | number;
+  /** Positions start..end (1-based, inclusive) of the messages chosen, in UID order. */
+  range?: { start: number; end?: number };
+  /** UIDs fetched per round trip: 1 to 1000, default 100. */
+  batchSize?: number;
+}
+
+/** A message as messages() lists it: the newMessage fields. */
+export type ListedMessage = Omit<NewMessageEvent, 'preview' | 'message'>;
+
 export interface AppendOptions {
   flags?: string[];
   /** The message's internal date (sent in UTC); the server's clock when absent. */
@@ -429,6 +442,11 @@ export class MailEngine extends EventEmitter {
   deleteFolder(accountId: string, path: string): Promise<{ path: string }>;
   subscribeFolder(accountId: string, path: string): Promise<{ path: string }>;
   unsubscribeFolder(accountId: string, path: string): Promise<{ path: string }>;
+  /**
+   * The folder's messages in UID order, fetched batchSize at a time as the loop reaches them. Throws a TypeError
+   * for bad options; server faults reject the iteration.
+   */
+  messages(accountId: string, folder: string, options?: MessagesOptions): AsyncIterableIterator<ListedMessage>;
   /** GETQUOTAROOT (RFC 9208); UNSUPPORTED without QUOTA. */
   quota(accountId: string, folder?: string): Promise<QuotaResult>;
   poolStats(accountId?: string): PoolStats;

@@ -52,6 +52,9 @@ class EngineApi {
   virtual void appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) = 0;
   virtual void folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) = 0;
   virtual void getQuota(uint64_t requestId, std::string accountId, std::string folder) = 0;
+  // -> MessageListed per message, then ActionDone. Retried once when its
+  // connection is lost (lib/ keeps one answer per UID).
+  virtual void listMessages(uint64_t requestId, std::string accountId, ListRequest req) = 0;
   // Every event of batch `seq` reached JS: the state behind it may persist.
   virtual void delivered(uint64_t seq) = 0;
 

@@ -64,6 +64,7 @@ class Engine : public EngineApi, private SessionOwner {
   void appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) override;
   void folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) override;
   void getQuota(uint64_t requestId, std::string accountId, std::string folder) override;
+  void listMessages(uint64_t requestId, std::string accountId, ListRequest req) override;
   void shutdownNow() override;
   void join() override;
   bool loopClosedCleanly() const override { return loopClosedOk_; }

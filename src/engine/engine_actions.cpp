@@ -5,6 +5,7 @@
 
 #include "engine/engine.h"
 #include "imap/mailbox_ops.h"
+#include "imap/message_list.h"
 
 namespace imap {
 
@@ -110,6 +111,22 @@ void Engine::getQuota(uint64_t requestId, std::string accountId, std::string fol
     runAction(requestId, accountId, folder, true, [folder](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
       imap::getQuota(conn, folder, std::move(done));
     });
+  });
+}
+
+void Engine::listMessages(uint64_t requestId, std::string accountId, ListRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    runAction(requestId, accountId, req.folder, true,
+              [this, requestId, accountId, req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+                imap::listMessages(
+                    conn, req,
+                    [this, requestId, accountId](Event e) {
+                      e.accountId = accountId;
+                      e.requestId = requestId;
+                      emit(std::move(e));
+                    },
+                    std::move(done));
+              });
   });
 }
 

@@ -37,6 +37,12 @@ struct SearchRequest {
   std::vector<SearchToken> criteria;
 };
 
+// One batch of engine.messages(): the UIDs whose list fields to fetch.
+struct ListRequest {
+  std::string folder;  // UTF-8
+  std::string uids;    // canonical UID set, bounded by lib/
+};
+
 // APPEND (RFC 3501 6.3.11). `messageId` (the raw message's Message-ID, or
 // empty) finds the new UID by search when the server has no UIDPLUS.
 struct AppendRequest {

@@ -37,6 +37,7 @@ struct Event {
     FolderList,      // answer to listFolders(requestId)
     MessageFetched,  // answer to fetchMessage(requestId)
     ActionDone,      // answer to storeFlags / deleteMessages(requestId)
+    MessageListed,   // one message of listMessages(requestId), before its ActionDone
     Closed,          // the engine finished close(); no event follows
   };
 

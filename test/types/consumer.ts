@@ -83,6 +83,12 @@ async function main(): Promise<void> {
   const usedBytes: number | undefined = q.storage?.usedBytes;
   // @ts-expect-error raw is bytes or a string
   await engine.append('a', 'INBOX', 42);
+  for await (const m of engine.messages('a', 'INBOX', { since: new Date(), range: { start: 1, end: 50 }, batchSize: 50 })) {
+    const subject: string | null = m.envelope.subject;
+    void subject;
+  }
+  // @ts-expect-error batchSize is a number
+  engine.messages('a', 'INBOX', { batchSize: '5' });
   void set; void modseq; void deleted; void newUid; void found; void appendedUid; void renamed; void usedBytes;
   const pool: PoolStats = engine.poolStats('a');
   const stats = engine.syncStats();
