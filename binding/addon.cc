@@ -41,6 +41,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::FolderCommand>("folderCommand"),
                            InstanceMethod<&NativeEngine::GetQuota>("getQuota"),
                            InstanceMethod<&NativeEngine::ListMessages>("listMessages"),
+                           InstanceMethod<&NativeEngine::DownloadPart>("downloadPart"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -361,6 +362,25 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     imap::ListRequest req{info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::String>().Utf8Value()};
     if (imap::EngineApi* engine = live(env))
       engine->listMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                           std::move(req));
+    return env.Undefined();
+  }
+
+  // downloadPart(requestId, accountId, folder, uid, section, maxBytes)
+  Napi::Value DownloadPart(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsNumber() || !info[4].IsString() ||
+        !info[5].IsNumber()) {
+      Napi::TypeError::New(env, "downloadPart(requestId, accountId, folder, uid, section, maxBytes)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    imap::PartRequest req;
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    req.uid = info[3].As<Napi::Number>().Uint32Value();
+    req.section = info[4].As<Napi::String>().Utf8Value();
+    req.maxBytes = static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value());
+    if (imap::EngineApi* engine = live(env))
+      engine->downloadPart(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
                            std::move(req));
     return env.Undefined();
   }

@@ -293,6 +293,12 @@ Napi::Object toJs(const Keys& k, const imap::Event& e) {
         o.Set("uid", e.uid);
         o.Set("uidValidity", e.uidValidity);
       }
+      if (e.data) {
+        o.Set("data", Napi::Buffer<char>::Copy(env, e.data->data(), e.data->size()));
+        o.Set("truncated", e.truncated);
+        o.Set("partType", e.partType);
+        o.Set("partEncoding", e.partEncoding);
+      }
       if (!e.quota.empty()) {
         Napi::Array roots = Napi::Array::New(env, e.quota.size());
         for (size_t i = 0; i < e.quota.size(); ++i) {

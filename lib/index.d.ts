@@ -1,4 +1,5 @@
 import { EventEmitter } from 'events';
+import type { Readable } from 'stream';
 
 export * from './mime';
 import type { ParsedMessage } from './mime';
@@ -353,6 +354,18 @@ export interface MessagesOptions {
 /** A message as messages() lists it: the newMessage fields. */
 export type ListedMessage = Omit<NewMessageEvent, 'preview' | 'message'>;
 
+/** downloadPart()'s bytes, with what the BODYSTRUCTURE said about the part. */
+export interface PartStream extends Readable {
+  /** "image/png", lower case. */
+  contentType: string;
+  /** The part's Content-Transfer-Encoding as sent (the bytes are decoded). */
+  transferEncoding: string;
+  /** The part was longer than maxBytes (default 25 MiB, at most 64 MiB) and was cut there. */
+  truncated: boolean;
+  /** Bytes in the stream. */
+  size: number;
+}
+
 export interface AppendOptions {
   flags?: string[];
   /** The message's internal date (sent in UTC); the server's clock when absent. */
@@ -447,6 +460,8 @@ export class MailEngine extends EventEmitter {
    * for bad options; server faults reject the iteration.
    */
   messages(accountId: string, folder: string, options?: MessagesOptions): AsyncIterableIterator<ListedMessage>;
+  /** One body part ('1', '2.1'), decoded (BINARY where offered); NOT_FOUND for a missing message or part. */
+  downloadPart(accountId: string, folder: string, uid: number, part: string, options?: { maxBytes?: number }): Promise<PartStream>;
   /** GETQUOTAROOT (RFC 9208); UNSUPPORTED without QUOTA. */
   quota(accountId: string, folder?: string): Promise<QuotaResult>;
   poolStats(accountId?: string): PoolStats;

@@ -55,6 +55,7 @@ class EngineApi {
   // -> MessageListed per message, then ActionDone. Retried once when its
   // connection is lost (lib/ keeps one answer per UID).
   virtual void listMessages(uint64_t requestId, std::string accountId, ListRequest req) = 0;
+  virtual void downloadPart(uint64_t requestId, std::string accountId, PartRequest req) = 0;
   // Every event of batch `seq` reached JS: the state behind it may persist.
   virtual void delivered(uint64_t seq) = 0;
 

@@ -65,6 +65,7 @@ class Engine : public EngineApi, private SessionOwner {
   void folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) override;
   void getQuota(uint64_t requestId, std::string accountId, std::string folder) override;
   void listMessages(uint64_t requestId, std::string accountId, ListRequest req) override;
+  void downloadPart(uint64_t requestId, std::string accountId, PartRequest req) override;
   void shutdownNow() override;
   void join() override;
   bool loopClosedCleanly() const override { return loopClosedOk_; }

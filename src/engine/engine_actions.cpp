@@ -6,6 +6,7 @@
 #include "engine/engine.h"
 #include "imap/mailbox_ops.h"
 #include "imap/message_list.h"
+#include "imap/part_download.h"
 
 namespace imap {
 
@@ -19,6 +20,10 @@ void Engine::runAction(uint64_t requestId, const std::string& accountId, const s
     e.uidValidity = out.uidValidity;
     e.uid = out.uid;
     e.quota = out.quota;
+    e.data = out.data;
+    e.truncated = out.truncated;
+    e.partType = out.partType;
+    e.partEncoding = out.partEncoding;
     e.copySource = out.copySource;
     e.copyDest = out.copyDest;
     e.errorCode = out.errorCode;
@@ -127,6 +132,14 @@ void Engine::listMessages(uint64_t requestId, std::string accountId, ListRequest
                     },
                     std::move(done));
               });
+  });
+}
+
+void Engine::downloadPart(uint64_t requestId, std::string accountId, PartRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    runAction(requestId, accountId, req.folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::downloadPart(conn, req, std::move(done));
+    });
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct ActionOutcome {
   std::string copySource, copyDest;
   uint32_t uid = 0;          // APPEND: the new message's UID, 0 if unknown
   std::vector<QuotaRoot> quota;
+  // downloadPart: the decoded bytes, whether they were cut at maxBytes, and
+  // the part's type ("image/png") and transfer encoding.
+  std::shared_ptr<const std::string> data;
+  bool truncated = false;
+  std::string partType, partEncoding;
   std::string found;     // SEARCH: the matching UIDs as a canonical set
   // NOT_FOUND (the folder cannot be selected), COMMAND_FAILED (the server said
   // NO or BAD), UNSUPPORTED (a capability the action needs is missing),

@@ -43,6 +43,14 @@ struct ListRequest {
   std::string uids;    // canonical UID set, bounded by lib/
 };
 
+// engine.downloadPart(): one body part, decoded, at most maxBytes of it.
+struct PartRequest {
+  std::string folder;   // UTF-8
+  uint32_t uid = 0;
+  std::string section;  // "1", "2.1": a BODYSTRUCTURE path, checked by lib/ and again here
+  uint64_t maxBytes = 0;
+};
+
 // APPEND (RFC 3501 6.3.11). `messageId` (the raw message's Message-ID, or
 // empty) finds the new UID by search when the server has no UIDPLUS.
 struct AppendRequest {

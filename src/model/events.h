@@ -89,6 +89,9 @@ struct Event {
   std::string uidSet;
   std::string copySource, copyDest;
   std::vector<QuotaRoot> quota;  // ActionDone of quota()
+  std::shared_ptr<const std::string> data;  // ActionDone of downloadPart: the decoded part
+  bool truncated = false;
+  std::string partType, partEncoding;
 };
 
 }  // namespace imap

@@ -4,7 +4,7 @@ import { MailEngine, parseMessage, ImapPushError } from '../../lib/index';
 import { MockImapServer, makeCerts, DEFAULT_CAPS } from '../../lib/testing';
 import type { MockCommandLogEntry, MockMailbox, MockClientInfo } from '../../lib/testing';
 import type {
-  CopyResult, AppendResult, QuotaResult,
+  CopyResult, AppendResult, QuotaResult, PartStream,
   AccountOptions, NewMessageEvent, SyncResult, FolderInfo, PoolStats, AccountStatus, ErrorCode, ParsedMessage,
 } from '../../lib/index';
 
@@ -87,6 +87,11 @@ async function main(): Promise<void> {
     const subject: string | null = m.envelope.subject;
     void subject;
   }
+  const partStream: PartStream = await engine.downloadPart('a', 'INBOX', 1, '2.1', { maxBytes: 1024 });
+  const partType: string = partStream.contentType;
+  const wasCut: boolean = partStream.truncated;
+  partStream.pipe(process.stdout);
+  void partType; void wasCut;
   // @ts-expect-error batchSize is a number
   engine.messages('a', 'INBOX', { batchSize: '5' });
   void set; void modseq; void deleted; void newUid; void found; void appendedUid; void renamed; void usedBytes;
