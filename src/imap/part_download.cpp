@@ -10,6 +10,7 @@
 #include "imap/fetch.h"
 #include "imap/select.h"
 #include "mime/mime_codec.h"
+#include "mime/preview.h"
 
 namespace imap {
 
@@ -98,27 +99,6 @@ void fetchPart(std::shared_ptr<Job> job) {
 }
 
 }  // namespace
-
-const Value* bodyPart(const Value& structure, const std::string& section) {
-  const Value* node = &structure;
-  size_t pos = 0;
-  while (pos <= section.size()) {
-    size_t dot = section.find('.', pos);
-    unsigned long n = std::stoul(section.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos));
-    bool multipart = node->isList() && !node->list.empty() && node->list[0].isList();
-    if (multipart) {
-      // Children first, then the subtype string: the n-th list is part n.
-      if (n == 0 || n > node->list.size() || !node->list[n - 1].isList()) return nullptr;
-      node = &node->list[n - 1];
-    } else if (n != 1 || node != &structure) {
-      return nullptr;  // a single part has only part 1; message/rfc822 insides are not addressed
-    }
-    if (dot == std::string::npos) break;
-    pos = dot + 1;
-  }
-  bool single = node->isList() && node->list.size() >= 7 && node->list[0].isText();
-  return single ? node : nullptr;
-}
 
 void downloadPart(LentClient* conn, PartRequest req, std::function<void(ActionOutcome)> done) {
   auto job = std::make_shared<Job>();

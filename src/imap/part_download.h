@@ -15,7 +15,4 @@ namespace imap {
 // sub-part, not addressed yet); the bytes are cut at req.maxBytes.
 void downloadPart(LentClient* conn, PartRequest req, std::function<void(ActionOutcome)> done);
 
-// The single part at `section` ("2.1") of a BODYSTRUCTURE, or null.
-const Value* bodyPart(const Value& structure, const std::string& section);
-
 }  // namespace imap
