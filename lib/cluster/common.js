@@ -1,0 +1,84 @@
+'use strict';
+
+// What the cluster's admin side (Cluster) and its workers (ClusterWorker)
+// share: option checks, Redis key names, the credential cipher and the
+// stable message id consumers deduplicate on.
+
+const crypto = require('crypto');
+const { optionError } = require('../errors');
+
+function loadRedis() {
+  try {
+    return require('ioredis');
+  } catch {
+    throw optionError('redis', "needs the 'ioredis' package (npm install ioredis)");
+  }
+}
+
+/** An ioredis client from a URL (or an existing client's options). */
+function connect(redis, name) {
+  const Redis = loadRedis();
+  if (typeof redis !== 'string' || !/^rediss?:\/\//.test(redis)) throw optionError('redis', 'must be a redis:// or rediss:// URL');
+  // Retry forever with a bounded delay: a restarted Redis is reconnected to, never given up on.
+  return new Redis(redis, { connectionName: name, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(50 * n, 1000), lazyConnect: false });
+}
+
+function checkCommon({ prefix = 'imap-push', secret } = {}) {
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw optionError('prefix', 'must be 1-64 characters of A-Z a-z 0-9 _ . : -');
+  if (typeof secret !== 'string' || secret.length < 16) throw optionError('secret', 'must be a string of at least 16 characters');
+  return { prefix };
+}
+
+const keys = (p) => ({
+  accounts: `${p}:accounts`, // hash id -> sealed account JSON
+  workers: `${p}:workers`, // zset workerId -> last heartbeat (ms)
+  worker: (id) => `${p}:worker:${id}`, // hash pid, host, accounts, heartbeatAt (expires)
+  lease: (id) => `${p}:lease:${id}`, // "workerId:fence", expires after leaseMs
+  fence: `${p}:fence`, // counter: every lease taken gets the next token
+  state: (id) => `${p}:state:${id}`, // hash folder -> { uidValidity, lastUid }
+  stream: (topic) => `${p}:${topic}`,
+});
+
+// AES-256-GCM under a key derived from the secret; the account id is the
+// associated data, so a sealed blob cannot be moved to another account.
+function sealer(secret) {
+  const key = crypto.scryptSync(secret, 'imap-push cluster credentials v1', 32);
+  return {
+    seal(id, obj) {
+      const iv = crypto.randomBytes(12);
+      const c = crypto.createCipheriv('aes-256-gcm', key, iv);
+      c.setAAD(Buffer.from(id));
+      const body = Buffer.concat([c.update(JSON.stringify(obj), 'utf8'), c.final()]);
+      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+    },
+    open(id, sealed) {
+      const buf = Buffer.from(sealed, 'base64');
+      const d = crypto.createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
+      d.setAAD(Buffer.from(id));
+      d.setAuthTag(buf.subarray(12, 28));
+      return JSON.parse(Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString('utf8'));
+    },
+  };
+}
+
+/** Stable per (accountId, folder, uidValidity, uid): what consumers deduplicate on. */
+function messageId(accountId, folder, uidValidity, uid) {
+  return crypto.createHash('sha256').update(JSON.stringify([accountId, folder, uidValidity, uid])).digest('base64url').slice(0, 22);
+}
+
+// Rendezvous hashing: each account goes to the live worker with the highest
+// score, so a worker joining or leaving moves only its own share.
+function ownerOf(accountId, workerIds) {
+  let best = null;
+  let bestScore = -1n;
+  for (const w of workerIds) {
+    const score = crypto.createHash('sha256').update(`${w}\0${accountId}`).digest().readBigUInt64BE(0);
+    if (score > bestScore) {
+      best = w;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+module.exports = { connect, checkCommon, keys, sealer, messageId, ownerOf };

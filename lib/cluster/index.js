@@ -1,0 +1,128 @@
+'use strict';
+
+// require('imap-push/cluster'): accounts leased across ClusterWorker
+// processes on any number of machines, through one Redis. Cluster is the
+// admin side: it stores accounts (credentials sealed with AES-256-GCM), says
+// who owns what, and consumes the topics the workers publish:
+//   ${prefix}:EmailNewMessage   { accountId, provider: 'imap', messages: [{ id, folder, uid, uidValidity, envelope, flags, body? }] }
+//   ${prefix}:EmailChanged      { type: 'messageDeleted' | 'flagsChanged', accountId, folder, uid, flags? }
+
+const { ImapPushError, optionError } = require('../errors');
+const { connect, checkCommon, keys, sealer } = require('./common');
+const { ClusterWorker } = require('./worker');
+
+const TOPICS = ['EmailNewMessage', 'EmailChanged'];
+
+class Cluster {
+  constructor(options = {}) {
+    const { redis, secret } = options;
+    this._prefix = checkCommon(options).prefix;
+    if (typeof redis !== 'string') throw optionError('redis', 'must be a redis:// URL');
+    this._k = keys(this._prefix);
+    this._sealer = sealer(secret);
+    this.redis = connect(redis, 'imap-push-cluster');
+    this._consumers = new Set();
+  }
+
+  /** Stores the account for the workers; the one rendezvous hashing picks starts watching it on its next tick. */
+  async addAccount(account) {
+    if (!account || typeof account !== 'object') throw optionError('account', 'must be an account object');
+    const { id } = account;
+    if (typeof id !== 'string' || !/^[^\s:]{1,200}$/.test(id)) throw optionError('id', 'must be 1-200 characters without spaces or colons');
+    if (typeof account.getAccessToken === 'function') throw optionError('getAccessToken', 'cannot be stored in Redis; give workers their own');
+    const added = await this.redis.hsetnx(this._k.accounts, id, this._sealer.seal(id, account));
+    if (!added) throw Object.assign(new ImapPushError('ACCOUNT_EXISTS', `account '${id}' already exists`), { accountId: id });
+    return { accountId: id };
+  }
+
+  /** Its owner stops watching it on its next tick; its sync state goes too. */
+  async removeAccount(id) {
+    const removed = await this.redis.hdel(this._k.accounts, id);
+    await this.redis.del(this._k.state(id));
+    if (!removed) throw Object.assign(new ImapPushError('UNKNOWN_ACCOUNT', `no account '${id}'`), { accountId: id });
+  }
+
+  /** { [accountId]: workerId } for every account with a live lease. */
+  async owners() {
+    const ids = await this.redis.hkeys(this._k.accounts);
+    const leases = ids.length ? await this.redis.mget(ids.map((id) => this._k.lease(id))) : [];
+    const out = {};
+    ids.forEach((id, i) => {
+      if (leases[i]) out[id] = leases[i].slice(0, leases[i].lastIndexOf(':'));
+    });
+    return out;
+  }
+
+  /** [{ id, pid, host, accounts, heartbeatAt }] of the workers heard from within their lease. */
+  async workers() {
+    const ids = await this.redis.zrange(this._k.workers, 0, -1);
+    const out = [];
+    for (const id of ids) {
+      const w = await this.redis.hgetall(this._k.worker(id));
+      if (!w.heartbeatAt) continue;
+      out.push({ id, pid: Number(w.pid), host: w.host, accounts: Number(w.accounts), heartbeatAt: Number(w.heartbeatAt) });
+    }
+    return out;
+  }
+
+  /**
+   * Reads a topic through a consumer group, at least once: `handler(payload, entryId)` settling acknowledges
+   * the entry; one that throws stays pending, and entries pending longer than claimMs (a consumer that died)
+   * are claimed by this one. Returns { stop() }.
+   */
+  consume(topic, { group, consumer, claimMs = 30000, blockMs = 1000 } = {}, handler) {
+    if (!TOPICS.includes(topic)) throw optionError('topic', `must be one of ${TOPICS.join(', ')}`);
+    if (typeof group !== 'string' || !group || typeof consumer !== 'string' || !consumer) throw optionError('group', 'group and consumer must be non-empty strings');
+    if (typeof handler !== 'function') throw optionError('handler', 'must be a function');
+    const stream = this._k.stream(topic);
+    const r = this.redis.duplicate(); // XREADGROUP BLOCK holds its connection
+    let running = true;
+    const handle = async (entries) => {
+      for (const [entryId, fields] of entries || []) {
+        if (!running) return;
+        const i = fields.indexOf('payload');
+        try {
+          await handler(JSON.parse(fields[i + 1]), entryId);
+          await r.xack(stream, group, entryId);
+        } catch {
+          // left pending: claimed again after claimMs
+        }
+      }
+    };
+    const loop = (async () => {
+      while (running) {
+        try {
+          // Again after a Redis restart, which forgets the group.
+          await r.xgroup('CREATE', stream, group, '0', 'MKSTREAM').catch((err) => {
+            if (!/BUSYGROUP/.test(err.message)) throw err;
+          });
+          const [, claimed] = await r.xautoclaim(stream, group, consumer, claimMs, '0-0', 'COUNT', 100);
+          await handle(claimed);
+          const res = await r.xreadgroup('GROUP', group, consumer, 'COUNT', 100, 'BLOCK', blockMs, 'STREAMS', stream, '>');
+          if (res) await handle(res[0][1]);
+        } catch {
+          // Redis away: try again shortly, for as long as the consumer runs.
+          if (running) await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+    })();
+    const c = {
+      stop: async () => {
+        running = false;
+        r.disconnect();
+        await loop.catch(() => {});
+        this._consumers.delete(c);
+      },
+      done: loop,
+    };
+    this._consumers.add(c);
+    return c;
+  }
+
+  async close() {
+    for (const c of [...this._consumers]) await c.stop();
+    this.redis.disconnect();
+  }
+}
+
+module.exports = { Cluster, ClusterWorker };

@@ -1,0 +1,227 @@
+'use strict';
+
+// A cluster worker: one MailEngine watching the accounts this process holds
+// a lease for. Every leaseMs/3 it heartbeats, renews its leases, hands over
+// accounts rendezvous hashing now gives to another live worker, and takes
+// the ones that fall to it. Every write it makes for an account (a stream
+// entry, sync state) runs in Redis only while the lease still holds its
+// fencing token, so a worker that was paused past its lease cannot publish
+// for an account another worker owns now.
+
+const os = require('os');
+const crypto = require('crypto');
+const { EventEmitter } = require('events');
+const { MailEngine } = require('..');
+const { optionError } = require('../errors');
+const { connect, checkCommon, keys, sealer, messageId, ownerOf } = require('./common');
+
+const STREAM_MAXLEN = 100000;
+
+// Takes a free lease with the next fencing token: 0 when it is held.
+const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local t = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. t, 'PX', ARGV[2])
+return t`;
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+// The stream entry and the state it accounts for, together, only under the lease.
+const PUBLISH = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'payload', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[4]) end
+return 1`;
+
+class ClusterWorker extends EventEmitter {
+  constructor(options = {}) {
+    super();
+    const { redis, leaseMs = 10000, secret, engine = {}, maxAccounts = Infinity, id } = options;
+    this._prefix = checkCommon(options).prefix;
+    if (!Number.isSafeInteger(leaseMs) || leaseMs < 1000) throw optionError('leaseMs', 'must be an integer of at least 1000');
+    if (maxAccounts !== Infinity && (!Number.isSafeInteger(maxAccounts) || maxAccounts < 1)) throw optionError('maxAccounts', 'must be a positive integer');
+    if (typeof redis !== 'string') throw optionError('redis', 'must be a redis:// URL');
+    this.id = id || `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+    this._redisUrl = redis;
+    this._leaseMs = leaseMs;
+    this._sealer = sealer(secret);
+    this._engineOptions = engine;
+    this._maxAccounts = maxAccounts;
+    this._k = keys(this._prefix);
+    this._owned = new Map(); // accountId -> { lease: "workerId:fence", folders, state: Map folder -> { uidValidity, lastUid } }
+    this._chain = Promise.resolve(); // publishes, in event order
+    this._ticking = null;
+  }
+
+  async start() {
+    this.redis = connect(this._redisUrl, `imap-push-worker-${this.id}`);
+    for (const [name, lua] of Object.entries({ acquire: ACQUIRE, renew: RENEW, release: RELEASE, publish: PUBLISH })) {
+      this.redis.defineCommand(`imapPush${name}`, { numberOfKeys: name === 'publish' ? 3 : name === 'acquire' ? 2 : 1, lua });
+    }
+    this.engine = new MailEngine(this._engineOptions);
+    this.engine.on('newMessage', (m) => this._queue(() => this._publishNew(m)));
+    for (const name of ['messageDeleted', 'flagsChanged']) {
+      this.engine.on(name, (e) => this._queue(() => this._publishChange(name, e)));
+    }
+    await this._tick();
+    this._timer = setInterval(() => this._tick().catch((err) => this.emit('warning', err)), Math.floor(this._leaseMs / 3));
+  }
+
+  /** Hands every account over at once: leases released, so other workers take them on their next tick. */
+  async stop() {
+    clearInterval(this._timer);
+    await this._ticking;
+    await this._chain;
+    for (const id of [...this._owned.keys()]) await this._drop(id, true);
+    await this.redis.zrem(this._k.workers, this.id).catch(() => {});
+    await this.redis.del(this._k.worker(this.id)).catch(() => {});
+    await this.engine.close();
+    this.redis.disconnect();
+  }
+
+  accounts() {
+    return [...this._owned.keys()];
+  }
+
+  _queue(fn) {
+    this._chain = this._chain.then(fn).catch((err) => this.emit('warning', err));
+  }
+
+  _tick() {
+    if (!this._ticking) this._ticking = this._tickOnce().finally(() => { this._ticking = null; });
+    return this._ticking;
+  }
+
+  async _tickOnce() {
+    const now = Date.now();
+    const r = this.redis;
+    await r.zadd(this._k.workers, now, this.id);
+    await r.hset(this._k.worker(this.id), { pid: process.pid, host: os.hostname(), accounts: this._owned.size, heartbeatAt: now });
+    await r.pexpire(this._k.worker(this.id), this._leaseMs * 2);
+    await r.zremrangebyscore(this._k.workers, '-inf', now - this._leaseMs);
+    const live = await r.zrangebyscore(this._k.workers, now - this._leaseMs, '+inf');
+    const ids = new Set(await r.hkeys(this._k.accounts));
+    for (const [id, held] of [...this._owned]) {
+      if (!ids.has(id)) {
+        await this._drop(id, true); // removed from the cluster
+      } else if (!(await r.imapPushrenew(this._k.lease(id), held.lease, this._leaseMs))) {
+        await this._drop(id, false); // lost: someone else holds it now
+        this.emit('leaseLost', id);
+      } else if (ownerOf(id, live) !== this.id) {
+        await this._drop(id, true); // rebalanced: hand over
+      }
+    }
+    for (const id of ids) {
+      if (this._owned.has(id) || this._owned.size >= this._maxAccounts || ownerOf(id, live) !== this.id) continue;
+      const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
+      if (token) await this._watch(id, `${this.id}:${token}`);
+    }
+  }
+
+  async _watch(id, lease) {
+    const sealed = await this.redis.hget(this._k.accounts, id);
+    // caught: "folder:uid" the catch-up published, so IDLE's report of the same message is not a second entry.
+    // catching: folder -> the highest UID IDLE reported while its catch-up runs, which the stored lastUid may
+    // not pass until the catch-up is done (lastUid means: everything up to here is in the stream).
+    const held = { lease, folders: [], state: new Map(), caught: new Set(), catching: new Map() };
+    this._owned.set(id, held);
+    try {
+      const account = this._sealer.open(id, sealed);
+      const status = await this.engine.addAccount({ ...account, id });
+      held.folders = status.folders.map((f) => f.folder);
+      const stored = await this.redis.hgetall(this._k.state(id));
+      for (const folder of held.folders) {
+        const saved = stored[folder] ? JSON.parse(stored[folder]) : null;
+        await this._catchUp(id, held, folder, saved);
+      }
+      this.emit('accountWatched', id);
+    } catch (err) {
+      this.emit('warning', Object.assign(new Error(`account ${id}: ${err.code || 'ERROR'}`), { code: err.code, accountId: id }));
+      await this._drop(id, true);
+    }
+  }
+
+  // Mail that arrived while nobody watched: what the folder has past the
+  // last UID the previous owner published. The first owner only records
+  // where the folder stands.
+  async _catchUp(id, held, folder, saved) {
+    const uids = await this.engine.search(id, folder, {});
+    const top = uids.length ? uids[uids.length - 1] : 0;
+    const status = this.engine.status(id);
+    const uidValidity = (status.folders.find((f) => f.folder === folder) || {}).uidValidity || null;
+    if (!saved || saved.uidValidity !== uidValidity) {
+      held.state.set(folder, { uidValidity, lastUid: saved ? 0 : top });
+      if (!saved) return this._write(id, held, '', folder);
+    } else {
+      held.state.set(folder, saved);
+    }
+    const missed = uids.filter((u) => u > held.state.get(folder).lastUid);
+    if (!missed.length) return;
+    held.catching.set(folder, 0);
+    try {
+      for await (const m of this.engine.messages(id, folder, { uids: missed, batchSize: 500 })) {
+        held.caught.add(`${folder}:${m.uid}`);
+        await this._publishNew(m, true);
+      }
+    } finally {
+      const seen = held.catching.get(folder);
+      held.catching.delete(folder);
+      const st = held.state.get(folder);
+      if (seen > st.lastUid) {
+        held.state.set(folder, { ...st, lastUid: seen });
+        await this._write(id, held, '', folder);
+      }
+    }
+  }
+
+  async _publishNew(m, caughtUp = false) {
+    const held = this._owned.get(m.accountId);
+    if (!held) return;
+    if (!caughtUp && held.caught.delete(`${m.folder}:${m.uid}`)) return;
+    const st = held.state.get(m.folder) || { uidValidity: m.uidValidity, lastUid: 0 };
+    if (!caughtUp && held.catching.has(m.folder)) {
+      held.catching.set(m.folder, Math.max(held.catching.get(m.folder), m.uid));
+    } else {
+      // lastUid only grows: IDLE may have reported newer UIDs than the catch-up's.
+      held.state.set(m.folder, { uidValidity: m.uidValidity, lastUid: Math.max(st.uidValidity === m.uidValidity ? st.lastUid : 0, m.uid) });
+    }
+    const payload = JSON.stringify({
+      accountId: m.accountId,
+      provider: 'imap',
+      messages: [{ id: messageId(m.accountId, m.folder, m.uidValidity, m.uid), folder: m.folder, uid: m.uid, uidValidity: m.uidValidity,
+        envelope: m.envelope, flags: m.flags, ...(m.message ? { body: m.message } : {}) }],
+    });
+    await this._write(m.accountId, held, payload, m.folder);
+  }
+
+  async _publishChange(name, e) {
+    const held = this._owned.get(e.accountId);
+    if (!held) return;
+    const payload = JSON.stringify({ type: name, accountId: e.accountId, folder: e.folder, uid: e.uid, flags: e.flags });
+    const ok = await this.redis.imapPushpublish(this._k.lease(e.accountId), this._k.stream('EmailChanged'), this._k.state(e.accountId),
+      held.lease, payload, '', '', STREAM_MAXLEN);
+    if (!ok) await this._lost(e.accountId);
+  }
+
+  async _write(id, held, payload, folder) {
+    const st = held.state.get(folder);
+    const ok = await this.redis.imapPushpublish(this._k.lease(id), this._k.stream('EmailNewMessage'), this._k.state(id),
+      held.lease, payload, folder, JSON.stringify(st), STREAM_MAXLEN);
+    if (!ok) await this._lost(id);
+  }
+
+  async _lost(id) {
+    if (!this._owned.has(id)) return;
+    await this._drop(id, false);
+    this.emit('leaseLost', id);
+  }
+
+  async _drop(id, release) {
+    const held = this._owned.get(id);
+    if (!held) return;
+    this._owned.delete(id);
+    await this.engine.removeAccount(id).catch(() => {});
+    if (release) await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});
+  }
+}
+
+module.exports = { ClusterWorker };
