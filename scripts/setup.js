@@ -19,7 +19,7 @@ const BUILD = ['cmake', 'g++', 'make', 'pkg-config', 'libssl-dev', 'libmimetic-d
 // Chromium (dashboard), OpenSSL's CLI and sqlite3 (fixtures), and the network
 // namespace tools the blackhole tests use as root.
 const TEST = [...BUILD, 'libgtest-dev', 'libuv1-dev', 'dovecot-imapd', 'chromium', 'openssl', 'sqlite3',
-  'iproute2', 'nftables'];
+  'iproute2', 'nftables', 'redis-server'];
 
 const say = (msg) => process.stderr.write(`setup: ${msg}\n`);
 
