@@ -37,6 +37,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::DeleteMessages>("deleteMessages"),
                            InstanceMethod<&NativeEngine::CopyMessages>("copyMessages"),
                            InstanceMethod<&NativeEngine::SearchMessages>("searchMessages"),
+                           InstanceMethod<&NativeEngine::FolderStatus>("folderStatus"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -291,6 +292,19 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     if (imap::EngineApi* engine = live(env))
       engine->searchMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
                              std::move(req));
+    return env.Undefined();
+  }
+
+  // folderStatus(requestId, accountId, folder)
+  Napi::Value FolderStatus(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString()) {
+      Napi::TypeError::New(env, "folderStatus(requestId, accountId, folder)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (imap::EngineApi* engine = live(env))
+      engine->folderStatus(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                           info[2].As<Napi::String>().Utf8Value());
     return env.Undefined();
   }
 

@@ -47,6 +47,9 @@ class EngineApi {
   // A copy or move is not retried (it would duplicate); a search is.
   virtual void copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) = 0;
   virtual void searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) = 0;
+  // -> ActionDone with this requestId and the folder's counts (STATUS on a
+  // pooled connection, watched or not; NOT_FOUND when there is no such folder).
+  virtual void folderStatus(uint64_t requestId, std::string accountId, std::string folder) = 0;
   // Every event of batch `seq` reached JS: the state behind it may persist.
   virtual void delivered(uint64_t seq) = 0;
 

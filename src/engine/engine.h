@@ -61,6 +61,7 @@ class Engine : public EngineApi, private SessionOwner {
   void deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) override;
   void copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) override;
   void searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) override;
+  void folderStatus(uint64_t requestId, std::string accountId, std::string folder) override;
   void shutdownNow() override;
   void join() override;
   bool loopClosedCleanly() const override { return loopClosedOk_; }
@@ -115,6 +116,13 @@ class Engine : public EngineApi, private SessionOwner {
     uint64_t folderCacheAt = 0;
     bool folderCacheValid = false;
 
+    // folderChanged (engine_counts.cpp): watched folders whose counts may
+    // have moved, one STATUS run at a time, and the counts last sent.
+    DebounceTimer* countsTimer = nullptr;
+    std::set<std::string> countsDue;
+    bool countsBusy = false;
+    std::map<std::string, FolderCounts> countsSent;
+
     bool hasHeld() const { return heldHead < held.size(); }
     Event popHeld();
   };
@@ -135,6 +143,7 @@ class Engine : public EngineApi, private SessionOwner {
   void maybeFinishClose();
   void stopLoop();
   void closeAccountHandles(Account& a);
+  DebounceTimer* makeTimer(Account& a);
   // Leases a pooled connection, refused once the account is being removed.
   void lease(Account& a, Pool::Lease done);
 
@@ -169,6 +178,13 @@ class Engine : public EngineApi, private SessionOwner {
   using ActionJob = std::function<void(PoolConnection*, std::function<void(ActionOutcome)>)>;
   void runAction(uint64_t requestId, const std::string& accountId, const std::string& folder, bool idempotent, ActionJob job,
                  bool retried = false);
+  // folderChanged (engine_counts.cpp).
+  void noteCountsChange(const Event& e);
+  void armCounts(Account& a);
+  static void onCountsTimer(uv_timer_t* t);
+  void checkCounts(Account& a);
+  void checkNextCounts(Account& a, PoolConnection* conn, std::vector<std::string> todo, size_t index);
+  void countsDone(Account& a);
   // Enrichment (engine_enrich.cpp).
   void enrichNext(Account& a);
   void enrich(Account& a, PoolConnection* conn);

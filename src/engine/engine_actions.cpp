@@ -17,6 +17,7 @@ void Engine::runAction(uint64_t requestId, const std::string& accountId, const s
     e.uidValidity = out.copyUidValidity;
     e.copySource = out.copySource;
     e.copyDest = out.copyDest;
+    e.counts = out.counts;
     e.errorCode = out.errorCode;
     e.errorMessage = out.errorMessage;
     emit(std::move(e));

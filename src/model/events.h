@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,7 @@ struct Event {
     FolderList,      // answer to listFolders(requestId)
     MessageFetched,  // answer to fetchMessage(requestId)
     ActionDone,      // answer to storeFlags / deleteMessages(requestId)
+    FolderChanged,   // a watched folder's counts differ from the last ones sent
     Closed,          // the engine finished close(); no event follows
   };
 
@@ -86,6 +88,8 @@ struct Event {
   // or those a SEARCH found; a copy's COPYUID sets, with uidValidity.
   std::string uidSet;
   std::string copySource, copyDest;
+  // FolderChanged, and ActionDone answering folderStatus.
+  std::optional<FolderCounts> counts;
 };
 
 }  // namespace imap
