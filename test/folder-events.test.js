@@ -134,6 +134,23 @@ describe('folder events against the mock server', () => {
     await expect(engine.folderStatus('a', 7)).rejects.toThrow(TypeError);
   });
 
+  test('folderStatus of the folder its pooled connection has selected leaves it first with UNSELECT, where offered', async () => {
+    const { DEFAULT_CAPS } = require('imap-push/testing');
+    for (const caps of [[...DEFAULT_CAPS, 'UNSELECT'], DEFAULT_CAPS]) {
+      await start({ caps });
+      const uid = server.appendMessage('INBOX', { subject: 'one' });
+      await waitForEvent(engine, 'folderChanged');
+      expect(await engine.search('a', 'INBOX', { seen: false })).toEqual([uid]);
+      const from = server.commandLog.length;
+      await expect(engine.folderStatus('a', 'INBOX')).resolves.toMatchObject({ exists: 1, unseen: 1 });
+      const sent = server.commandLog.slice(from).filter((c) => !['IDLE', 'DONE'].includes(c.command)).map((c) => c.command);
+      expect(sent).toEqual(caps.includes('UNSELECT') ? ['UNSELECT', 'STATUS'] : ['STATUS']);
+      await engine.close();
+      await server.close();
+    }
+    engine = server = null;
+  });
+
   test('a dropped connection: connectionLost, then connectionRestored with the downtime', async () => {
     const events = await start();
     server.dropAll();
