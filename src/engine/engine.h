@@ -35,7 +35,7 @@ class StateWriter;
 // Ownership (all on the loop thread unless said otherwise):
 // - accounts_ owns each Account (shared_ptr); callbacks that may run after
 //   a removal hold a weak_ptr and find it expired. An Account owns its
-//   FolderRuntimes, IdleSessions, FolderSync and debounce timer.
+//   FolderRuntimes, IdleSessions, FolderSync and debounce timers.
 // - An account's config is shared (AccountConfigPtr) with every client and
 //   pool waiter made for it, so none of them can read freed memory.
 // - pool_ owns pooled connections; writer_ owns the state file and its
