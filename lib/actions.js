@@ -153,4 +153,4 @@ function install(MailEngine, checkAccountId) {
   });
 }
 
-module.exports = { install, uidSet };
+module.exports = { install, uidSet, actionError, checkFlags };

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'events';
+import type { Readable } from 'stream';
 
 export * from './mime';
 import type { ParsedMessage } from './mime';
@@ -364,6 +365,50 @@ export interface MailEngineEvents {
  * (also for requests still pending when it finishes), 'UNKNOWN_ACCOUNT' for an
  * account never added or removed meanwhile. None throws synchronously.
  */
+export interface MessagesOptions {
+  uids?: Uids;
+  since?: Date | string | number;
+  before?: Date | string | number;
+  /** Positions start..end (1-based, inclusive) of the messages chosen, in UID order. */
+  range?: { start: number; end?: number };
+  /** UIDs fetched per round trip: 1 to 1000, default 100. */
+  batchSize?: number;
+}
+
+/** A message as messages() lists it: the newMessage fields. */
+export type ListedMessage = Omit<NewMessageEvent, 'preview' | 'message'>;
+
+/** downloadPart()'s bytes, with what the BODYSTRUCTURE said about the part. */
+export interface PartStream extends Readable {
+  /** "image/png", lower case. */
+  contentType: string;
+  /** The part's Content-Transfer-Encoding as sent (the bytes are decoded). */
+  transferEncoding: string;
+  /** The part was longer than maxBytes (default 25 MiB, at most 64 MiB) and was cut there. */
+  truncated: boolean;
+  /** Bytes in the stream. */
+  size: number;
+}
+
+export interface AppendOptions {
+  flags?: string[];
+  /** The message's internal date (sent in UTC); the server's clock when absent. */
+  internalDate?: Date | string | number;
+}
+
+export interface AppendResult {
+  /** From APPENDUID, or without UIDPLUS by a Message-ID search; null when it cannot be known. */
+  uid: number | null;
+  uidValidity: number | null;
+}
+
+export interface QuotaResult {
+  /** Each quota root of the folder and its resources (RFC 9208 names: STORAGE in KiB, MESSAGE, ...). */
+  roots: Array<{ root: string; resources: Record<string, { usage: number; limit: number }> }>;
+  /** The first root's STORAGE in bytes, when there is one. */
+  storage?: { usedBytes: number; limitBytes: number };
+}
+
 export interface CopyResult {
   destination: string;
   /** Source UID -> UID in the destination, from the server's COPYUID; empty without UIDPLUS. */
@@ -429,6 +474,22 @@ export class MailEngine extends EventEmitter {
   copy(accountId: string, folder: string, uids: Uids, destination: string): Promise<CopyResult>;
   /** UID SEARCH (ESEARCH where offered): the matching UIDs, ascending. */
   search(accountId: string, folder: string, criteria?: SearchCriteria): Promise<number[]>;
+  /** APPEND (bare LF becomes CRLF; at most 64 MiB); TRYCREATE when the folder is missing. */
+  append(accountId: string, folder: string, raw: Buffer | Uint8Array | string, options?: AppendOptions): Promise<AppendResult>;
+  createFolder(accountId: string, path: string): Promise<{ path: string }>;
+  renameFolder(accountId: string, from: string, to: string): Promise<{ path: string; from: string }>;
+  deleteFolder(accountId: string, path: string): Promise<{ path: string }>;
+  subscribeFolder(accountId: string, path: string): Promise<{ path: string }>;
+  unsubscribeFolder(accountId: string, path: string): Promise<{ path: string }>;
+  /**
+   * The folder's messages in UID order, fetched batchSize at a time as the loop reaches them. Throws a TypeError
+   * for bad options; server faults reject the iteration.
+   */
+  messages(accountId: string, folder: string, options?: MessagesOptions): AsyncIterableIterator<ListedMessage>;
+  /** One body part ('1', '2.1'), decoded (BINARY where offered); NOT_FOUND for a missing message or part. */
+  downloadPart(accountId: string, folder: string, uid: number, part: string, options?: { maxBytes?: number }): Promise<PartStream>;
+  /** GETQUOTAROOT (RFC 9208); UNSUPPORTED without QUOTA. */
+  quota(accountId: string, folder?: string): Promise<QuotaResult>;
   poolStats(accountId?: string): PoolStats;
   subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
   events(options?: EventsOptions): AsyncIterableIterator<NotificationItem | FolderUpdatedItem>;

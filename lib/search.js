@@ -141,4 +141,4 @@ function expandSet(set) {
   return out;
 }
 
-module.exports = { compileCriteria, imapDate, expandSet, setSize, MAX_RESULT_UIDS };
+module.exports = { compileCriteria, imapDate, expandSet, setSize, MAX_RESULT_UIDS, MONTHS };

@@ -4,6 +4,7 @@
 const tls = require('tls');
 const syn = require('./imap-syntax');
 const { copyCommands, compactSet } = require('./mock-imap-copy');
+const { folderCommands } = require('./mock-imap-folders');
 const mime = require('./mime');
 const { runSearch } = require('./mock-imap-search');
 
@@ -21,13 +22,14 @@ function normFlags(list) {
 
 const ANY = ['CAPABILITY', 'NOOP', 'LOGOUT'];
 const NOT_AUTH = new Set([...ANY, 'STARTTLS', 'LOGIN', 'AUTHENTICATE']);
-const AUTH = new Set([...ANY, 'SELECT', 'EXAMINE', 'LIST', 'LSUB', 'STATUS', 'ENABLE', 'IDLE', 'APPEND']);
+const AUTH = new Set([...ANY, 'SELECT', 'EXAMINE', 'LIST', 'LSUB', 'STATUS', 'ENABLE', 'IDLE', 'APPEND',
+  'CREATE', 'DELETE', 'RENAME', 'SUBSCRIBE', 'UNSUBSCRIBE', 'GETQUOTAROOT']);
 const SELECTED = new Set([...AUTH, 'FETCH', 'STORE', 'EXPUNGE', 'SEARCH', 'UID FETCH', 'UID STORE',
   'UID SEARCH', 'UID EXPUNGE', 'UID COPY', 'UID MOVE', 'CLOSE', 'UNSELECT', 'CHECK']);
 const STATE_COMMANDS = { notauth: NOT_AUTH, auth: AUTH, selected: SELECTED };
 const ALL_COMMANDS = new Set([...NOT_AUTH, ...SELECTED]);
 // Commands a strict server rejects as unknown when the extension is off.
-const NEEDS_CAP = { IDLE: 'IDLE', ENABLE: 'ENABLE', 'UID EXPUNGE': 'UIDPLUS', 'UID MOVE': 'MOVE' };
+const NEEDS_CAP = { IDLE: 'IDLE', ENABLE: 'ENABLE', 'UID EXPUNGE': 'UIDPLUS', 'UID MOVE': 'MOVE', GETQUOTAROOT: 'QUOTA' };
 
 class Session {
   constructor(server, socket, isTls) {
@@ -538,6 +540,7 @@ class Session {
     const src = `^${(ref + pat).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/%/g, '[^/]*')}$`;
     const names = this.server.mailboxNames();
     for (const n of names) {
+      if (kind === 'LSUB' && !this.server.subscriptions.has(n)) continue;
       // INBOX is case-insensitive, every other name is not.
       if (!new RegExp(src, n === 'INBOX' ? 'i' : '').test(n)) continue;
       const kids = names.some((o) => o.startsWith(`${n}/`));
@@ -589,7 +592,8 @@ class Session {
       flags,
       internalDate: date ? new Date(date.replace(/^(\s?\d+)-(\w+)-(\d+)/, '$1 $2 $3')) : undefined,
     });
-    this.tagged(tag, 'OK', `[APPENDUID ${this.server.mailbox(name).uidValidity} ${uid}] Append completed.`);
+    const code = this.server.hasCapability('UIDPLUS') ? `[APPENDUID ${this.server.mailbox(name).uidValidity} ${uid}] ` : '';
+    this.tagged(tag, 'OK', `${code}Append completed.`);
   }
 
   cmd_IDLE(tag) {
@@ -881,6 +885,6 @@ class Session {
   }
 }
 
-Object.assign(Session.prototype, copyCommands);
+Object.assign(Session.prototype, copyCommands, folderCommands);
 
 module.exports = { Session, normFlags };

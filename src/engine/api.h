@@ -47,6 +47,15 @@ class EngineApi {
   // A copy or move is not retried (it would duplicate); a search is.
   virtual void copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) = 0;
   virtual void searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) = 0;
+  // Not retried: an APPEND, CREATE or DELETE that may have happened must not
+  // happen twice. SUBSCRIBE/UNSUBSCRIBE and quota are, being idempotent.
+  virtual void appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) = 0;
+  virtual void folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) = 0;
+  virtual void getQuota(uint64_t requestId, std::string accountId, std::string folder) = 0;
+  // -> MessageListed per message, then ActionDone. Retried once when its
+  // connection is lost (lib/ keeps one answer per UID).
+  virtual void listMessages(uint64_t requestId, std::string accountId, ListRequest req) = 0;
+  virtual void downloadPart(uint64_t requestId, std::string accountId, PartRequest req) = 0;
   // -> ActionDone with this requestId and the folder's counts (STATUS on a
   // pooled connection, watched or not; NOT_FOUND when there is no such folder).
   virtual void folderStatus(uint64_t requestId, std::string accountId, std::string folder) = 0;

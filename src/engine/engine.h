@@ -61,6 +61,11 @@ class Engine : public EngineApi, private SessionOwner {
   void deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) override;
   void copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) override;
   void searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) override;
+  void appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) override;
+  void folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) override;
+  void getQuota(uint64_t requestId, std::string accountId, std::string folder) override;
+  void listMessages(uint64_t requestId, std::string accountId, ListRequest req) override;
+  void downloadPart(uint64_t requestId, std::string accountId, PartRequest req) override;
   void folderStatus(uint64_t requestId, std::string accountId, std::string folder) override;
   void shutdownNow() override;
   void join() override;

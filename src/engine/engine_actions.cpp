@@ -4,6 +4,9 @@
 #include <memory>
 
 #include "engine/engine.h"
+#include "imap/mailbox_ops.h"
+#include "imap/message_list.h"
+#include "imap/part_download.h"
 
 namespace imap {
 
@@ -14,7 +17,13 @@ void Engine::runAction(uint64_t requestId, const std::string& accountId, const s
     e.requestId = requestId;
     e.modseq = out.modseq;
     e.uidSet = out.found.empty() ? out.modified : out.found;
-    e.uidValidity = out.copyUidValidity;
+    e.uidValidity = out.uidValidity;
+    e.uid = out.uid;
+    e.quota = out.quota;
+    e.data = out.data;
+    e.truncated = out.truncated;
+    e.partType = out.partType;
+    e.partEncoding = out.partEncoding;
     e.copySource = out.copySource;
     e.copyDest = out.copyDest;
     e.counts = out.counts;
@@ -76,6 +85,61 @@ void Engine::searchMessages(uint64_t requestId, std::string accountId, SearchReq
     std::string folder = req.folder;
     runAction(requestId, accountId, folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
       imap::searchMessages(conn, req, std::move(done));
+    });
+  });
+}
+
+void Engine::appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::make_shared<AppendRequest>(std::move(req))] {
+    // Shared, not copied: a message can be megabytes.
+    runAction(requestId, accountId, req->folder, false, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::appendMessage(conn, *req, std::move(done));
+    });
+  });
+}
+
+void Engine::folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    bool idempotent = req.op == FolderRequest::Op::Subscribe || req.op == FolderRequest::Op::Unsubscribe;
+    runAction(requestId, accountId, req.path, idempotent,
+              [this, accountId, req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+                imap::folderCommand(conn, req, [this, accountId, done](ActionOutcome out) {
+                  // listFolders() must not answer from a list this changed.
+                  if (Account* a = find(accountId)) a->folderCacheValid = false;
+                  done(std::move(out));
+                });
+              });
+  });
+}
+
+void Engine::getQuota(uint64_t requestId, std::string accountId, std::string folder) {
+  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder)] {
+    runAction(requestId, accountId, folder, true, [folder](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::getQuota(conn, folder, std::move(done));
+    });
+  });
+}
+
+void Engine::listMessages(uint64_t requestId, std::string accountId, ListRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    runAction(requestId, accountId, req.folder, true,
+              [this, requestId, accountId, req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+                imap::listMessages(
+                    conn, req,
+                    [this, requestId, accountId](Event e) {
+                      e.accountId = accountId;
+                      e.requestId = requestId;
+                      emit(std::move(e));
+                    },
+                    std::move(done));
+              });
+  });
+}
+
+void Engine::downloadPart(uint64_t requestId, std::string accountId, PartRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    runAction(requestId, accountId, req.folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::downloadPart(conn, req, std::move(done));
     });
   });
 }

@@ -158,7 +158,7 @@ void copyMessages(LentClient* conn, CopyRequest req, std::function<void(ActionOu
     // MOVE's expunges; the pool hands both to `codes`.
     conn->codes = [out](const ResponseCode& c) {
       if (c.name != "COPYUID" || c.args.size() < 3 || !c.args[0].isNumber()) return;
-      out->copyUidValidity = toU32(c.args[0]);
+      out->uidValidity = toU32(c.args[0]);
       auto text = [](const Value& v) { return v.isNumber() ? std::to_string(v.num) : v.str; };
       out->copySource += (out->copySource.empty() ? "" : ",") + text(c.args[1]);
       out->copyDest += (out->copyDest.empty() ? "" : ",") + text(c.args[2]);

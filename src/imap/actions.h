@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,8 +22,15 @@ struct ActionOutcome {
   std::string modified;  // RFC 7162 [MODIFIED set]: UIDs a conditional STORE left alone
   // COPYUID (RFC 4315) of a copy or move: the destination's UIDVALIDITY and
   // the source and destination sets, in matching order (one per chunk, joined).
-  uint32_t copyUidValidity = 0;
+  uint32_t uidValidity = 0;  // COPYUID's or APPENDUID's destination UIDVALIDITY
   std::string copySource, copyDest;
+  uint32_t uid = 0;          // APPEND: the new message's UID, 0 if unknown
+  std::vector<QuotaRoot> quota;
+  // downloadPart: the decoded bytes, whether they were cut at maxBytes, and
+  // the part's type ("image/png") and transfer encoding.
+  std::shared_ptr<const std::string> data;
+  bool truncated = false;
+  std::string partType, partEncoding;
   std::string found;     // SEARCH: the matching UIDs as a canonical set
   std::optional<FolderCounts> counts;  // STATUS (imap/status.h)
   // NOT_FOUND (the folder cannot be selected), COMMAND_FAILED (the server said

@@ -53,7 +53,10 @@ void folderStatus(LentClient* conn, const std::string& folderUtf8, std::function
   // is taken as it is; the counts are at worst as old as that selection.
   if (!isSelected(conn, folderUtf8) || !conn->hasCap("UNSELECT")) return askStatus(conn, folderUtf8, std::move(done));
   conn->send("UNSELECT", [conn, folderUtf8, done = std::move(done)](const Response& r) mutable {
-    if (r.status == "OK") conn->selected.clear();
+    if (r.status == "OK") {
+      conn->selected.clear();
+      conn->selectedUidValidity = 0;
+    }
     askStatus(conn, folderUtf8, std::move(done));
   });
 }

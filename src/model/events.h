@@ -11,6 +11,7 @@
 
 #include "model/message.h"
 #include "model/folder_info.h"
+#include "model/actions.h"
 #include "mime/mime.h"
 
 namespace imap {
@@ -37,6 +38,7 @@ struct Event {
     FolderList,      // answer to listFolders(requestId)
     MessageFetched,  // answer to fetchMessage(requestId)
     ActionDone,      // answer to storeFlags / deleteMessages(requestId)
+    MessageListed,   // one message of listMessages(requestId), before its ActionDone
     FolderChanged,   // a watched folder's counts differ from the last ones sent
     Closed,          // the engine finished close(); no event follows
   };
@@ -88,6 +90,10 @@ struct Event {
   // or those a SEARCH found; a copy's COPYUID sets, with uidValidity.
   std::string uidSet;
   std::string copySource, copyDest;
+  std::vector<QuotaRoot> quota;  // ActionDone of quota()
+  std::shared_ptr<const std::string> data;  // ActionDone of downloadPart: the decoded part
+  bool truncated = false;
+  std::string partType, partEncoding;
   // FolderChanged, and ActionDone answering folderStatus.
   std::optional<FolderCounts> counts;
 };
