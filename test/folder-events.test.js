@@ -86,6 +86,20 @@ describe('folder events against the mock server', () => {
     expect(events.of('folderChanged')[1]).toMatchObject({ exists: 2, unseen: 2 });
   });
 
+  test('a folder only synced, not watched, gets no folderChanged', async () => {
+    const events = await start();
+    server.createMailbox('Archive');
+    await engine.sync('a', { folders: ['Archive'] });
+    server.appendMessage('Archive', { subject: 'archived' });
+    const r = await engine.sync('a', { folders: ['Archive'] });
+    expect(r.folders[0]).toMatchObject({ folder: 'Archive', newMessages: 1 });
+    expect(events.of('newMessage').map((e) => e.folder)).toEqual(['Archive']);
+    server.appendMessage('INBOX', { subject: 'watched' });
+    await waitUntil(() => events.of('folderChanged').length === 1, 5000, 'folderChanged of INBOX');
+    expect(events.of('folderChanged')[0]).toMatchObject({ folder: 'INBOX', exists: 1 });
+    expect(countQueries().map((c) => c.args)).not.toContainEqual(expect.stringMatching(/Archive/));
+  });
+
   test('a change that leaves the counts as they were sends no folderChanged', async () => {
     // Without CONDSTORE a keyword changes neither count nor HIGHESTMODSEQ.
     const caps = ['IMAP4rev1', 'IDLE', 'UIDPLUS', 'ENABLE', 'LITERAL+', 'SASL-IR', 'AUTH=PLAIN'];
