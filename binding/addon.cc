@@ -42,6 +42,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::GetQuota>("getQuota"),
                            InstanceMethod<&NativeEngine::ListMessages>("listMessages"),
                            InstanceMethod<&NativeEngine::DownloadPart>("downloadPart"),
+                           InstanceMethod<&NativeEngine::FolderStatus>("folderStatus"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -382,6 +383,19 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     if (imap::EngineApi* engine = live(env))
       engine->downloadPart(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
                            std::move(req));
+    return env.Undefined();
+  }
+
+  // folderStatus(requestId, accountId, folder)
+  Napi::Value FolderStatus(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString()) {
+      Napi::TypeError::New(env, "folderStatus(requestId, accountId, folder)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (imap::EngineApi* engine = live(env))
+      engine->folderStatus(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                           info[2].As<Napi::String>().Utf8Value());
     return env.Undefined();
   }
 

@@ -240,6 +240,17 @@ Napi::Object toJs(Napi::Env env, const imap::SyncStats& s) {
   return o;
 }
 
+namespace {
+// folderChanged and folderStatus() share this shape; no HIGHESTMODSEQ (a
+// server without CONDSTORE) is null, as everywhere else.
+void setCounts(Napi::Env env, Napi::Object& o, const imap::FolderCounts& c) {
+  o.Set("exists", c.exists);
+  o.Set("unseen", c.unseen);
+  o.Set("uidNext", c.uidNext);
+  o.Set("highestModseq", c.highestModseq ? Napi::Value(Napi::Number::New(env, static_cast<double>(c.highestModseq))) : env.Null());
+}
+}  // namespace
+
 const char* eventName(imap::Event::Type t) {
   using T = imap::Event::Type;
   switch (t) {
@@ -260,6 +271,7 @@ const char* eventName(imap::Event::Type t) {
     case T::MessageFetched: return "messageFetched";
     case T::ActionDone: return "actionDone";
     case T::MessageListed: return "messageListed";
+    case T::FolderChanged: return "folderChanged";
     case T::Closed: return "closed";
   }
   return "unknown";
@@ -318,6 +330,10 @@ Napi::Object toJs(const Keys& k, const imap::Event& e) {
         }
         o.Set("quota", roots);
       }
+      if (e.counts) setCounts(env, o, *e.counts);
+      break;
+    case T::FolderChanged:
+      if (e.counts) setCounts(env, o, *e.counts);
       break;
     case T::MessageDeleted:
       k.set(o, Key::uid, numberOrNull(env, e.uid));

@@ -264,6 +264,26 @@ export interface FolderResetEvent extends FolderEvent {
   uidValidity: number;
 }
 
+/** A folder's counts (STATUS): folderChanged, and what folderStatus() resolves with. */
+export interface FolderCounts extends FolderEvent {
+  exists: number;
+  unseen: number;
+  uidNext: number;
+  /** null on a server without CONDSTORE. */
+  highestModseq: number | null;
+}
+
+/** A watched folder's connection failed while it was watching (idle); a removal or close is no loss. */
+export interface ConnectionLostEvent extends FolderEvent {
+  error: ImapPushError;
+}
+
+/** The folder is watched again after a connectionLost. */
+export interface ConnectionRestoredEvent extends FolderEvent {
+  /** Milliseconds since the connectionLost (monotonic clock). */
+  downtimeMs: number;
+}
+
 export interface FolderStatus {
   folder: string;
   state: ConnectionState;
@@ -332,6 +352,10 @@ export interface MailEngineEvents {
   connectionStatus: [ConnectionStatusEvent];
   idleRefreshed: [FolderEvent];
   folderReset: [FolderResetEvent];
+  /** A watched folder's counts differ from the last folderChanged (debounced STATUS after a change). */
+  folderChanged: [FolderCounts];
+  connectionLost: [ConnectionLostEvent];
+  connectionRestored: [ConnectionRestoredEvent];
 }
 
 /**
@@ -434,6 +458,8 @@ export class MailEngine extends EventEmitter {
   /** One result per account; an account removed meanwhile is a failed result of its own. */
   syncAll(): Promise<SyncResult[]>;
   listFolders(accountId: string, options?: { refresh?: boolean }): Promise<FolderInfo[]>;
+  /** STATUS of any folder, watched or not, on a pooled connection; NOT_FOUND when there is no such folder. */
+  folderStatus(accountId: string, folder: string): Promise<FolderCounts>;
   /** Rejects with a coded ImapPushError (NOT_FOUND, SELECT_FAILED, ...) for server faults too. */
   fetchMessage(accountId: string, folder: string, uid: number, options?: { maxBytes?: number }): Promise<ParsedMessage>;
   /** UID STORE +FLAGS on a pooled connection; the change comes back once, as flagsChanged. */

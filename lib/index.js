@@ -10,7 +10,7 @@ const { makeLogger } = require('./logger');
 
 const PUBLIC_EVENTS = new Set([
   'newMessage', 'messageDeleted', 'flagsChanged', 'connectionStatus', 'idleRefreshed', 'folderReset',
-  'syncStarted', 'syncProgress', 'syncCompleted',
+  'syncStarted', 'syncProgress', 'syncCompleted', 'folderChanged',
 ]);
 
 const closedError = () => new ImapPushError('CLOSED', 'engine is closed');
@@ -57,6 +57,7 @@ class MailEngine extends EventEmitter {
     this._tokenProviders = new Map(); // id -> getAccessToken
     this._requests = new Map(); // requestId -> { accountId, resolve, reject }: sync, listFolders, fetchMessage
     this._nextRequest = 1;
+    this._down = new Map(); // accountId -> Map(folder -> time its idle connection was lost)
     try {
       this._native = new NativeEngine((list) => this._dispatch(list), this._options, newMessage);
     } catch (err) {
@@ -189,6 +190,21 @@ class MailEngine extends EventEmitter {
     return answer.message;
   }
 
+  /**
+   * A folder's counts, watched or not: { accountId, folder, exists, unseen,
+   * uidNext, highestModseq } from STATUS on a pooled connection. Rejects with
+   * UNKNOWN_ACCOUNT, NOT_FOUND (no such folder), ...
+   */
+  async folderStatus(accountId, folder) {
+    checkAccountId(accountId);
+    if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
+    this._checkAccount(accountId);
+    const answer = await this._request(accountId, (id) => this._native.folderStatus(id, accountId, folder));
+    if (answer.errorCode) throw Object.assign(errorFrom(answer), { accountId, folder });
+    const { exists, unseen, uidNext, highestModseq } = answer;
+    return { accountId, folder, exists, unseen, uidNext, highestModseq };
+  }
+
   poolStats(accountId) {
     return this._closed ? { open: 0, busy: 0, idle: 0, created: 0, reused: 0, healthChecks: 0, failures: 0, waitTimeMs: 0 }
       : this._native.poolStats(accountId);
@@ -319,6 +335,7 @@ class MailEngine extends EventEmitter {
       }
       case 'accountRemoved': {
         this._tokenProviders.delete(payload.accountId);
+        this._down.delete(payload.accountId);
         this._accounts.delete(payload.accountId);
         // A sync queued behind a running one dies with the account unanswered.
         for (const [id, pending] of this._requests) {
@@ -337,7 +354,29 @@ class MailEngine extends EventEmitter {
         if (!PUBLIC_EVENTS.has(name)) return;
         if (payload.errorCode) payload.error = errorFrom(payload);
         this.emit(name, payload);
+        if (name === 'connectionStatus') this._connectionChange(payload);
     }
+  }
+
+  // connectionLost / connectionRestored, derived here from connectionStatus
+  // alone, so the two can never disagree: lost when a watched (idle)
+  // connection fails, restored when that folder is idle again. A removal or
+  // close logs out on purpose and loses nothing.
+  _connectionChange({ accountId, folder, state, previous, error }) {
+    let down = this._down.get(accountId);
+    if (state === 'idle') {
+      const since = down && down.get(folder);
+      if (since === undefined) return;
+      down.delete(folder);
+      if (down.size === 0) this._down.delete(accountId);
+      this.emit('connectionRestored', { accountId, folder, downtimeMs: Math.round(performance.now() - since) });
+      return;
+    }
+    if (previous !== 'idle' || !error || this._closing || this._removing.has(accountId)) return;
+    if (down && down.has(folder)) return;
+    if (!down) this._down.set(accountId, (down = new Map()));
+    down.set(folder, performance.now());
+    this.emit('connectionLost', { accountId, folder, error });
   }
 
   // The engine asks; the app's getAccessToken answers, exactly once per

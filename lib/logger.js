@@ -20,6 +20,7 @@ const FIXED = {
   newMessage: ['debug', 'newMessage'],
   messageDeleted: ['debug', 'messageDeleted'],
   flagsChanged: ['debug', 'flagsChanged'],
+  folderChanged: ['debug', 'folderChanged'],
 };
 
 function pickFields(payload) {

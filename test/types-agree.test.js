@@ -79,3 +79,27 @@ describe('imap-push/testing', () => {
     expect(Object.keys(testing).sort()).toEqual(values.sort());
   });
 });
+
+test('folderChanged, folderStatus, connectionLost and connectionRestored payload keys agree with their types', async () => {
+  const { MailEngine } = require('..');
+  const { MockImapServer } = require('imap-push/testing');
+  const { waitForEvent } = require('./support/wait');
+  const server = new MockImapServer({ users: { u: 'p' } });
+  await server.listen();
+  const engine = new MailEngine({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+  try {
+    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
+    const changed = waitForEvent(engine, 'folderChanged');
+    server.appendMessage('INBOX', { subject: 'x' });
+    expect(Object.keys(await changed).sort()).toEqual(keys(typeOf('FolderCounts')));
+    expect(Object.keys(await engine.folderStatus('a', 'INBOX')).sort()).toEqual(keys(typeOf('FolderCounts')));
+    const lost = waitForEvent(engine, 'connectionLost');
+    const restored = waitForEvent(engine, 'connectionRestored');
+    server.dropAll();
+    expect(Object.keys(await lost).sort()).toEqual(keys(typeOf('ConnectionLostEvent')));
+    expect(Object.keys(await restored).sort()).toEqual(keys(typeOf('ConnectionRestoredEvent')));
+  } finally {
+    await engine.close();
+    await server.close();
+  }
+});

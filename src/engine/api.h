@@ -56,6 +56,9 @@ class EngineApi {
   // connection is lost (lib/ keeps one answer per UID).
   virtual void listMessages(uint64_t requestId, std::string accountId, ListRequest req) = 0;
   virtual void downloadPart(uint64_t requestId, std::string accountId, PartRequest req) = 0;
+  // -> ActionDone with this requestId and the folder's counts (STATUS on a
+  // pooled connection, watched or not; NOT_FOUND when there is no such folder).
+  virtual void folderStatus(uint64_t requestId, std::string accountId, std::string folder) = 0;
   // Every event of batch `seq` reached JS: the state behind it may persist.
   virtual void delivered(uint64_t seq) = 0;
 

@@ -35,7 +35,7 @@ class StateWriter;
 // Ownership (all on the loop thread unless said otherwise):
 // - accounts_ owns each Account (shared_ptr); callbacks that may run after
 //   a removal hold a weak_ptr and find it expired. An Account owns its
-//   FolderRuntimes, IdleSessions, FolderSync and debounce timer.
+//   FolderRuntimes, IdleSessions, FolderSync and debounce timers.
 // - An account's config is shared (AccountConfigPtr) with every client and
 //   pool waiter made for it, so none of them can read freed memory.
 // - pool_ owns pooled connections; writer_ owns the state file and its
@@ -66,6 +66,7 @@ class Engine : public EngineApi, private SessionOwner {
   void getQuota(uint64_t requestId, std::string accountId, std::string folder) override;
   void listMessages(uint64_t requestId, std::string accountId, ListRequest req) override;
   void downloadPart(uint64_t requestId, std::string accountId, PartRequest req) override;
+  void folderStatus(uint64_t requestId, std::string accountId, std::string folder) override;
   void shutdownNow() override;
   void join() override;
   bool loopClosedCleanly() const override { return loopClosedOk_; }
@@ -120,6 +121,13 @@ class Engine : public EngineApi, private SessionOwner {
     uint64_t folderCacheAt = 0;
     bool folderCacheValid = false;
 
+    // folderChanged (engine_counts.cpp): watched folders whose counts may
+    // have moved, one STATUS run at a time, and the counts last sent.
+    DebounceTimer* countsTimer = nullptr;
+    std::set<std::string> countsDue;
+    bool countsBusy = false;
+    std::map<std::string, FolderCounts> countsSent;
+
     bool hasHeld() const { return heldHead < held.size(); }
     Event popHeld();
   };
@@ -140,6 +148,7 @@ class Engine : public EngineApi, private SessionOwner {
   void maybeFinishClose();
   void stopLoop();
   void closeAccountHandles(Account& a);
+  DebounceTimer* makeTimer(Account& a);
   // Leases a pooled connection, refused once the account is being removed.
   void lease(Account& a, Pool::Lease done);
 
@@ -174,6 +183,13 @@ class Engine : public EngineApi, private SessionOwner {
   using ActionJob = std::function<void(PoolConnection*, std::function<void(ActionOutcome)>)>;
   void runAction(uint64_t requestId, const std::string& accountId, const std::string& folder, bool idempotent, ActionJob job,
                  bool retried = false);
+  // folderChanged (engine_counts.cpp).
+  void noteCountsChange(const Event& e);
+  void armCounts(Account& a);
+  static void onCountsTimer(uv_timer_t* t);
+  void checkCounts(Account& a);
+  void checkNextCounts(Account& a, PoolConnection* conn, std::vector<std::string> todo, size_t index);
+  void countsDone(Account& a);
   // Enrichment (engine_enrich.cpp).
   void enrichNext(Account& a);
   void enrich(Account& a, PoolConnection* conn);

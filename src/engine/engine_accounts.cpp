@@ -107,12 +107,21 @@ void Engine::beginRemove(Account& a) {
   if (a.sessions.empty() && !a.syncing) finished_.push_back(a.cfg->id);
 }
 
+Engine::DebounceTimer* Engine::makeTimer(Account& a) {
+  auto* t = new DebounceTimer{{}, this, a.cfg->id};
+  uv_timer_init(&loop_, &t->handle);
+  t->handle.data = t;
+  return t;
+}
+
 void Engine::closeAccountHandles(Account& a) {
-  if (!a.debounce) return;
-  a.debounce->engine = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(&a.debounce->handle),
-           [](uv_handle_t* h) { delete reinterpret_cast<DebounceTimer*>(h->data); });
-  a.debounce = nullptr;
+  for (DebounceTimer** t : {&a.debounce, &a.countsTimer}) {
+    if (!*t) continue;
+    (*t)->engine = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&(*t)->handle),
+             [](uv_handle_t* h) { delete reinterpret_cast<DebounceTimer*>(h->data); });
+    *t = nullptr;
+  }
 }
 
 void Engine::reapFinished() {

@@ -26,6 +26,7 @@ void Engine::runAction(uint64_t requestId, const std::string& accountId, const s
     e.partEncoding = out.partEncoding;
     e.copySource = out.copySource;
     e.copyDest = out.copyDest;
+    e.counts = out.counts;
     e.errorCode = out.errorCode;
     e.errorMessage = out.errorMessage;
     emit(std::move(e));

@@ -7,6 +7,7 @@
 namespace imap {
 
 void Engine::emit(Event&& e) {
+  noteCountsChange(e);
   if (e.type == Event::Type::NewMessage) {
     Account* a = find(e.accountId);
     if (a && !a->removing && (a->cfg->fetchBodies || a->cfg->previewChars > 0)) {

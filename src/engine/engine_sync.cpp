@@ -173,11 +173,7 @@ void Engine::folderNeedsSync(IdleSession& s) {
   Account* a = ownerOf(s);
   if (!a || a->removing || !a->running) return;
   a->debounced.insert(s.folder());
-  if (!a->debounce) {
-    a->debounce = new DebounceTimer{{}, this, a->cfg->id};
-    uv_timer_init(&loop_, &a->debounce->handle);
-    a->debounce->handle.data = a->debounce;
-  }
+  if (!a->debounce) a->debounce = makeTimer(*a);
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&a->debounce->handle)))
     uv_timer_start(&a->debounce->handle, onDebounce, config_.syncDebounceMs, 0);
 }

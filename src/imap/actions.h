@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "imap/lent_client.h"
 #include "model/actions.h"
+#include "model/folder_info.h"
 
 namespace imap {
 
@@ -30,6 +32,7 @@ struct ActionOutcome {
   bool truncated = false;
   std::string partType, partEncoding;
   std::string found;     // SEARCH: the matching UIDs as a canonical set
+  std::optional<FolderCounts> counts;  // STATUS (imap/status.h)
   // NOT_FOUND (the folder cannot be selected), COMMAND_FAILED (the server said
   // NO or BAD), UNSUPPORTED (a capability the action needs is missing),
   // TRYCREATE (a copy's destination does not exist).

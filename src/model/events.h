@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,7 @@ struct Event {
     MessageFetched,  // answer to fetchMessage(requestId)
     ActionDone,      // answer to storeFlags / deleteMessages(requestId)
     MessageListed,   // one message of listMessages(requestId), before its ActionDone
+    FolderChanged,   // a watched folder's counts differ from the last ones sent
     Closed,          // the engine finished close(); no event follows
   };
 
@@ -92,6 +94,8 @@ struct Event {
   std::shared_ptr<const std::string> data;  // ActionDone of downloadPart: the decoded part
   bool truncated = false;
   std::string partType, partEncoding;
+  // FolderChanged, and ActionDone answering folderStatus.
+  std::optional<FolderCounts> counts;
 };
 
 }  // namespace imap

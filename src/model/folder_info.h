@@ -16,6 +16,17 @@ struct FolderInfo {
   bool subscribed = false;
 };
 
+// What STATUS says about a folder's counts: folderChanged and folderStatus.
+// highestModseq is 0 on a server without CONDSTORE.
+struct FolderCounts {
+  uint32_t exists = 0, unseen = 0, uidNext = 0;
+  uint64_t highestModseq = 0;
+  bool operator==(const FolderCounts& o) const {
+    return exists == o.exists && unseen == o.unseen && uidNext == o.uidNext && highestModseq == o.highestModseq;
+  }
+  bool operator!=(const FolderCounts& o) const { return !(*this == o); }
+};
+
 struct FolderSyncResult {
   std::string folder;
   uint32_t uidValidity = 0;

@@ -5,6 +5,7 @@
 
 #include "imap/fetch.h"
 #include "core/mutf7.h"
+#include "imap/status.h"
 #include "sync/deliveries.h"
 
 namespace imap {
@@ -80,19 +81,19 @@ void FolderSync::status() {
       return;
     }
     FolderState& fs = rt_->fs;
-    if (fs.uidValidity != 0 && statusUidValidity_ != fs.uidValidity) {
+    if (fs.uidValidity != 0 && status_.uidValidity != fs.uidValidity) {
       Event e = imap::folderEvent(Event::Type::FolderReset, *rt_);
-      e.uidValidity = statusUidValidity_;
+      e.uidValidity = status_.uidValidity;
       emit_(std::move(e));
-      rt_->resetForNewUidValidity(statusUidValidity_);
+      rt_->resetForNewUidValidity(status_.uidValidity);
     }
     // With QRESYNC the server names what vanished; otherwise deletions are
     // found against the known UID list, which a first sync must build.
     initial_ = fs.uidNext == 0 || (!rt_->knownValid && !conn_->qresync) ||
                (!rt_->initialDone && opts_.initialLast > 0);
-    bool unchanged = !initial_ && statusUidNext_ == fs.uidNext &&
-                     (!rt_->knownValid || statusMessages_ == rt_->known.size()) &&
-                     (!condstore() || statusModseq_ == fs.highestModseq);
+    bool unchanged = !initial_ && status_.uidNext == fs.uidNext &&
+                     (!rt_->knownValid || status_.messages == rt_->known.size()) &&
+                     (!condstore() || status_.highestModseq == fs.highestModseq);
     if (unchanged) {
       finish();
       return;
@@ -306,15 +307,8 @@ void FolderSync::onCode(const ResponseCode& c) {
 
 void FolderSync::onUntagged(const Response& r) {
   const std::string& k = r.keyword;
-  if (k == "STATUS" && r.args.size() >= 2 && r.args[1].isList()) {
-    const auto& l = r.args[1].list;
+  if (readStatus(r, status_)) {
     statusSeen_ = true;
-    for (size_t i = 0; i + 1 < l.size(); i += 2) {
-      if (l[i].atomIs("MESSAGES")) statusMessages_ = toU32(l[i + 1]);
-      else if (l[i].atomIs("UIDNEXT")) statusUidNext_ = toU32(l[i + 1]);
-      else if (l[i].atomIs("UIDVALIDITY")) statusUidValidity_ = toU32(l[i + 1]);
-      else if (l[i].atomIs("HIGHESTMODSEQ")) statusModseq_ = l[i + 1].num;
-    }
   } else if (k == "EXISTS" && r.number && sel_) {
     // A count past 32 bits is no count: as if absent, so nothing is compared with it.
     if (auto n = checkedU32(*r.number)) {

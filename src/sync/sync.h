@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/engine_options.h"
+#include "imap/status.h"
 #include "model/events.h"
 #include "sync/folder.h"
 #include "sync/pool.h"
@@ -66,8 +67,7 @@ class FolderSync {
   // minus those reported): answers about other UIDs are ignored.
   UidSet asked_;
   bool statusSeen_ = false;
-  uint32_t statusMessages_ = 0, statusUidNext_ = 0, statusUidValidity_ = 0;
-  uint64_t statusModseq_ = 0;
+  StatusItems status_;
   bool finished_ = false;
 };
 

@@ -4,7 +4,7 @@ import { MailEngine, parseMessage, ImapPushError } from '../../lib/index';
 import { MockImapServer, makeCerts, DEFAULT_CAPS } from '../../lib/testing';
 import type { MockCommandLogEntry, MockMailbox, MockClientInfo } from '../../lib/testing';
 import type {
-  CopyResult, AppendResult, QuotaResult, PartStream,
+  CopyResult, AppendResult, QuotaResult, PartStream, FolderCounts,
   AccountOptions, NewMessageEvent, SyncResult, FolderInfo, PoolStats, AccountStatus, ErrorCode, ParsedMessage,
 } from '../../lib/index';
 
@@ -44,6 +44,9 @@ async function main(): Promise<void> {
   engine.on('connectionStatus', (e) => { if (e.error instanceof ImapPushError) void e.error.code; void e.previous; });
   engine.on('idleRefreshed', (e) => { void e.folder; });
   engine.on('folderReset', (e) => { void e.uidValidity; });
+  engine.on('folderChanged', (e: FolderCounts) => { const badge: number = e.unseen; const m: number | null = e.highestModseq; void [badge, m, e.exists, e.uidNext]; });
+  engine.on('connectionLost', (e) => { const c: string = e.error.code; void [c, e.folder]; });
+  engine.on('connectionRestored', (e) => { const ms: number = e.downtimeMs; void ms; });
   engine.on('syncStarted', (e) => { void e.total; });
   engine.on('syncProgress', (e) => { void (e.done / e.total); });
   engine.on('syncCompleted', (r: SyncResult) => { void r.folders.map((f) => f.newMessages); });
@@ -51,6 +54,10 @@ async function main(): Promise<void> {
   const one: SyncResult = await engine.sync('a', { folders: ['INBOX'] });
   const all: SyncResult[] = await engine.syncAll();
   const folders: FolderInfo[] = await engine.listFolders('a', { refresh: true });
+  const counts: FolderCounts = await engine.folderStatus('a', 'Archive');
+  void counts.unseen;
+  // @ts-expect-error the folder is a string
+  await engine.folderStatus('a', 1);
   const msg: ParsedMessage = await engine.fetchMessage('a', 'INBOX', 1, { maxBytes: 100 });
   const stored = await engine.addFlags('a', 'INBOX', [1, 2], ['\\Seen'], { unchangedSince: 5 });
   const set: string = stored.uids;
