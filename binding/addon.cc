@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "requests.h"
 #include "engine/api.h"
 #include "mime_convert.h"
 
@@ -33,15 +34,15 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::Sync>("sync"),
                            InstanceMethod<&NativeEngine::ListFolders>("listFolders"),
                            InstanceMethod<&NativeEngine::FetchMessage>("fetchMessage"),
-                           InstanceMethod<&NativeEngine::StoreFlags>("storeFlags"),
+                           InstanceMethod<&NativeEngine::Request<imap::StoreRequest, binding::storeArgs, &imap::EngineApi::storeFlags>>("storeFlags"),
                            InstanceMethod<&NativeEngine::DeleteMessages>("deleteMessages"),
-                           InstanceMethod<&NativeEngine::CopyMessages>("copyMessages"),
-                           InstanceMethod<&NativeEngine::SearchMessages>("searchMessages"),
-                           InstanceMethod<&NativeEngine::AppendMessage>("appendMessage"),
-                           InstanceMethod<&NativeEngine::FolderCommand>("folderCommand"),
+                           InstanceMethod<&NativeEngine::Request<imap::CopyRequest, binding::copyArgs, &imap::EngineApi::copyMessages>>("copyMessages"),
+                           InstanceMethod<&NativeEngine::Request<imap::SearchRequest, binding::searchArgs, &imap::EngineApi::searchMessages>>("searchMessages"),
+                           InstanceMethod<&NativeEngine::Request<imap::AppendRequest, binding::appendArgs, &imap::EngineApi::appendMessage>>("appendMessage"),
+                           InstanceMethod<&NativeEngine::Request<imap::FolderRequest, binding::folderArgs, &imap::EngineApi::folderCommand>>("folderCommand"),
                            InstanceMethod<&NativeEngine::GetQuota>("getQuota"),
-                           InstanceMethod<&NativeEngine::ListMessages>("listMessages"),
-                           InstanceMethod<&NativeEngine::DownloadPart>("downloadPart"),
+                           InstanceMethod<&NativeEngine::Request<imap::ListRequest, binding::listArgs, &imap::EngineApi::listMessages>>("listMessages"),
+                           InstanceMethod<&NativeEngine::Request<imap::PartRequest, binding::partArgs, &imap::EngineApi::downloadPart>>("downloadPart"),
                            InstanceMethod<&NativeEngine::FolderStatus>("folderStatus"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
@@ -223,24 +224,21 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
-  // storeFlags(requestId, accountId, folder, uids, op "add"|"remove"|"set", flags[], unchangedSince)
-  Napi::Value StoreFlags(const Napi::CallbackInfo& info) {
+
+  // requestId, accountId, then what Parse reads into the engine's request.
+  template <typename Req, const char* (*Parse)(const Napi::CallbackInfo&, Req&),
+            void (imap::EngineApi::*Call)(uint64_t, std::string, Req)>
+  Napi::Value Request(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    imap::StoreRequest req;
-    std::string op;
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() || !info[4].IsString() ||
-        !binding::toStringList(info[5], req.flags) || !info[6].IsNumber()) {
-      Napi::TypeError::New(env, "storeFlags(requestId, accountId, folder, uids, op, flags, unchangedSince)").ThrowAsJavaScriptException();
+    Req req;
+    const char* usage = info[0].IsNumber() && info[1].IsString() ? Parse(info, req) : "(requestId, accountId, ...)";
+    if (usage) {
+      Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    op = info[4].As<Napi::String>().Utf8Value();
-    req.op = op == "remove" ? imap::StoreRequest::Op::Remove : op == "set" ? imap::StoreRequest::Op::Set : imap::StoreRequest::Op::Add;
-    req.folder = info[2].As<Napi::String>().Utf8Value();
-    req.uids = info[3].As<Napi::String>().Utf8Value();
-    req.unchangedSince = static_cast<uint64_t>(info[6].As<Napi::Number>().Int64Value());
     if (imap::EngineApi* engine = live(env))
-      engine->storeFlags(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                         std::move(req));
+      (engine->*Call)(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                      std::move(req));
     return env.Undefined();
   }
 
@@ -257,88 +255,9 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
-  // copyMessages(requestId, accountId, folder, uids, destination, move)
-  Napi::Value CopyMessages(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() || !info[4].IsString() ||
-        !info[5].IsBoolean()) {
-      Napi::TypeError::New(env, "copyMessages(requestId, accountId, folder, uids, destination, move)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    imap::CopyRequest req;
-    req.folder = info[2].As<Napi::String>().Utf8Value();
-    req.uids = info[3].As<Napi::String>().Utf8Value();
-    req.destination = info[4].As<Napi::String>().Utf8Value();
-    req.move = info[5].As<Napi::Boolean>().Value();
-    if (imap::EngineApi* engine = live(env))
-      engine->copyMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                           std::move(req));
-    return env.Undefined();
-  }
 
-  // searchMessages(requestId, accountId, folder, kinds, texts): kinds[i] is
-  // 'a' (atom), 's' (string), '(' or ')', texts[i] its text.
-  Napi::Value SearchMessages(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::vector<std::string> texts;
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() ||
-        !binding::toStringList(info[4], texts) || info[3].As<Napi::String>().Utf8Value().size() != texts.size()) {
-      Napi::TypeError::New(env, "searchMessages(requestId, accountId, folder, kinds, texts)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    imap::SearchRequest req;
-    req.folder = info[2].As<Napi::String>().Utf8Value();
-    std::string kinds = info[3].As<Napi::String>().Utf8Value();
-    using K = imap::SearchToken::Kind;
-    for (size_t i = 0; i < kinds.size(); ++i) {
-      K kind = kinds[i] == 's' ? K::String : kinds[i] == '(' ? K::Open : kinds[i] == ')' ? K::Close : K::Atom;
-      req.criteria.push_back({kind, std::move(texts[i])});
-    }
-    if (imap::EngineApi* engine = live(env))
-      engine->searchMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                             std::move(req));
-    return env.Undefined();
-  }
 
-  // appendMessage(requestId, accountId, folder, raw Buffer, flags[], internalDate, messageId)
-  Napi::Value AppendMessage(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    imap::AppendRequest req;
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsBuffer() ||
-        !binding::toStringList(info[4], req.flags) || !info[5].IsString() || !info[6].IsString()) {
-      Napi::TypeError::New(env, "appendMessage(requestId, accountId, folder, raw, flags, internalDate, messageId)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    auto raw = info[3].As<Napi::Buffer<char>>();
-    req.folder = info[2].As<Napi::String>().Utf8Value();
-    req.raw.assign(raw.Data(), raw.Length());
-    req.internalDate = info[5].As<Napi::String>().Utf8Value();
-    req.messageId = info[6].As<Napi::String>().Utf8Value();
-    if (imap::EngineApi* engine = live(env))
-      engine->appendMessage(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                            std::move(req));
-    return env.Undefined();
-  }
 
-  // folderCommand(requestId, accountId, op "create"|"rename"|"delete"|"subscribe"|"unsubscribe", path, to)
-  Napi::Value FolderCommand(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() || !info[4].IsString()) {
-      Napi::TypeError::New(env, "folderCommand(requestId, accountId, op, path, to)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    using Op = imap::FolderRequest::Op;
-    std::string op = info[2].As<Napi::String>().Utf8Value();
-    imap::FolderRequest req;
-    req.op = op == "rename" ? Op::Rename : op == "delete" ? Op::Delete : op == "subscribe" ? Op::Subscribe
-             : op == "unsubscribe" ? Op::Unsubscribe : Op::Create;
-    req.path = info[3].As<Napi::String>().Utf8Value();
-    req.to = info[4].As<Napi::String>().Utf8Value();
-    if (imap::EngineApi* engine = live(env))
-      engine->folderCommand(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                            std::move(req));
-    return env.Undefined();
-  }
 
   // getQuota(requestId, accountId, folder)
   Napi::Value GetQuota(const Napi::CallbackInfo& info) {
@@ -353,38 +272,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
-  // listMessages(requestId, accountId, folder, uids)
-  Napi::Value ListMessages(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString()) {
-      Napi::TypeError::New(env, "listMessages(requestId, accountId, folder, uids)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    imap::ListRequest req{info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::String>().Utf8Value()};
-    if (imap::EngineApi* engine = live(env))
-      engine->listMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                           std::move(req));
-    return env.Undefined();
-  }
 
-  // downloadPart(requestId, accountId, folder, uid, section, maxBytes)
-  Napi::Value DownloadPart(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsNumber() || !info[4].IsString() ||
-        !info[5].IsNumber()) {
-      Napi::TypeError::New(env, "downloadPart(requestId, accountId, folder, uid, section, maxBytes)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    imap::PartRequest req;
-    req.folder = info[2].As<Napi::String>().Utf8Value();
-    req.uid = info[3].As<Napi::Number>().Uint32Value();
-    req.section = info[4].As<Napi::String>().Utf8Value();
-    req.maxBytes = static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value());
-    if (imap::EngineApi* engine = live(env))
-      engine->downloadPart(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                           std::move(req));
-    return env.Undefined();
-  }
 
   // folderStatus(requestId, accountId, folder)
   Napi::Value FolderStatus(const Napi::CallbackInfo& info) {
