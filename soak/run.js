@@ -314,7 +314,6 @@ class Soak {
     const rows = [
       ...Object.entries(faults.counts).map(([k, v]) => [`fault: ${k}`, v]),
       ['blackholed conns: noticed / outlasted', this.net ? `${h.conns}: ${h.noticed} / ${h.outlasted}` : `off (${this.netOff})`],
-      ['max ms to notice a blackhole', h.maxNoticeMs],
       ['app runs (process starts)', this.run],
       ['messages appended', this.writer.appends.size],
       ['messages reported', stats.reported],
@@ -322,7 +321,8 @@ class Soak {
       ['writer ops failed (Dovecot busy or dying)', this.writer.failures],
       ['events received', this.events.length],
       ['duplicate newMessage across restarts', stats.duplicatesAcrossRestarts],
-      ['max detection ms: new / flag / expunge', `${stats.maxDetectMs.new} / ${stats.maxDetectMs.flag} / ${stats.maxDetectMs.expunge}`],
+      // The last: from a blackhole's start to the engine giving up on a connection it held.
+      ['max detection ms: new / flag / expunge / blackhole', `${stats.maxDetectMs.new} / ${stats.maxDetectMs.flag} / ${stats.maxDetectMs.expunge} / ${this.net ? h.maxNoticeMs : '-'}`],
       ['RSS MB min-max (baseline -> end)', `${mb(this.usage.rss[0])}-${mb(this.usage.rss[1])} (${mb(this.baseline.rss)} -> ${final ? mb(final.rss) : '?'})`],
       ['open fds min-max (baseline -> end)', `${this.usage.fds[0]}-${this.usage.fds[1]} (${this.baseline.fds} -> ${final ? final.fds : '?'})`],
       ['uv handles min-max (baseline -> end)', `${this.usage.handles[0]}-${this.usage.handles[1]} (${this.baseline.handles} -> ${final ? final.handles : '?'})`],
