@@ -186,6 +186,8 @@ class Faults {
       await sleep(t0 + ms - Date.now());
     } finally {
       net.lift(table);
+      // For soak/check.js: what happened meanwhile could not be seen.
+      soak.blind.push({ from: t0, to: Date.now() });
     }
   }
 

@@ -91,6 +91,7 @@ class Soak {
     this.dovecotDown = false;
     this.net = null;
     this.netOff = null; // why there are no blackholes
+    this.blind = []; // { from, to } of every blackhole
   }
 
   // Blackholes need root; a developer's run goes on without them, CI's must not (the rule of
@@ -277,7 +278,7 @@ class Soak {
     await this.settle();
     const final = await this.quietUsage();
     const server = await this.writer.serverState(this.accounts, this.folders);
-    const result = check({ events: this.events, writer: this.writer, server });
+    const result = check({ events: this.events, writer: this.writer, server, blind: this.blind });
     for (const v of result.violations) this.fail(v.what, v.detail);
     this.checkUsage(final);
     await this.closeApp();
@@ -321,6 +322,7 @@ class Soak {
       ['writer ops failed (Dovecot busy or dying)', this.writer.failures],
       ['events received', this.events.length],
       ['duplicate newMessage across restarts', stats.duplicatesAcrossRestarts],
+      ['flag states undone unseen: within 15 s / in blackholes', `${stats.undoneUnseen.quick} / ${stats.undoneUnseen.blackholed}`],
       // The last: from a blackhole's start to the engine giving up on a connection it held.
       ['max detection ms: new / flag / expunge / blackhole', `${stats.maxDetectMs.new} / ${stats.maxDetectMs.flag} / ${stats.maxDetectMs.expunge} / ${this.net ? h.maxNoticeMs : '-'}`],
       ['RSS MB min-max (baseline -> end)', `${mb(this.usage.rss[0])}-${mb(this.usage.rss[1])} (${mb(this.baseline.rss)} -> ${final ? mb(final.rss) : '?'})`],

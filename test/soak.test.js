@@ -11,7 +11,7 @@ const fs = require('fs');
 const os = require('os');
 const { spawn } = require('child_process');
 const { dovecotAvailable } = require('./support/dovecot');
-const { check } = require('../soak/check');
+const { check, blindWithin } = require('../soak/check');
 const { missingPrivileges } = require('../soak/netns');
 
 const describeDovecot = dovecotAvailable() ? describe : describe.skip;
@@ -76,6 +76,23 @@ describe('soak checker', () => {
     expect(check({ events: [ev('new', 5)], writer: writer(flip(300)), server: server([]) }).violations).toEqual([]);
     expect(check({ events: [ev('new', 5)], writer: writer(flip(60000)), server: server([]) }).violations.map((v) => v.what))
       .toEqual(['flag change never reported']); // the second one returns to the state last reported
+  });
+
+  // Found by the 10-minute soak with blackholes (seed 20261202): a flag state that lasted longer than
+  // the window, but mostly while a blackhole hid every change, cannot be seen by anyone.
+  test('time in a blackhole does not count towards a reverted flag state\'s lifetime', () => {
+    const flip = [
+      { kind: 'flag', key: 'a|INBOX|1', start: 10, end: 20, ok: true, flags: ['\\Flagged'] },
+      { kind: 'flag', key: 'a|INBOX|1', start: 30020, end: 30030, ok: true, flags: [] },
+    ];
+    const run = (blind) => check({ events: [ev('new', 5)], writer: writer(flip), server: server([]), blind });
+    expect(run([{ from: 1000, to: 26000 }]).violations).toEqual([]);
+    expect(run([{ from: 1000, to: 26000 }]).stats.undoneUnseen).toEqual({ quick: 0, blackholed: 1 });
+    // Too little of it hidden, or none: it lasted long enough to be seen.
+    expect(run([{ from: 1000, to: 5000 }]).violations.map((v) => v.what)).toEqual(['flag change never reported']);
+    expect(run([]).violations.map((v) => v.what)).toEqual(['flag change never reported']);
+    // Overlapping windows count once.
+    expect(blindWithin([{ from: 0, to: 10 }, { from: 5, to: 20 }, { from: 30, to: 40 }], 2, 35)).toBe(23);
   });
 });
 
