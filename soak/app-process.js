@@ -3,12 +3,13 @@
 // and the run's event log read as it grows.
 const fs = require('fs');
 const path = require('path');
-const { fork } = require('child_process');
+const { fork, spawn } = require('child_process');
 
 const APP = path.join(__dirname, 'app.js');
 
 class AppProcess {
-  constructor({ run, dir, stateFile, options, env }) {
+  // net: the app's network namespace (soak/netns.js), or null to run it in the soak's own.
+  constructor({ run, dir, stateFile, options, env, net }) {
     this.run = run;
     this.logPath = path.join(dir, `events-${run}.jsonl`);
     fs.writeFileSync(this.logPath, '');
@@ -18,8 +19,10 @@ class AppProcess {
     this.nextId = 1;
     this.expectedExit = false;
     this.stderr = '';
-    this.child = fork(APP, [stateFile, this.logPath, JSON.stringify(options)], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...env } });
+    const args = [stateFile, this.logPath, JSON.stringify(options)];
+    const how = { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...env } };
+    // The IPC channel is a socketpair the child inherits, not network: a blackhole does not touch it.
+    this.child = net ? spawn(...net.wrap(process.execPath, [APP, ...args]), how) : fork(APP, args, how);
     this.child.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-20000); });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
       for (const { reject, timer } of this.pending.values()) {

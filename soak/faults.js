@@ -19,10 +19,30 @@ const KINDS = [
   ['tokenReject', 1.5, false],
   ['tokenHang', 1, false],
   ['tokenExpired', 1.5, false],
+  ['blackhole', 2, false],
+  ['blackholeAll', 0.5, false],
 ];
 const TOTAL = KINDS.reduce((s, k) => s + k[1], 0);
 const MEAN_TICKS = 25; // one fault every 2.5 s on average
 const REQUEST_MS = 30000;
+// 2-40 s: IDLE liveness (15 s + a 4 s DONE timeout in the soak's options) and the TCP user timeout
+// (keepalive defaults: 30 s) give up on the long ones; the short ones end first and TCP delivers
+// what was held back.
+const blackholeMs = (size) => 2000 + Math.floor(size * 38000);
+const HOLE_POLL_MS = 1000;
+
+// One tick's draw: a fault and its sizes, or null. Four numbers every tick, fault or not, so the
+// schedule depends on the seed alone.
+function draw(rand) {
+  const r = rand();
+  const pick = rand() * TOTAL;
+  const size = rand();
+  const size2 = rand();
+  if (r >= 1 / MEAN_TICKS) return null;
+  let acc = 0;
+  const [kind, , big] = KINDS.find(([, w]) => (acc += w) > pick) || KINDS[KINDS.length - 1];
+  return { kind, big, size, size2 };
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,16 +56,16 @@ class Faults {
     this.inFlight = new Set();
     this.chain = Promise.resolve();
     this.churning = new Set();
+    // Connections held in a blackhole: noticed (the app's kernel no longer has them ESTABLISHED: the
+    // engine gave up on them or closed them) or outlasted (still up when it lifted); ones lost to an
+    // app kill or restart count as neither.
+    this.holes = { conns: 0, noticed: 0, outlasted: 0, maxNoticeMs: 0 };
   }
 
   step() {
-    const r = this.rand();
-    const pick = this.rand() * TOTAL;
-    const size = this.rand();
-    const size2 = this.rand();
-    if (r >= 1 / MEAN_TICKS) return;
-    let acc = 0;
-    const [kind, , big] = KINDS.find(([, w]) => (acc += w) > pick) || KINDS[KINDS.length - 1];
+    const d = draw(this.rand);
+    if (!d) return;
+    const { kind, big, size, size2 } = d;
     this.counts[kind]++;
     const run = () => this[kind](size, size2);
     const started = big ? this.chain.then(run) : run();
@@ -125,6 +145,54 @@ class Faults {
 
   tokenExpired(size) { return this.token('expired', 1000 + Math.floor(size * 5000)); }
 
+  // Blackholes need the app's network namespace (soak/netns.js); without it they are drawn all the
+  // same and do nothing, so the schedule of the other kinds stays what the seed gave.
+  async blackhole(size) {
+    const { net, proxy } = this.soak;
+    if (!net) return;
+    const c = proxy.pick(this.pickRand);
+    const port = c && c.client.remotePort;
+    if (port) await this.hole(port, blackholeMs(size));
+  }
+
+  async blackholeAll(size) {
+    if (this.soak.net) await this.hole(null, blackholeMs(size));
+  }
+
+  async hole(appPort, ms) {
+    const { soak } = this;
+    const { net, proxyPort } = soak;
+    const table = net.blackhole(proxyPort, appPort);
+    const t0 = Date.now();
+    const run = soak.app.run;
+    let hid = !appPort; // a blackhole of all stops new connects too, even with none to hold
+    try {
+      // Installed first: a connection ESTABLISHED now stays so until one end gives up on it.
+      const held = await net.established(proxyPort);
+      if (appPort) for (const p of held) if (p !== appPort) held.delete(p);
+      this.holes.conns += held.size;
+      hid = hid || held.size > 0;
+      while (held.size > 0 && Date.now() - t0 < ms) {
+        await sleep(Math.min(HOLE_POLL_MS, t0 + ms - Date.now()));
+        const now = await net.established(proxyPort);
+        const sameApp = soak.app.run === run && !soak.appDown;
+        for (const p of held) {
+          if (now.has(p)) continue;
+          held.delete(p);
+          if (!sameApp) continue;
+          this.holes.noticed++;
+          this.holes.maxNoticeMs = Math.max(this.holes.maxNoticeMs, Date.now() - t0);
+        }
+      }
+      if (soak.app.run === run) this.holes.outlasted += held.size;
+      await sleep(t0 + ms - Date.now());
+    } finally {
+      net.lift(table);
+      // For soak/check.js: what happened meanwhile might not be seen.
+      if (hid) soak.blind.push({ from: t0, to: Date.now() });
+    }
+  }
+
   async dovecotKill(size) {
     const { soak } = this;
     soak.dovecotDown = true;
@@ -162,4 +230,4 @@ class Faults {
   }
 }
 
-module.exports = { Faults };
+module.exports = { Faults, draw, KINDS };

@@ -14,10 +14,10 @@ class FaultProxy {
     this.server = net.createServer((client) => this._accept(client));
   }
 
-  listen() {
+  listen(host) {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve(this.server.address().port));
+      this.server.listen(0, host, () => resolve(this.server.address().port));
     });
   }
 

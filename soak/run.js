@@ -4,7 +4,8 @@
 // with a stateFile in a child process, a writer changing mail at a steady rate, and random faults
 // (connection cuts, half-closes, stalls, slow links, refused connects, Dovecot SIGKILL, app SIGKILL
 // and graceful restart, removeAccount/addAccount churn, syncAll storms, token-provider rejections,
-// hangs and expired tokens for the OAuth accounts). At the end every fault
+// hangs and expired tokens for the OAuth accounts, and, as root, blackholes: packets of one connection
+// or of all dropped in the app's network namespace, soak/netns.js). At the end every fault
 // stops, everything is synced, and what the app reported is checked against the writer and the
 // server (soak/check.js). Exits 1 on any violation.
 //
@@ -23,6 +24,7 @@ const { Writer } = require('./writer');
 const { AppProcess } = require('./app-process');
 const { check } = require('./check');
 const { Faults } = require('./faults');
+const { AppNetwork, missingPrivileges } = require('./netns');
 
 function parseArgs(argv) {
   const o = { duration: 120000, seed: null, accounts: 20, folders: 3, rate: 4, json: null, oauthShare: 0.5 };
@@ -87,6 +89,24 @@ class Soak {
     this.app = null;
     this.appDown = false;
     this.dovecotDown = false;
+    this.net = null;
+    this.netOff = null; // why there are no blackholes
+    this.blind = []; // { from, to } of every blackhole
+  }
+
+  // Blackholes need root; a developer's run goes on without them, CI's must not (the rule of
+  // test/blackhole.test.js).
+  setupNetwork() {
+    const missing = missingPrivileges();
+    if (missing && process.env.CI) throw new Error(`blackholes need root with ip, nft and ss (${missing}); under CI they must run`);
+    if (missing) {
+      this.netOff = missing;
+      process.stdout.write(`\n*** soak: blackholes OFF (${missing}); every other fault runs ***\n\n`);
+      return;
+    }
+    this.net = new AppNetwork();
+    this.net.setup();
+    process.stdout.write(`soak: blackholes on: app in netns ${this.net.ns} (${this.net.appAddr}), proxy on ${this.net.hostAddr}\n`);
   }
 
   fail(what, detail) {
@@ -99,6 +119,7 @@ class Soak {
     const users = {};
     for (let i = 0; i < accounts; i++) users[`u${i}`] = `p${i}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-soak-'));
+    this.setupNetwork();
     this.dovecot = await startDovecot({ users, oauth2: true });
     this.folders = ['INBOX', 'Work', 'Lists', 'Archive', 'Later'].slice(0, folders);
     this.writer = new Writer(this.dovecot, prng(this.opts.seed ^ 0x5eed0003));
@@ -106,11 +127,13 @@ class Soak {
       for (const f of this.folders.slice(1)) await this.writer.doveadm(['mailbox', 'create', '-u', u, f]);
     }
     this.proxy = new FaultProxy();
-    this.proxyPort = await this.proxy.listen();
+    const host = this.net ? this.net.hostAddr : '127.0.0.1';
+    this.proxyPort = await this.proxy.listen(host);
     this.proxy.upstreamPort = this.dovecot.tlsPort;
     const oauthCount = Math.round(accounts * this.opts.oauthShare);
     this.accounts = Object.keys(users).map((u, i) => ({
-      id: `acc${i}`, host: '127.0.0.1', port: this.proxyPort, tlsOptions: { ca: this.dovecot.caPem },
+      // Dovecot's certificate names localhost and 127.0.0.1, not the veth address.
+      id: `acc${i}`, host, port: this.proxyPort, tlsOptions: { ca: this.dovecot.caPem, ...(this.net && { servername: 'localhost' }) },
       user: u, folders: this.folders, ...(i < oauthCount ? { oauth: true } : { pass: users[u] }),
     }));
     this.stateFile = path.join(this.dir, 'state.sqlite');
@@ -120,7 +143,7 @@ class Soak {
     this.run++;
     this.inc = new Map();
     const app = new AppProcess({ run: this.run, dir: this.dir, stateFile: this.stateFile, options: ENGINE_OPTIONS,
-      env: { SOAK_OAUTH_KEY: this.dovecot.oauthKey } });
+      env: { SOAK_OAUTH_KEY: this.dovecot.oauthKey }, net: this.net });
     this.app = app;
     app.exited.then(({ code, signal }) => {
       if (!app.expectedExit) this.fail('app crashed', `run ${app.run}: exit ${code} ${signal || ''}\n${app.stderr}`);
@@ -255,11 +278,11 @@ class Soak {
     await this.settle();
     const final = await this.quietUsage();
     const server = await this.writer.serverState(this.accounts, this.folders);
-    const result = check({ events: this.events, writer: this.writer, server });
+    const result = check({ events: this.events, writer: this.writer, server, blind: this.blind });
     for (const v of result.violations) this.fail(v.what, v.detail);
     this.checkUsage(final);
     await this.closeApp();
-    return this.report(result.stats, faults.counts, final, Date.now() - start);
+    return this.report(result.stats, faults, final, Date.now() - start);
   }
 
   checkUsage(final) {
@@ -286,10 +309,12 @@ class Soak {
     else if (r.code !== 0) this.fail('app exit after close()', `${r.code} ${r.signal}`);
   }
 
-  report(stats, counts, final, elapsed) {
+  report(stats, faults, final, elapsed) {
     const mb = (n) => (n / 2 ** 20).toFixed(1);
+    const h = faults.holes;
     const rows = [
-      ...Object.entries(counts).map(([k, v]) => [`fault: ${k}`, v]),
+      ...Object.entries(faults.counts).map(([k, v]) => [`fault: ${k}`, v]),
+      ['blackholed conns: noticed / outlasted', this.net ? `${h.conns}: ${h.noticed} / ${h.outlasted}` : `off (${this.netOff})`],
       ['app runs (process starts)', this.run],
       ['messages appended', this.writer.appends.size],
       ['messages reported', stats.reported],
@@ -297,7 +322,9 @@ class Soak {
       ['writer ops failed (Dovecot busy or dying)', this.writer.failures],
       ['events received', this.events.length],
       ['duplicate newMessage across restarts', stats.duplicatesAcrossRestarts],
-      ['max detection ms: new / flag / expunge', `${stats.maxDetectMs.new} / ${stats.maxDetectMs.flag} / ${stats.maxDetectMs.expunge}`],
+      ['flag states undone unseen: within 15 s / in blackholes', `${stats.undoneUnseen.quick} / ${stats.undoneUnseen.blackholed}`],
+      // The last: from a blackhole's start to the engine giving up on a connection it held.
+      ['max detection ms: new / flag / expunge / blackhole', `${stats.maxDetectMs.new} / ${stats.maxDetectMs.flag} / ${stats.maxDetectMs.expunge} / ${this.net ? h.maxNoticeMs : '-'}`],
       ['RSS MB min-max (baseline -> end)', `${mb(this.usage.rss[0])}-${mb(this.usage.rss[1])} (${mb(this.baseline.rss)} -> ${final ? mb(final.rss) : '?'})`],
       ['open fds min-max (baseline -> end)', `${this.usage.fds[0]}-${this.usage.fds[1]} (${this.baseline.fds} -> ${final ? final.fds : '?'})`],
       ['uv handles min-max (baseline -> end)', `${this.usage.handles[0]}-${this.usage.handles[1]} (${this.baseline.handles} -> ${final ? final.handles : '?'})`],
@@ -315,20 +342,36 @@ class Soak {
     if (this.app && this.app.child.exitCode === null && this.app.child.signalCode === null) await this.app.kill();
     if (this.proxy) await this.proxy.close();
     if (this.dovecot) await this.dovecot.stop();
+    if (this.net) this.net.teardown();
     if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
+// The soaks in progress, for the exit and signal handlers.
+const running = new Set();
+
 async function runSoak(opts) {
   const soak = new Soak(opts);
+  running.add(soak);
   try {
     return await soak.main();
   } finally {
     await soak.cleanup();
+    running.delete(soak);
   }
 }
 
 if (require.main === module) {
+  // The namespace, its veth and its nft tables go on every way out: runSoak's finally, an exit
+  // that skips it, or SIGINT/SIGTERM (which stop Dovecot and the app too).
+  process.on('exit', () => { for (const soak of running) if (soak.net) soak.net.teardown(); });
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      process.stdout.write(`soak: ${sig}, cleaning up\n`);
+      setTimeout(() => process.exit(130), 15000).unref();
+      Promise.all([...running].map((s) => s.cleanup().catch(() => {}))).finally(() => process.exit(130));
+    });
+  }
   let opts;
   try {
     opts = parseArgs(process.argv.slice(2));
