@@ -47,7 +47,7 @@ function normalizeLimits(value) {
  * the tenant typed. An engine-like object without them gets the defaults.
  */
 function engineSettings(engine) {
-  // eslint-disable-next-line no-underscore-dangle -- same package: MailEngine keeps its normalized options here
+  // Same package: MailEngine keeps its normalized options in _options.
   return engine && isObject(engine._options) && engine._options.reconnect ? engine._options : normalizeEngineOptions({});
 }
 
