@@ -77,7 +77,8 @@ class Tenancy {
   reserve(tenant, id, connections) {
     if (this.find(tenant, id) !== undefined) return null;
     const key = keyOf(tenant, id);
-    this._delete(key);
+    // Only an app-added account assign()ed under exactly this key can hold it: keep its owner.
+    if (this._live(key)) return null;
     this._set(key, { tenant, id, connections, pending: true });
     return key;
   }
