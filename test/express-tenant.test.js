@@ -22,6 +22,15 @@ function authorize(req) {
 }
 const as = (tenant, admin = false) => ({ 'x-tenant': tenant, ...(admin ? { 'x-admin': '1' } : {}) });
 
+const everything = []; // every response body and router log line of this file
+
+afterAll(() => {
+  // The password of every account started here appears in no response and no router log line.
+  const dump = everything.flat().join('\n');
+  expect(dump.length).toBeGreaterThan(0);
+  expect(dump).not.toContain(PASS);
+});
+
 // One engine (its logger records what operators see), one router, one app per test.
 async function harness({ engineOptions = {}, routerOptions = {} } = {}) {
   const logs = [];
@@ -34,6 +43,7 @@ async function harness({ engineOptions = {}, routerOptions = {} } = {}) {
   app.use('/imap', router);
   const web = await listen(app);
   const c = client(`${web.base}/imap`);
+  everything.push(c.bodies, routerLog);
   return {
     engine, router, web, logs, routerLog, api: c.request, bodies: c.bodies,
     async close() {
