@@ -42,7 +42,7 @@ const ERROR_KEYS = new Set(['error', 'lastError']);
 
 // What the router shows of engine output: errors as { code, fixed message }
 // (an Error's own fields are not enumerable and would serialize as {}; its
-// message may quote the remote end), and the caller's own account id.
+// message may quote the remote end). Account ids are viewOf()'s job.
 function publicJson(item) {
   return JSON.stringify(item, (key, value) => (value instanceof Error || (ERROR_KEYS.has(key) && isObject(value))
     ? { ...(value.folder !== undefined ? { folder: value.folder } : {}), ...publicError(value) } : value));

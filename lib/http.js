@@ -50,7 +50,10 @@ const UPSTREAM_MESSAGES = {
 const publicMessage = (code) => UPSTREAM_MESSAGES[code] || 'the mail server failed';
 
 /** { code, message } safe to show a caller, for an Error or a { code, message } record. */
-const publicError = (err) => (err && typeof err.code === 'string' ? { code: err.code, message: publicMessage(err.code) } : err);
+const publicError = (err) => {
+  const code = err && typeof err.code === 'string' ? err.code : 'ERROR';
+  return { code, message: publicMessage(code) };
+};
 
 function sendError(res, status, code, message) {
   res.status(status).json({ error: { code, message } });
