@@ -35,6 +35,13 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::FetchMessage>("fetchMessage"),
                            InstanceMethod<&NativeEngine::StoreFlags>("storeFlags"),
                            InstanceMethod<&NativeEngine::DeleteMessages>("deleteMessages"),
+                           InstanceMethod<&NativeEngine::CopyMessages>("copyMessages"),
+                           InstanceMethod<&NativeEngine::SearchMessages>("searchMessages"),
+                           InstanceMethod<&NativeEngine::AppendMessage>("appendMessage"),
+                           InstanceMethod<&NativeEngine::FolderCommand>("folderCommand"),
+                           InstanceMethod<&NativeEngine::GetQuota>("getQuota"),
+                           InstanceMethod<&NativeEngine::ListMessages>("listMessages"),
+                           InstanceMethod<&NativeEngine::DownloadPart>("downloadPart"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -249,6 +256,135 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
+  // copyMessages(requestId, accountId, folder, uids, destination, move)
+  Napi::Value CopyMessages(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() || !info[4].IsString() ||
+        !info[5].IsBoolean()) {
+      Napi::TypeError::New(env, "copyMessages(requestId, accountId, folder, uids, destination, move)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    imap::CopyRequest req;
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    req.uids = info[3].As<Napi::String>().Utf8Value();
+    req.destination = info[4].As<Napi::String>().Utf8Value();
+    req.move = info[5].As<Napi::Boolean>().Value();
+    if (imap::EngineApi* engine = live(env))
+      engine->copyMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                           std::move(req));
+    return env.Undefined();
+  }
+
+  // searchMessages(requestId, accountId, folder, kinds, texts): kinds[i] is
+  // 'a' (atom), 's' (string), '(' or ')', texts[i] its text.
+  Napi::Value SearchMessages(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<std::string> texts;
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() ||
+        !binding::toStringList(info[4], texts) || info[3].As<Napi::String>().Utf8Value().size() != texts.size()) {
+      Napi::TypeError::New(env, "searchMessages(requestId, accountId, folder, kinds, texts)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    imap::SearchRequest req;
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    std::string kinds = info[3].As<Napi::String>().Utf8Value();
+    using K = imap::SearchToken::Kind;
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      K kind = kinds[i] == 's' ? K::String : kinds[i] == '(' ? K::Open : kinds[i] == ')' ? K::Close : K::Atom;
+      req.criteria.push_back({kind, std::move(texts[i])});
+    }
+    if (imap::EngineApi* engine = live(env))
+      engine->searchMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                             std::move(req));
+    return env.Undefined();
+  }
+
+  // appendMessage(requestId, accountId, folder, raw Buffer, flags[], internalDate, messageId)
+  Napi::Value AppendMessage(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    imap::AppendRequest req;
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsBuffer() ||
+        !binding::toStringList(info[4], req.flags) || !info[5].IsString() || !info[6].IsString()) {
+      Napi::TypeError::New(env, "appendMessage(requestId, accountId, folder, raw, flags, internalDate, messageId)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto raw = info[3].As<Napi::Buffer<char>>();
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    req.raw.assign(raw.Data(), raw.Length());
+    req.internalDate = info[5].As<Napi::String>().Utf8Value();
+    req.messageId = info[6].As<Napi::String>().Utf8Value();
+    if (imap::EngineApi* engine = live(env))
+      engine->appendMessage(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                            std::move(req));
+    return env.Undefined();
+  }
+
+  // folderCommand(requestId, accountId, op "create"|"rename"|"delete"|"subscribe"|"unsubscribe", path, to)
+  Napi::Value FolderCommand(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() || !info[4].IsString()) {
+      Napi::TypeError::New(env, "folderCommand(requestId, accountId, op, path, to)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    using Op = imap::FolderRequest::Op;
+    std::string op = info[2].As<Napi::String>().Utf8Value();
+    imap::FolderRequest req;
+    req.op = op == "rename" ? Op::Rename : op == "delete" ? Op::Delete : op == "subscribe" ? Op::Subscribe
+             : op == "unsubscribe" ? Op::Unsubscribe : Op::Create;
+    req.path = info[3].As<Napi::String>().Utf8Value();
+    req.to = info[4].As<Napi::String>().Utf8Value();
+    if (imap::EngineApi* engine = live(env))
+      engine->folderCommand(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                            std::move(req));
+    return env.Undefined();
+  }
+
+  // getQuota(requestId, accountId, folder)
+  Napi::Value GetQuota(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString()) {
+      Napi::TypeError::New(env, "getQuota(requestId, accountId, folder)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (imap::EngineApi* engine = live(env))
+      engine->getQuota(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                       info[2].As<Napi::String>().Utf8Value());
+    return env.Undefined();
+  }
+
+  // listMessages(requestId, accountId, folder, uids)
+  Napi::Value ListMessages(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString()) {
+      Napi::TypeError::New(env, "listMessages(requestId, accountId, folder, uids)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    imap::ListRequest req{info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::String>().Utf8Value()};
+    if (imap::EngineApi* engine = live(env))
+      engine->listMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                           std::move(req));
+    return env.Undefined();
+  }
+
+  // downloadPart(requestId, accountId, folder, uid, section, maxBytes)
+  Napi::Value DownloadPart(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsNumber() || !info[4].IsString() ||
+        !info[5].IsNumber()) {
+      Napi::TypeError::New(env, "downloadPart(requestId, accountId, folder, uid, section, maxBytes)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    imap::PartRequest req;
+    req.folder = info[2].As<Napi::String>().Utf8Value();
+    req.uid = info[3].As<Napi::Number>().Uint32Value();
+    req.section = info[4].As<Napi::String>().Utf8Value();
+    req.maxBytes = static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value());
+    if (imap::EngineApi* engine = live(env))
+      engine->downloadPart(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                           std::move(req));
+    return env.Undefined();
+  }
+
   Napi::Value PoolStats(const Napi::CallbackInfo& info) {
     std::string id = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
     return binding::toJs(info.Env(), engine_ ? engine_->poolStats(id) : imap::PoolStats{});
@@ -319,8 +455,11 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
   uint32_t i = 0;
   for (const auto& e : owned->events) {
     args.Set(i++, binding::eventName(e.type));
-    Napi::Value payload = e.type == imap::Event::Type::NewMessage ? binding::newMessageToJs(keys, makeNewMessage, e)
-                                                                  : binding::toJs(keys, e);
+    // A listed message has the newMessage shape, and its request's id.
+    bool message = e.type == imap::Event::Type::NewMessage || e.type == imap::Event::Type::MessageListed;
+    Napi::Value payload = message ? binding::newMessageToJs(keys, makeNewMessage, e) : binding::toJs(keys, e);
+    if (e.type == imap::Event::Type::MessageListed && payload.IsObject())
+      keys.set(payload.As<Napi::Object>(), binding::Key::requestId, static_cast<double>(e.requestId));
     args.Set(i++, payload);
     if (e.type == imap::Event::Type::Closed) closed = payload.As<Napi::Object>();
   }

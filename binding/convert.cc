@@ -259,6 +259,7 @@ const char* eventName(imap::Event::Type t) {
     case T::FolderList: return "folderList";
     case T::MessageFetched: return "messageFetched";
     case T::ActionDone: return "actionDone";
+    case T::MessageListed: return "messageListed";
     case T::Closed: return "closed";
   }
   return "unknown";
@@ -280,7 +281,43 @@ Napi::Object toJs(const Keys& k, const imap::Event& e) {
     case T::ActionDone:
       k.set(o, Key::requestId, static_cast<double>(e.requestId));
       o.Set("modseq", e.modseq ? Napi::Value(Napi::Number::New(env, static_cast<double>(e.modseq))) : env.Null());
-      o.Set("modified", stringOrNull(env, e.uidSet));
+      o.Set("uidSet", stringOrNull(env, e.uidSet));
+      if (!e.copySource.empty()) {
+        Napi::Object copy = Napi::Object::New(env);
+        copy.Set("uidValidity", e.uidValidity);
+        copy.Set("source", e.copySource);
+        copy.Set("dest", e.copyDest);
+        o.Set("copyUid", copy);
+      }
+      if (e.uid) {
+        o.Set("uid", e.uid);
+        o.Set("uidValidity", e.uidValidity);
+      }
+      if (e.data) {
+        o.Set("data", Napi::Buffer<char>::Copy(env, e.data->data(), e.data->size()));
+        o.Set("truncated", e.truncated);
+        o.Set("partType", e.partType);
+        o.Set("partEncoding", e.partEncoding);
+      }
+      if (!e.quota.empty()) {
+        Napi::Array roots = Napi::Array::New(env, e.quota.size());
+        for (size_t i = 0; i < e.quota.size(); ++i) {
+          Napi::Object root = Napi::Object::New(env);
+          root.Set("root", e.quota[i].root);
+          Napi::Array resources = Napi::Array::New(env, e.quota[i].resources.size());
+          for (size_t j = 0; j < e.quota[i].resources.size(); ++j) {
+            const auto& q = e.quota[i].resources[j];
+            Napi::Object res = Napi::Object::New(env);
+            res.Set("name", q.name);
+            res.Set("usage", static_cast<double>(q.usage));
+            res.Set("limit", static_cast<double>(q.limit));
+            resources.Set(static_cast<uint32_t>(j), res);
+          }
+          root.Set("resources", resources);
+          roots.Set(static_cast<uint32_t>(i), root);
+        }
+        o.Set("quota", roots);
+      }
       break;
     case T::MessageDeleted:
       k.set(o, Key::uid, numberOrNull(env, e.uid));

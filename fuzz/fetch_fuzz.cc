@@ -17,6 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (imap::decodeEnvelope(v, env)) FUZZ_CHECK(v.isList() && v.list.size() >= 10);
     imap::PreviewPart part;
     if (imap::choosePreviewPart(v, part)) FUZZ_CHECK(!part.section.empty());
+    // downloadPart's walk reads list[0..6] of what it returns.
+    for (const char* section : {"1", "2", "1.1", "2.2", "1.2.3", "3.1.1.1"}) {
+      const imap::Value* found = imap::bodyPart(v, section);
+      FUZZ_CHECK(!found || (found->isList() && found->list.size() >= 7 && found->list[0].isText()));
+    }
     // The same value as the item list of a FETCH, and as the BODYSTRUCTURE in one.
     fuzzsupport::decodeFetch(v);
     fuzzsupport::decodeFetch(imap::Value::makeList({imap::Value::atom("BODYSTRUCTURE"), v, imap::Value::atom("ENVELOPE"), v}));

@@ -6,6 +6,7 @@
 // from the IDLE watchers, once, like any other client's change.
 
 const { ImapPushError, optionError } = require('./errors');
+const { compileCriteria, expandSet, setSize, MAX_RESULT_UIDS } = require('./search');
 
 const MAX_UID = 0xffffffff;
 // RFC 3501 flag: an atom, or "\" and an atom. The engine checks again.
@@ -63,6 +64,19 @@ function actionError(answer) {
   return err;
 }
 
+// COPYUID's two sets pair up in order. One that names more UIDs than were
+// asked for, or sets of different sizes, is not a mapping and is dropped.
+function uidMap(copyUid, asked) {
+  const map = {};
+  if (!copyUid) return map;
+  const { source, dest } = copyUid;
+  if (setSize(source) !== setSize(dest) || setSize(source) > asked) return map;
+  const from = expandSet(source);
+  const to = expandSet(dest);
+  for (let i = 0; i < from.length; i++) map[from[i]] = to[i];
+  return map;
+}
+
 function install(MailEngine, checkAccountId) {
   async function store(engine, op, accountId, folder, uids, flags, options) {
     checkAccountId(accountId);
@@ -73,16 +87,49 @@ function install(MailEngine, checkAccountId) {
     engine._checkAccount(accountId);
     const answer = await engine._request(accountId, (id) => engine._native.storeFlags(id, accountId, folder, set, op, flags, unchangedSince));
     if (answer.errorCode) throw actionError(answer);
-    if (answer.modified) {
+    if (answer.uidSet) {
       // RFC 7162: the rest were changed; these had changed since unchangedSince.
-      const err = new ImapPushError('MODIFIED', `changed since MODSEQ ${unchangedSince}: ${answer.modified}`);
-      Object.assign(err, { accountId, folder, modified: answer.modified, modseq: answer.modseq });
+      const err = new ImapPushError('MODIFIED', `changed since MODSEQ ${unchangedSince}: ${answer.uidSet}`);
+      Object.assign(err, { accountId, folder, modified: answer.uidSet, modseq: answer.modseq });
       throw err;
     }
     return answer.modseq === null ? { uids: set } : { uids: set, modseq: answer.modseq };
   }
 
+  async function copy(engine, move, accountId, folder, uids, destination) {
+    checkAccountId(accountId);
+    checkFolder(folder);
+    const set = uidSet(uids);
+    checkFolder(destination, 'destination');
+    engine._checkAccount(accountId);
+    const answer = await engine._request(accountId, (id) => engine._native.copyMessages(id, accountId, folder, set, destination, move));
+    if (answer.errorCode) throw actionError(answer);
+    return { destination, uidMap: uidMap(answer.copyUid, setSize(set)) };
+  }
+
   Object.assign(MailEngine.prototype, {
+    /** UID COPY: resolves { destination, uidMap: { [uid]: newUid } } (uidMap from COPYUID; {} without UIDPLUS). */
+    copy(accountId, folder, uids, destination) {
+      return copy(this, false, accountId, folder, uids, destination);
+    },
+    /** UID MOVE, else COPY + \Deleted + UID EXPUNGE of exactly these UIDs. */
+    move(accountId, folder, uids, destination) {
+      return copy(this, true, accountId, folder, uids, destination);
+    },
+    /** UID SEARCH: resolves the matching UIDs, ascending. */
+    async search(accountId, folder, criteria) {
+      checkAccountId(accountId);
+      checkFolder(folder);
+      const [kinds, texts] = compileCriteria(criteria, uidSet);
+      this._checkAccount(accountId);
+      const answer = await this._request(accountId, (id) => this._native.searchMessages(id, accountId, folder, kinds, texts));
+      if (answer.errorCode) throw actionError(answer);
+      if (!answer.uidSet) return [];
+      if (setSize(answer.uidSet) > MAX_RESULT_UIDS) {
+        throw Object.assign(new ImapPushError('PROTOCOL_ERROR', `the server answered with more than ${MAX_RESULT_UIDS} UIDs`), { accountId, folder });
+      }
+      return expandSet(answer.uidSet);
+    },
     /** UID STORE +FLAGS: resolves { uids, modseq? }; MODIFIED when unchangedSince lost. */
     addFlags(accountId, folder, uids, flags, options) {
       return store(this, 'add', accountId, folder, uids, flags, options);
@@ -106,4 +153,4 @@ function install(MailEngine, checkAccountId) {
   });
 }
 
-module.exports = { install, uidSet };
+module.exports = { install, uidSet, actionError, checkFlags };

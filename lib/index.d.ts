@@ -1,4 +1,5 @@
 import { EventEmitter } from 'events';
+import type { Readable } from 'stream';
 
 export * from './mime';
 import type { ParsedMessage } from './mime';
@@ -18,7 +19,7 @@ export type ErrorCode =
   // src/imap (a command the server answered NO/BAD), src/engine (fetchMessage of a missing UID), binding/addon.cc
   | 'COMMAND_FAILED' | 'NOT_FOUND' | 'STATE_FILE_FAILED'
   // mailbox actions (lib/actions.js, src/imap/actions.cpp)
-  | 'MODIFIED' | 'UNSUPPORTED';
+  | 'MODIFIED' | 'UNSUPPORTED' | 'TRYCREATE';
 
 export class ImapPushError extends Error {
   code: ErrorCode | string;
@@ -341,6 +342,85 @@ export interface MailEngineEvents {
  * (also for requests still pending when it finishes), 'UNKNOWN_ACCOUNT' for an
  * account never added or removed meanwhile. None throws synchronously.
  */
+export interface MessagesOptions {
+  uids?: Uids;
+  since?: Date | string | number;
+  before?: Date | string | number;
+  /** Positions start..end (1-based, inclusive) of the messages chosen, in UID order. */
+  range?: { start: number; end?: number };
+  /** UIDs fetched per round trip: 1 to 1000, default 100. */
+  batchSize?: number;
+}
+
+/** A message as messages() lists it: the newMessage fields. */
+export type ListedMessage = Omit<NewMessageEvent, 'preview' | 'message'>;
+
+/** downloadPart()'s bytes, with what the BODYSTRUCTURE said about the part. */
+export interface PartStream extends Readable {
+  /** "image/png", lower case. */
+  contentType: string;
+  /** The part's Content-Transfer-Encoding as sent (the bytes are decoded). */
+  transferEncoding: string;
+  /** The part was longer than maxBytes (default 25 MiB, at most 64 MiB) and was cut there. */
+  truncated: boolean;
+  /** Bytes in the stream. */
+  size: number;
+}
+
+export interface AppendOptions {
+  flags?: string[];
+  /** The message's internal date (sent in UTC); the server's clock when absent. */
+  internalDate?: Date | string | number;
+}
+
+export interface AppendResult {
+  /** From APPENDUID, or without UIDPLUS by a Message-ID search; null when it cannot be known. */
+  uid: number | null;
+  uidValidity: number | null;
+}
+
+export interface QuotaResult {
+  /** Each quota root of the folder and its resources (RFC 9208 names: STORAGE in KiB, MESSAGE, ...). */
+  roots: Array<{ root: string; resources: Record<string, { usage: number; limit: number }> }>;
+  /** The first root's STORAGE in bytes, when there is one. */
+  storage?: { usedBytes: number; limitBytes: number };
+}
+
+export interface CopyResult {
+  destination: string;
+  /** Source UID -> UID in the destination, from the server's COPYUID; empty without UIDPLUS. */
+  uidMap: Record<number, number>;
+}
+
+/** engine.search() criteria: every key given must match (AND); or/not combine. */
+export interface SearchCriteria {
+  seen?: boolean;
+  flagged?: boolean;
+  answered?: boolean;
+  deleted?: boolean;
+  draft?: boolean;
+  from?: string;
+  to?: string;
+  cc?: string;
+  bcc?: string;
+  subject?: string;
+  body?: string;
+  text?: string;
+  header?: Record<string, string>;
+  /** Dates compare the internal date's day (UTC): a Date, a date string or a time in ms. */
+  since?: Date | string | number;
+  before?: Date | string | number;
+  on?: Date | string | number;
+  larger?: number;
+  smaller?: number;
+  uid?: Uids;
+  modseq?: number;
+  /** Gmail's search syntax (X-GM-RAW); UNSUPPORTED elsewhere. */
+  gmailRaw?: string;
+  or?: SearchCriteria[];
+  not?: SearchCriteria;
+}
+
 export class MailEngine extends EventEmitter {
   /** Throws a TypeError naming an invalid option. */
   constructor(options?: EngineOptions);
@@ -363,6 +443,28 @@ export class MailEngine extends EventEmitter {
   setFlags(accountId: string, folder: string, uids: Uids, flags: string[], options?: StoreOptions): Promise<StoreResult>;
   /** Expunges exactly these UIDs (UID EXPUNGE); rejects with UNSUPPORTED without UIDPLUS. */
   deleteMessages(accountId: string, folder: string, uids: Uids): Promise<{ uids: string }>;
+  /** UID MOVE (else COPY, \\Deleted and UID EXPUNGE of exactly these UIDs); TRYCREATE when the destination is missing. */
+  move(accountId: string, folder: string, uids: Uids, destination: string): Promise<CopyResult>;
+  /** UID COPY; the source is left as it was. */
+  copy(accountId: string, folder: string, uids: Uids, destination: string): Promise<CopyResult>;
+  /** UID SEARCH (ESEARCH where offered): the matching UIDs, ascending. */
+  search(accountId: string, folder: string, criteria?: SearchCriteria): Promise<number[]>;
+  /** APPEND (bare LF becomes CRLF; at most 64 MiB); TRYCREATE when the folder is missing. */
+  append(accountId: string, folder: string, raw: Buffer | Uint8Array | string, options?: AppendOptions): Promise<AppendResult>;
+  createFolder(accountId: string, path: string): Promise<{ path: string }>;
+  renameFolder(accountId: string, from: string, to: string): Promise<{ path: string; from: string }>;
+  deleteFolder(accountId: string, path: string): Promise<{ path: string }>;
+  subscribeFolder(accountId: string, path: string): Promise<{ path: string }>;
+  unsubscribeFolder(accountId: string, path: string): Promise<{ path: string }>;
+  /**
+   * The folder's messages in UID order, fetched batchSize at a time as the loop reaches them. Throws a TypeError
+   * for bad options; server faults reject the iteration.
+   */
+  messages(accountId: string, folder: string, options?: MessagesOptions): AsyncIterableIterator<ListedMessage>;
+  /** One body part ('1', '2.1'), decoded (BINARY where offered); NOT_FOUND for a missing message or part. */
+  downloadPart(accountId: string, folder: string, uid: number, part: string, options?: { maxBytes?: number }): Promise<PartStream>;
+  /** GETQUOTAROOT (RFC 9208); UNSUPPORTED without QUOTA. */
+  quota(accountId: string, folder?: string): Promise<QuotaResult>;
   poolStats(accountId?: string): PoolStats;
   subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
   events(options?: EventsOptions): AsyncIterableIterator<NotificationItem | FolderUpdatedItem>;

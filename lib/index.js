@@ -289,11 +289,20 @@ class MailEngine extends EventEmitter {
       case 'tokenRequest':
         this._fetchToken(payload.accountId);
         return;
+      case 'messageListed': {
+        // One per UID even if a lost connection made the engine ask twice.
+        const pending = this._requests.get(payload.requestId);
+        if (pending) (pending.items || (pending.items = new Map())).set(payload.uid, payload);
+        return;
+      }
       case 'folderList':
       case 'messageFetched':
-      case 'actionDone':
+      case 'actionDone': {
+        const pending = this._requests.get(payload.requestId);
+        if (pending && pending.items) payload.items = [...pending.items.values()];
         this._answer(payload.requestId, payload);
         return;
+      }
       case 'syncCompleted': {
         const { requestIds, errorCode, errorMessage, ...rest } = payload;
         const result = {
@@ -382,5 +391,7 @@ class MailEngine extends EventEmitter {
 }
 
 require('./actions').install(MailEngine, checkAccountId);
+require('./mailbox').install(MailEngine, checkAccountId);
+require('./messages').install(MailEngine, checkAccountId);
 
 module.exports = { MailEngine, ImapPushError, parseMessage: require('./mime').parseMessage };

@@ -129,6 +129,9 @@ export class MockImapServer extends EventEmitter {
   tokens: Record<string, string>;
   /** Every command received, oldest first. */
   readonly commandLog: MockCommandLogEntry[];
+  /** Subscribed mailbox names (LSUB); createMailbox subscribes. */
+  readonly subscriptions: Set<string>;
+  readonly quotaLimits: Record<string, number> | null;
   /** Internal errors of the mock itself; a test may assert this stays empty. */
   readonly errors: Error[];
   readonly loginAttempts: number;
@@ -143,6 +146,14 @@ export class MockImapServer extends EventEmitter {
   mailbox(name?: string): MockMailbox | null;
   mailboxNames(): string[];
   createMailbox(name: string, options?: { uidValidity?: number }): MockMailbox;
+  /** Removes a mailbox (never INBOX); false when there is none. */
+  deleteMailbox(name: string): boolean;
+  /** RENAME: messages and UIDVALIDITY move to the new name, children with it. */
+  renameMailbox(from: string, to: string): void;
+  /** What GETQUOTAROOT reports as limits (RFC 9208 names; STORAGE in KiB); null: no QUOTA data. */
+  setQuota(limits: Record<string, number> | null): void;
+  /** The usage GETQUOTAROOT reports: STORAGE (KiB of every message) and MESSAGE (their number). */
+  quotaUsage(): { STORAGE: number; MESSAGE: number };
   /** Returns the new message's UID. A client idling on the folder sees `* n EXISTS` at once, others at their next command. */
   appendMessage(folder: string, message?: MockMessageOptions): number;
   appendMessage(message?: MockMessageOptions): number;

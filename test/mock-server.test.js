@@ -43,7 +43,7 @@ describe('session basics', () => {
     const c = await RawClient.connect({ port: srv.port });
     clients.push(c);
     const greet = await c.greeting();
-    expect(greet).toMatch(/^\* OK \[CAPABILITY IMAP4rev1 IDLE CONDSTORE UIDPLUS ENABLE LITERAL\+ SASL-IR AUTH=PLAIN AUTH=XOAUTH2 AUTH=OAUTHBEARER\] Mock IMAP ready$/);
+    expect(greet).toMatch(/^\* OK \[CAPABILITY IMAP4rev1 IDLE CONDSTORE UIDPLUS MOVE ESEARCH QUOTA ENABLE LITERAL\+ SASL-IR AUTH=PLAIN AUTH=XOAUTH2 AUTH=OAUTHBEARER\] Mock IMAP ready$/);
     const bad = await c.command('LOGIN alice wrong');
     expect(bad.line).toMatch(/NO \[AUTHENTICATIONFAILED\] Authentication failed\./);
     const ok = await c.command('LOGIN alice secret');

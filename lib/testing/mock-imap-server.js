@@ -10,7 +10,7 @@ const { Session, normFlags } = require('./mock-imap-session');
 const mime = require('./mime');
 const { normalizeMockOptions } = require('./mock-options');
 
-const DEFAULT_CAPS = ['IMAP4rev1', 'IDLE', 'CONDSTORE', 'UIDPLUS', 'ENABLE', 'LITERAL+', 'SASL-IR',
+const DEFAULT_CAPS = ['IMAP4rev1', 'IDLE', 'CONDSTORE', 'UIDPLUS', 'MOVE', 'ESEARCH', 'QUOTA', 'ENABLE', 'LITERAL+', 'SASL-IR',
   'AUTH=PLAIN', 'AUTH=XOAUTH2', 'AUTH=OAUTHBEARER'];
 const DEFAULT_UIDVALIDITY = 1700000000;
 
@@ -28,6 +28,8 @@ class MockImapServer extends EventEmitter {
     this.loginAttempts = 0;
     this.acceptedConnections = 0;
     this._mailboxes = new Map();
+    this.subscriptions = new Set(); // LSUB; createMailbox subscribes
+    this.quotaLimits = null; // setQuota({ STORAGE: KiB, MESSAGE: n }): the QUOTA answer's limits
     this._sessions = new Set();
     this._sockets = new Set();
     this._waiters = new Set();
@@ -195,8 +197,52 @@ class MockImapServer extends EventEmitter {
         messages: [],
         expunged: [], // [{ uid, modseq }] for QRESYNC / VANISHED (EARLIER)
       });
+      this.subscriptions.add(key);
     }
     return this._mailboxes.get(key);
+  }
+
+  /** Removes a mailbox (not INBOX); false when there is none. Its sessions lose their selection. */
+  deleteMailbox(name) {
+    const key = this._key(name);
+    const mb = this._mailboxes.get(key);
+    if (!mb || key === 'INBOX') return false;
+    this._mailboxes.delete(key);
+    this.subscriptions.delete(key);
+    for (const s of this._sessions) if (s.mailbox === mb) s.deselect();
+    return true;
+  }
+
+  /** RENAME: the mailbox keeps its messages and UIDVALIDITY under the new name (children follow). */
+  renameMailbox(from, to) {
+    const src = this._key(from);
+    for (const key of [...this._mailboxes.keys()]) {
+      if (key !== src && !key.startsWith(`${src}/`)) continue;
+      const mb = this._mailboxes.get(key);
+      const moved = `${this._key(to)}${key.slice(src.length)}`;
+      this._mailboxes.delete(key);
+      mb.name = moved;
+      this._mailboxes.set(moved, mb);
+      if (this.subscriptions.delete(key)) this.subscriptions.add(moved);
+    }
+  }
+
+  /** The limits GETQUOTAROOT reports (RFC 9208 resource -> limit; STORAGE in KiB), or null for none. */
+  setQuota(limits) {
+    this.quotaLimits = limits ? { ...limits } : null;
+  }
+
+  /** What QUOTA counts: KiB of every message (STORAGE) and their number (MESSAGE). */
+  quotaUsage() {
+    let bytes = 0;
+    let count = 0;
+    for (const mb of this._mailboxes.values()) {
+      for (const m of mb.messages) {
+        bytes += Buffer.byteLength(m.raw, 'latin1');
+        count++;
+      }
+    }
+    return { STORAGE: Math.ceil(bytes / 1024), MESSAGE: count };
   }
 
   _mustMailbox(name) {
@@ -243,6 +289,15 @@ class MockImapServer extends EventEmitter {
     mb.messages.push(msg);
     this._broadcast(mb, { type: 'exists', msg });
     return msg.uid;
+  }
+
+  // A copy of `msg` at the end of `mb` (COPY, MOVE): a new UID, the same
+  // content, flags and internal date.
+  _insertCopy(mb, msg) {
+    const copy = { uid: mb.uidNext++, flags: [...msg.flags], internalDate: msg.internalDate, raw: msg.raw, modseq: ++mb.highestModseq };
+    mb.messages.push(copy);
+    this._broadcast(mb, { type: 'exists', msg: copy });
+    return copy.uid;
   }
 
   _find(mb, uid) {

@@ -3,6 +3,8 @@
 // a delayed/stallable output queue, per-connection mailbox view, commands.
 const tls = require('tls');
 const syn = require('./imap-syntax');
+const { copyCommands, compactSet } = require('./mock-imap-copy');
+const { folderCommands } = require('./mock-imap-folders');
 const mime = require('./mime');
 const { runSearch } = require('./mock-imap-search');
 
@@ -20,13 +22,14 @@ function normFlags(list) {
 
 const ANY = ['CAPABILITY', 'NOOP', 'LOGOUT'];
 const NOT_AUTH = new Set([...ANY, 'STARTTLS', 'LOGIN', 'AUTHENTICATE']);
-const AUTH = new Set([...ANY, 'SELECT', 'EXAMINE', 'LIST', 'LSUB', 'STATUS', 'ENABLE', 'IDLE', 'APPEND']);
+const AUTH = new Set([...ANY, 'SELECT', 'EXAMINE', 'LIST', 'LSUB', 'STATUS', 'ENABLE', 'IDLE', 'APPEND',
+  'CREATE', 'DELETE', 'RENAME', 'SUBSCRIBE', 'UNSUBSCRIBE', 'GETQUOTAROOT']);
 const SELECTED = new Set([...AUTH, 'FETCH', 'STORE', 'EXPUNGE', 'SEARCH', 'UID FETCH', 'UID STORE',
-  'UID SEARCH', 'UID EXPUNGE', 'CLOSE', 'UNSELECT', 'CHECK']);
+  'UID SEARCH', 'UID EXPUNGE', 'UID COPY', 'UID MOVE', 'CLOSE', 'UNSELECT', 'CHECK']);
 const STATE_COMMANDS = { notauth: NOT_AUTH, auth: AUTH, selected: SELECTED };
 const ALL_COMMANDS = new Set([...NOT_AUTH, ...SELECTED]);
 // Commands a strict server rejects as unknown when the extension is off.
-const NEEDS_CAP = { IDLE: 'IDLE', ENABLE: 'ENABLE', 'UID EXPUNGE': 'UIDPLUS' };
+const NEEDS_CAP = { IDLE: 'IDLE', ENABLE: 'ENABLE', 'UID EXPUNGE': 'UIDPLUS', 'UID MOVE': 'MOVE', GETQUOTAROOT: 'QUOTA' };
 
 class Session {
   constructor(server, socket, isTls) {
@@ -537,6 +540,7 @@ class Session {
     const src = `^${(ref + pat).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/%/g, '[^/]*')}$`;
     const names = this.server.mailboxNames();
     for (const n of names) {
+      if (kind === 'LSUB' && !this.server.subscriptions.has(n)) continue;
       // INBOX is case-insensitive, every other name is not.
       if (!new RegExp(src, n === 'INBOX' ? 'i' : '').test(n)) continue;
       const kids = names.some((o) => o.startsWith(`${n}/`));
@@ -588,7 +592,8 @@ class Session {
       flags,
       internalDate: date ? new Date(date.replace(/^(\s?\d+)-(\w+)-(\d+)/, '$1 $2 $3')) : undefined,
     });
-    this.tagged(tag, 'OK', `[APPENDUID ${this.server.mailbox(name).uidValidity} ${uid}] Append completed.`);
+    const code = this.server.hasCapability('UIDPLUS') ? `[APPENDUID ${this.server.mailbox(name).uidValidity} ${uid}] ` : '';
+    this.tagged(tag, 'OK', `${code}Append completed.`);
   }
 
   cmd_IDLE(tag) {
@@ -849,13 +854,37 @@ class Session {
   }
 
   search(tag, args, uidMode) {
+    // RFC 4731: RETURN (...) asks for an ESEARCH answer; ALL (or nothing) is the set.
+    let esearch = false;
+    if (args[0] && args[0].type === 'atom' && args[0].value.toUpperCase() === 'RETURN' && this.server.hasCapability('ESEARCH')) {
+      const opts = args[1] && args[1].type === 'list' ? args[1].value.map((t) => String(t.value).toUpperCase()) : null;
+      if (!opts || opts.some((o) => o !== 'ALL')) throw new ImapSyntaxError('Unsupported RETURN options');
+      esearch = true;
+      args = args.slice(2);
+    }
+    if (args[0] && args[0].type === 'atom' && args[0].value.toUpperCase() === 'CHARSET') {
+      const cs = String(args[1] && args[1].value).toUpperCase();
+      if (cs !== 'UTF-8' && cs !== 'US-ASCII') {
+        this.tagged(tag, 'NO', '[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset');
+        return;
+      }
+      args = args.slice(2);
+    }
     const { hits, usedModseq } = runSearch(this, args);
     if (usedModseq) this.enableCondstore();
     const nums = hits.map(([m, seq]) => (uidMode ? m.uid : seq));
+    if (esearch) {
+      const set = compactSet([...nums].sort((a, b) => a - b));
+      this.untagged(`ESEARCH (TAG "${tag}")${uidMode ? ' UID' : ''}${set ? ` ALL ${set}` : ''}`);
+      this.tagged(tag, 'OK', 'Search completed.', { noExpunge: !uidMode });
+      return;
+    }
     const modseq = usedModseq && hits.length ? ` (MODSEQ ${Math.max(...hits.map(([m]) => m.modseq))})` : '';
     this.untagged(`SEARCH${nums.length ? ` ${nums.join(' ')}` : ''}${modseq}`);
     this.tagged(tag, 'OK', 'Search completed.', { noExpunge: !uidMode });
   }
 }
+
+Object.assign(Session.prototype, copyCommands, folderCommands);
 
 module.exports = { Session, normFlags };

@@ -44,6 +44,18 @@ class EngineApi {
   // lost is retried once on a new one (it is idempotent); a deletion is not.
   virtual void storeFlags(uint64_t requestId, std::string accountId, StoreRequest req) = 0;
   virtual void deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) = 0;
+  // A copy or move is not retried (it would duplicate); a search is.
+  virtual void copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) = 0;
+  virtual void searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) = 0;
+  // Not retried: an APPEND, CREATE or DELETE that may have happened must not
+  // happen twice. SUBSCRIBE/UNSUBSCRIBE and quota are, being idempotent.
+  virtual void appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) = 0;
+  virtual void folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) = 0;
+  virtual void getQuota(uint64_t requestId, std::string accountId, std::string folder) = 0;
+  // -> MessageListed per message, then ActionDone. Retried once when its
+  // connection is lost (lib/ keeps one answer per UID).
+  virtual void listMessages(uint64_t requestId, std::string accountId, ListRequest req) = 0;
+  virtual void downloadPart(uint64_t requestId, std::string accountId, PartRequest req) = 0;
   // Every event of batch `seq` reached JS: the state behind it may persist.
   virtual void delivered(uint64_t seq) = 0;
 

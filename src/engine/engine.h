@@ -59,6 +59,13 @@ class Engine : public EngineApi, private SessionOwner {
   void delivered(uint64_t seq) override;
   void storeFlags(uint64_t requestId, std::string accountId, StoreRequest req) override;
   void deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) override;
+  void copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) override;
+  void searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) override;
+  void appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) override;
+  void folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) override;
+  void getQuota(uint64_t requestId, std::string accountId, std::string folder) override;
+  void listMessages(uint64_t requestId, std::string accountId, ListRequest req) override;
+  void downloadPart(uint64_t requestId, std::string accountId, PartRequest req) override;
   void shutdownNow() override;
   void join() override;
   bool loopClosedCleanly() const override { return loopClosedOk_; }

@@ -4,6 +4,9 @@
 #include <memory>
 
 #include "engine/engine.h"
+#include "imap/mailbox_ops.h"
+#include "imap/message_list.h"
+#include "imap/part_download.h"
 
 namespace imap {
 
@@ -13,24 +16,33 @@ void Engine::runAction(uint64_t requestId, const std::string& accountId, const s
     Event e = Event::of(Event::Type::ActionDone, accountId, folder);
     e.requestId = requestId;
     e.modseq = out.modseq;
-    e.uidSet = out.modified;
+    e.uidSet = out.found.empty() ? out.modified : out.found;
+    e.uidValidity = out.uidValidity;
+    e.uid = out.uid;
+    e.quota = out.quota;
+    e.data = out.data;
+    e.truncated = out.truncated;
+    e.partType = out.partType;
+    e.partEncoding = out.partEncoding;
+    e.copySource = out.copySource;
+    e.copyDest = out.copyDest;
     e.errorCode = out.errorCode;
     e.errorMessage = out.errorMessage;
     emit(std::move(e));
   };
   Account* a = find(accountId);
-  if (!a || a->removing) return answer({0, {}, "UNKNOWN_ACCOUNT", "no account " + accountId});
+  if (!a || a->removing) return answer(ActionOutcome::error("UNKNOWN_ACCOUNT", "no account " + accountId));
   lease(*a, [this, answer, requestId, accountId, folder, idempotent, job, retried](
                 PoolConnection* conn, const std::string& code, const std::string& message) {
-    if (!conn) return answer({0, {}, code, message});
+    if (!conn) return answer(ActionOutcome::error(code, message));
     conn->lost = [this, answer, requestId, accountId, folder, idempotent, job, retried](const std::string&,
                                                                                          const std::string& m) {
       // The pool is telling every lessee; lease again from a fresh pass.
       if (idempotent && !retried &&
           post([this, requestId, accountId, folder, job] { runAction(requestId, accountId, folder, true, job, true); }))
         return;
-      answer({0, {}, "CONNECTION_LOST",
-              m + (idempotent ? " (retried once)" : "; not retried: the action may or may not have happened")});
+      answer(ActionOutcome::error(
+          "CONNECTION_LOST", m + (idempotent ? " (retried once)" : "; not retried: the action may or may not have happened")));
     };
     job(conn, [this, conn, answer](ActionOutcome out) {
       conn->lost = nullptr;
@@ -54,6 +66,79 @@ void Engine::deleteMessages(uint64_t requestId, std::string accountId, std::stri
   post([this, requestId, accountId = std::move(accountId), folder = std::move(folder), uids = std::move(uids)] {
     runAction(requestId, accountId, folder, false, [folder, uids](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
       imap::deleteMessages(conn, folder, uids, std::move(done));
+    });
+  });
+}
+
+void Engine::copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)]() mutable {
+    std::string folder = req.folder;
+    runAction(requestId, accountId, folder, false, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::copyMessages(conn, req, std::move(done));
+    });
+  });
+}
+
+void Engine::searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)]() mutable {
+    std::string folder = req.folder;
+    runAction(requestId, accountId, folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::searchMessages(conn, req, std::move(done));
+    });
+  });
+}
+
+void Engine::appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::make_shared<AppendRequest>(std::move(req))] {
+    // Shared, not copied: a message can be megabytes.
+    runAction(requestId, accountId, req->folder, false, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::appendMessage(conn, *req, std::move(done));
+    });
+  });
+}
+
+void Engine::folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    bool idempotent = req.op == FolderRequest::Op::Subscribe || req.op == FolderRequest::Op::Unsubscribe;
+    runAction(requestId, accountId, req.path, idempotent,
+              [this, accountId, req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+                imap::folderCommand(conn, req, [this, accountId, done](ActionOutcome out) {
+                  // listFolders() must not answer from a list this changed.
+                  if (Account* a = find(accountId)) a->folderCacheValid = false;
+                  done(std::move(out));
+                });
+              });
+  });
+}
+
+void Engine::getQuota(uint64_t requestId, std::string accountId, std::string folder) {
+  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder)] {
+    runAction(requestId, accountId, folder, true, [folder](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::getQuota(conn, folder, std::move(done));
+    });
+  });
+}
+
+void Engine::listMessages(uint64_t requestId, std::string accountId, ListRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    runAction(requestId, accountId, req.folder, true,
+              [this, requestId, accountId, req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+                imap::listMessages(
+                    conn, req,
+                    [this, requestId, accountId](Event e) {
+                      e.accountId = accountId;
+                      e.requestId = requestId;
+                      emit(std::move(e));
+                    },
+                    std::move(done));
+              });
+  });
+}
+
+void Engine::downloadPart(uint64_t requestId, std::string accountId, PartRequest req) {
+  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
+    runAction(requestId, accountId, req.folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+      imap::downloadPart(conn, req, std::move(done));
     });
   });
 }

@@ -1,5 +1,7 @@
 #include "imap/client.h"
 
+#include "imap/command.h"
+
 #include "imap/auth.h"
 #include "imap/fetch.h"
 
@@ -176,21 +178,9 @@ void ImapClient::send(std::vector<std::string> parts, Done onDone, Done onContin
 }
 
 std::vector<std::string> ImapClient::astringArgs(const std::string& verb, const std::vector<std::string>& args) const {
-  // A synchronizing literal splits the command: the server's '+' is needed
-  // before the literal's bytes may follow.
-  bool nonSync = hasCap("LITERAL+") || hasCap("LITERAL-");
-  std::vector<std::string> parts{verb};
-  for (const auto& a : args) {
-    if (argForm(a) == ArgForm::Quoted) {
-      parts.back() += " " + quote(a);
-    } else if (nonSync) {
-      parts.back() += " {" + std::to_string(a.size()) + "+}\r\n" + a;
-    } else {
-      parts.back() += " {" + std::to_string(a.size()) + "}\r\n";
-      parts.push_back(a);
-    }
-  }
-  return parts;
+  CommandParts cmd(verb, nonSyncLiterals());
+  for (const auto& a : args) cmd.astring(a);
+  return cmd.take();
 }
 
 void ImapClient::handle(const Response& r) {

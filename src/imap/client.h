@@ -54,6 +54,8 @@ class ImapClient : private Connection::Handler {
   void send(const std::string& text, Done onDone) { send(std::vector<std::string>{text}, std::move(onDone)); }
   // Verb followed by astring arguments, quoted or as literals as needed.
   std::vector<std::string> astringArgs(const std::string& verb, const std::vector<std::string>& args) const;
+  // A literal need not wait for the server's '+' (RFC 7888).
+  bool nonSyncLiterals() const { return hasCap("LITERAL+") || hasCap("LITERAL-"); }
   void write(const std::string& raw) { if (connected()) conn_->write(raw); }
 
  protected:

@@ -21,6 +21,7 @@ class LentClient : public ImapClient {
   // The lessee's commands will never complete: the connection is gone.
   std::function<void(const std::string& code, const std::string& message)> lost;
   std::string selected;  // wire name of the selected mailbox, "" when none
+  uint32_t selectedUidValidity = 0;  // its UIDVALIDITY, from the SELECT
   bool qresync = false;  // ENABLE QRESYNC is in effect
 };
 

@@ -14,7 +14,15 @@ bool isSelected(const LentClient* conn, const std::string& folderUtf8) {
 void ensureSelected(LentClient* conn, const std::string& folderUtf8, std::function<void(const std::string& error)> done) {
   if (isSelected(conn, folderUtf8)) return done({});
   std::string wire = utf8ToMutf7(folderUtf8);
-  conn->send(conn->astringArgs("SELECT", {wire}), [conn, wire, done = std::move(done)](const Response& r) {
+  // The job's own hook, if it set one, comes back once the SELECT is answered.
+  auto jobCodes = std::make_shared<std::function<void(const ResponseCode&)>>(std::move(conn->codes));
+  conn->selectedUidValidity = 0;
+  conn->codes = [conn, jobCodes](const ResponseCode& c) {
+    if (c.name == "UIDVALIDITY" && !c.args.empty()) conn->selectedUidValidity = toU32(c.args[0]);
+    if (*jobCodes) (*jobCodes)(c);
+  };
+  conn->send(conn->astringArgs("SELECT", {wire}), [conn, wire, jobCodes, done = std::move(done)](const Response& r) {
+    conn->codes = std::move(*jobCodes);
     if (r.status != "OK") {
       conn->selected.clear();
       return done(describe(r));

@@ -130,4 +130,31 @@ std::string makePreview(std::string_view text, size_t chars) {
   return out;
 }
 
+const Value* bodyPart(const Value& structure, const std::string& section) {
+  const Value* node = &structure;
+  size_t pos = 0;
+  while (pos <= section.size()) {
+    size_t dot = section.find('.', pos);
+    size_t end = dot == std::string::npos ? section.size() : dot;
+    if (end == pos || end - pos > 4) return nullptr;
+    size_t n = 0;
+    for (size_t i = pos; i < end; ++i) {
+      if (section[i] < '0' || section[i] > '9') return nullptr;
+      n = n * 10 + static_cast<size_t>(section[i] - '0');
+    }
+    bool multipart = node->isList() && !node->list.empty() && node->list[0].isList();
+    if (multipart) {
+      // Children first, then the subtype string: the n-th list is part n.
+      if (n == 0 || n > node->list.size() || !node->list[n - 1].isList()) return nullptr;
+      node = &node->list[n - 1];
+    } else if (n != 1 || pos != 0) {
+      return nullptr;  // a single-part message has only part 1; message/rfc822 insides are not addressed
+    }
+    if (dot == std::string::npos) break;
+    pos = dot + 1;
+  }
+  bool single = node->isList() && node->list.size() >= 7 && node->list[0].isText();
+  return single ? node : nullptr;
+}
+
 }  // namespace imap

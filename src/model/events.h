@@ -10,6 +10,7 @@
 
 #include "model/message.h"
 #include "model/folder_info.h"
+#include "model/actions.h"
 #include "mime/mime.h"
 
 namespace imap {
@@ -36,6 +37,7 @@ struct Event {
     FolderList,      // answer to listFolders(requestId)
     MessageFetched,  // answer to fetchMessage(requestId)
     ActionDone,      // answer to storeFlags / deleteMessages(requestId)
+    MessageListed,   // one message of listMessages(requestId), before its ActionDone
     Closed,          // the engine finished close(); no event follows
   };
 
@@ -82,7 +84,14 @@ struct Event {
   double durationMs = 0;
   std::vector<FolderSyncResult> syncResults;
   std::vector<FolderInfo> folders;
-  std::string uidSet;  // ActionDone: UIDs a conditional STORE left alone (RFC 7162 MODIFIED)
+  // ActionDone: the UIDs a conditional STORE left alone (RFC 7162 MODIFIED),
+  // or those a SEARCH found; a copy's COPYUID sets, with uidValidity.
+  std::string uidSet;
+  std::string copySource, copyDest;
+  std::vector<QuotaRoot> quota;  // ActionDone of quota()
+  std::shared_ptr<const std::string> data;  // ActionDone of downloadPart: the decoded part
+  bool truncated = false;
+  std::string partType, partEncoding;
 };
 
 }  // namespace imap

@@ -120,6 +120,7 @@ void FolderSync::select() {
       return;
     }
     conn_->selected = wire_;
+    conn_->selectedUidValidity = sel_->uidValidity;  // for the next lessee that reuses the selection
     afterSelect();
   });
 }

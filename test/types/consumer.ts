@@ -4,6 +4,7 @@ import { MailEngine, parseMessage, ImapPushError } from '../../lib/index';
 import { MockImapServer, makeCerts, DEFAULT_CAPS } from '../../lib/testing';
 import type { MockCommandLogEntry, MockMailbox, MockClientInfo } from '../../lib/testing';
 import type {
+  CopyResult, AppendResult, QuotaResult, PartStream,
   AccountOptions, NewMessageEvent, SyncResult, FolderInfo, PoolStats, AccountStatus, ErrorCode, ParsedMessage,
 } from '../../lib/index';
 
@@ -61,7 +62,39 @@ async function main(): Promise<void> {
   await engine.addFlags('a', 'INBOX', 1, '\\Seen');
   // @ts-expect-error uids are numbers or a set string
   await engine.deleteMessages('a', 'INBOX', [true]);
-  void set; void modseq; void deleted;
+  const moved: CopyResult = await engine.move('a', 'INBOX', [1, 2], 'Archive');
+  const newUid: number | undefined = moved.uidMap[1];
+  await engine.copy('a', 'INBOX', '1:3', 'Archive');
+  const found: number[] = await engine.search('a', 'INBOX', {
+    seen: false, from: 'a@example.com', since: new Date(), header: { 'X-Tag': 'x' }, or: [{ subject: 'a' }, { not: { flagged: true } }],
+  });
+  // @ts-expect-error seen is a boolean
+  await engine.search('a', 'INBOX', { seen: 'no' });
+  // @ts-expect-error not a search key
+  await engine.search('a', 'INBOX', { colour: 'red' });
+  const appended: AppendResult = await engine.append('a', 'INBOX', Buffer.from('Subject: x\r\n\r\n'), { flags: ['\\Seen'], internalDate: new Date() });
+  const appendedUid: number | null = appended.uid;
+  await engine.createFolder('a', 'P');
+  const renamed: { path: string; from: string } = await engine.renameFolder('a', 'P', 'Q');
+  await engine.subscribeFolder('a', 'Q');
+  await engine.unsubscribeFolder('a', 'Q');
+  await engine.deleteFolder('a', 'Q');
+  const q: QuotaResult = await engine.quota('a');
+  const usedBytes: number | undefined = q.storage?.usedBytes;
+  // @ts-expect-error raw is bytes or a string
+  await engine.append('a', 'INBOX', 42);
+  for await (const m of engine.messages('a', 'INBOX', { since: new Date(), range: { start: 1, end: 50 }, batchSize: 50 })) {
+    const subject: string | null = m.envelope.subject;
+    void subject;
+  }
+  const partStream: PartStream = await engine.downloadPart('a', 'INBOX', 1, '2.1', { maxBytes: 1024 });
+  const partType: string = partStream.contentType;
+  const wasCut: boolean = partStream.truncated;
+  partStream.pipe(process.stdout);
+  void partType; void wasCut;
+  // @ts-expect-error batchSize is a number
+  engine.messages('a', 'INBOX', { batchSize: '5' });
+  void set; void modseq; void deleted; void newUid; void found; void appendedUid; void renamed; void usedBytes;
   const pool: PoolStats = engine.poolStats('a');
   const stats = engine.syncStats();
   const statuses: AccountStatus[] = engine.status();

@@ -1,0 +1,104 @@
+'use strict';
+
+// engine.messages() (issue 16): a folder paged through in batches on the
+// pool, each batch fetched only when the consumer gets to it.
+
+const { MailEngine } = require('..');
+const { MockImapServer } = require('imap-push/testing');
+const { dovecotAvailable, startDovecot } = require('./support/dovecot');
+const { waitUntil } = require('./support/wait');
+
+const collect = async (it) => {
+  const out = [];
+  for await (const m of it) out.push(m);
+  return out;
+};
+
+describe('messages() against the mock server', () => {
+  let server;
+  let engine;
+  afterEach(async () => {
+    if (engine) await engine.close();
+    if (server) await server.close();
+    engine = server = null;
+  });
+
+  async function start(count) {
+    server = new MockImapServer({ users: { u: 'p' } });
+    for (let i = 1; i <= count; i++) {
+      server.appendMessage('INBOX', { subject: `m${i}`, from: `f${i}@example.com`, internalDate: new Date(Date.UTC(2026, 0, i)) });
+    }
+    await server.listen();
+    engine = new MailEngine();
+    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
+  }
+  const listFetches = () => server.commandLog.filter((c) => c.command === 'UID FETCH' && /INTERNALDATE ENVELOPE\)$/.test(c.args));
+
+  test('every message once, in UID order, in batches of batchSize', async () => {
+    await start(25);
+    const all = await collect(engine.messages('a', 'INBOX', { batchSize: 10 }));
+    expect(all.map((m) => m.uid)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(all[4]).toMatchObject({ accountId: 'a', folder: 'INBOX', uid: 5, flags: [], envelope: { subject: 'm5', from: [{ address: 'f5@example.com' }] } });
+    expect(all[4].size).toBeGreaterThan(0);
+    expect(all[4].internalDate.getTime()).toBe(Date.UTC(2026, 0, 5));
+    expect(all[4].uidValidity).toBe(server.mailbox('INBOX').uidValidity);
+    expect(all[4]).not.toHaveProperty('requestId');
+    expect(listFetches().map((c) => c.args.split(' ')[0])).toEqual(['1:10', '11:20', '21:25']);
+  });
+
+  test('a batch is fetched only when the consumer reaches it', async () => {
+    await start(25);
+    const it = engine.messages('a', 'INBOX', { batchSize: 10 });
+    const first = [];
+    for await (const m of it) {
+      first.push(m.uid);
+      if (first.length === 3) break;
+    }
+    expect(first).toEqual([1, 2, 3]);
+    expect(listFetches()).toHaveLength(1);
+  });
+
+  test('uids, since/before and range choose', async () => {
+    await start(30);
+    expect((await collect(engine.messages('a', 'INBOX', { uids: '3:5,9' }))).map((m) => m.uid)).toEqual([3, 4, 5, 9]);
+    const jan = await collect(engine.messages('a', 'INBOX', { since: new Date(Date.UTC(2026, 0, 10)), before: new Date(Date.UTC(2026, 0, 13)) }));
+    expect(jan.map((m) => m.envelope.subject)).toEqual(['m10', 'm11', 'm12']);
+    expect((await collect(engine.messages('a', 'INBOX', { range: { start: 28 } }))).map((m) => m.uid)).toEqual([28, 29, 30]);
+    const paged = [];
+    for await (const m of engine.messages('a', 'INBOX', { range: { start: 3, end: 9 }, batchSize: 4 })) paged.push(m.uid);
+    expect(paged).toEqual([3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test('bad options are TypeErrors naming the option; a missing folder rejects NOT_FOUND', async () => {
+    await start(1);
+    expect(() => engine.messages('a', 'INBOX', { batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => engine.messages('a', 'INBOX', { batchSize: 5000 })).toThrow(/batchSize/);
+    expect(() => engine.messages('a', 'INBOX', { range: { start: 0 } })).toThrow(/range/);
+    expect(() => engine.messages('a', 'INBOX', { colour: 1 })).toThrow(/colour/);
+    expect(() => engine.messages('a', '', {})).toThrow(/folder/);
+    await expect(collect(engine.messages('a', 'Nowhere'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(collect(engine.messages('nobody', 'INBOX'))).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+  });
+});
+
+const describeDovecot = dovecotAvailable() ? describe : describe.skip;
+describeDovecot('messages() against Dovecot', () => {
+  let dovecot;
+  let engine;
+  afterEach(async () => {
+    if (engine) await engine.close();
+    if (dovecot) await dovecot.stop();
+    engine = dovecot = null;
+  });
+
+  test('30 delivered messages come back in order, in batches of 7', async () => {
+    dovecot = await startDovecot();
+    for (let i = 1; i <= 30; i++) dovecot.deliver('alice', `Subject: d${i}\r\nFrom: x@example.com\r\n\r\nbody ${i}\r\n`);
+    engine = new MailEngine();
+    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user: 'alice', pass: 'secret' });
+    await waitUntil(async () => (await engine.search('a', 'INBOX', {})).length === 30, 15000, 'the 30 messages');
+    const all = await collect(engine.messages('a', 'INBOX', { batchSize: 7 }));
+    expect(all.map((m) => m.envelope.subject)).toEqual(Array.from({ length: 30 }, (_, i) => `d${i + 1}`));
+    expect(new Set(all.map((m) => m.uid)).size).toBe(30);
+  }, 60000);
+});
