@@ -16,6 +16,7 @@ const { createHostPolicy } = require('./host-policy');
 const { folderTotals } = require('./notify');
 const { gmailHandler, graphHandler } = require('./push');
 const { createMetrics } = require('./metrics');
+const { mountActions } = require('./express-actions');
 
 const DEFAULT_HEARTBEAT_MS = 15000;
 
@@ -283,6 +284,12 @@ function createRouter(engine, options = {}) {
   const notConfigured = (res) => sendError(res, 404, 'NOT_CONFIGURED', 'this push endpoint is not configured');
   router.post('/push/gmail', (req, res) => (gmail ? gmail(req, res) : notConfigured(res)));
   router.post('/push/graph', (req, res) => (graph ? graph(req, res) : notConfigured(res)));
+
+  mountActions(router, engine, {
+    authenticate,
+    safe,
+    accountFor: (req, id) => (tenancy.canSee(req.imapPushAuth, id) && engine.status(id) ? id : null),
+  });
 
   // Express recognizes an error handler by its four parameters.
   router.use((err, req, res, next) => {

@@ -5,19 +5,12 @@
 // Dovecot. The app's own change must come back exactly once, as the same
 // flagsChanged / messageDeleted event another client's change produces.
 
-const { MailEngine } = require('..');
 const { uidSet } = require('../lib/actions');
-const { MockImapServer } = require('imap-push/testing');
-const { dovecotAvailable, startDovecot } = require('./support/dovecot');
+const { dovecotAvailable } = require('./support/dovecot');
+const { useEngineFixture } = require('./support/engine-fixture');
 const { waitUntil } = require('./support/wait');
 
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function record(engine) {
-  const events = [];
-  for (const name of ['flagsChanged', 'messageDeleted', 'newMessage']) engine.on(name, (e) => events.push({ name, ...e }));
-  return events;
-}
 
 describe('uid sets', () => {
   test('numbers, arrays and set strings become one compressed set', () => {
@@ -32,21 +25,14 @@ describe('uid sets', () => {
 });
 
 describe('mailbox actions against the mock server', () => {
+  const fx = useEngineFixture();
   let server;
   let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (server) await server.close();
-    engine = server = null;
-  });
 
   async function start(caps) {
-    server = new MockImapServer({ users: { u: 'p' }, ...(caps ? { capabilities: caps } : {}) });
-    await server.listen();
-    engine = new MailEngine({ reconnect: { initialDelayMs: 50 } });
-    const events = record(engine);
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
-    return events;
+    await fx.mock({ caps, engineOptions: { reconnect: { initialDelayMs: 50 } } });
+    ({ server, engine } = fx);
+    return fx.events;
   }
 
   test('a long UID set goes as several UID STORE and UID EXPUNGE commands, each line bounded', async () => {
@@ -175,19 +161,11 @@ describe('mailbox actions against the mock server', () => {
 
 const describeDovecot = dovecotAvailable() ? describe : describe.skip;
 describeDovecot('mailbox actions against Dovecot', () => {
-  let dovecot;
-  let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (dovecot) await dovecot.stop();
-    engine = dovecot = null;
-  });
+  const fx = useEngineFixture();
 
   test('flags and deletion round-trip, each reported once by IDLE', async () => {
-    dovecot = await startDovecot();
-    engine = new MailEngine();
-    const events = record(engine);
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user: 'alice', pass: 'secret' });
+    await fx.dovecotAccount();
+    const { dovecot, engine, events } = fx;
     for (let i = 0; i < 3; i++) dovecot.deliver('alice', `Subject: d${i}\r\nMessage-ID: <d${i}@x>\r\n\r\nbody\r\n`);
     await waitUntil(() => events.filter((e) => e.name === 'newMessage').length === 3, 15000, 'three newMessage');
     const uids = events.filter((e) => e.name === 'newMessage').map((e) => e.uid);

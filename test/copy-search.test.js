@@ -6,21 +6,15 @@
 // produces: one messageDeleted in the source, one newMessage in a watched
 // destination.
 
-const { MailEngine } = require('..');
-const { MockImapServer, DEFAULT_CAPS } = require('imap-push/testing');
+const { DEFAULT_CAPS } = require('imap-push/testing');
 const { compileCriteria, setSize, expandSet } = require('../lib/search');
 const { uidSet } = require('../lib/actions');
-const { dovecotAvailable, startDovecot } = require('./support/dovecot');
+const { dovecotAvailable } = require('./support/dovecot');
+const { useEngineFixture } = require('./support/engine-fixture');
 const { waitUntil } = require('./support/wait');
 
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
 const without = (...caps) => DEFAULT_CAPS.filter((c) => !caps.includes(c));
-
-function record(engine) {
-  const events = [];
-  for (const name of ['flagsChanged', 'messageDeleted', 'newMessage']) engine.on(name, (e) => events.push({ name, ...e }));
-  return events;
-}
 
 describe('search criteria', () => {
   test('keys become keywords, and every typed value a string token', () => {
@@ -64,24 +58,16 @@ describe('search criteria', () => {
 });
 
 describe('move, copy and search against the mock server', () => {
+  const fx = useEngineFixture();
   let server;
   let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (server) await server.close();
-    engine = server = null;
-  });
 
   async function start(caps) {
-    server = new MockImapServer({ users: { u: 'p' }, ...(caps ? { capabilities: caps } : {}) });
-    server.createMailbox('Archive');
-    await server.listen();
-    engine = new MailEngine({ reconnect: { initialDelayMs: 50 } });
-    const events = record(engine);
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
+    await fx.mock({ caps, setup: (s) => s.createMailbox('Archive'), engineOptions: { reconnect: { initialDelayMs: 50 } } });
+    ({ server, engine } = fx);
     const uids = [1, 2, 3].map((i) => server.appendMessage('INBOX', { subject: `booking ${i}`, from: `guest${i}@example.com` }));
-    await waitUntil(() => events.filter((e) => e.name === 'newMessage').length === 3, 5000, 'three newMessage');
-    return { events, uids };
+    await waitUntil(() => fx.named('newMessage').length === 3, 5000, 'three newMessage');
+    return { events: fx.events, uids };
   }
   const commands = (name) => server.commandLog.filter((c) => c.command === name);
   const archived = () => server.mailbox('Archive').messages.map((m) => m.raw.match(/Subject: (.*)/)[1]);
@@ -115,8 +101,7 @@ describe('move, copy and search against the mock server', () => {
     expect(await engine.copy('a', 'INBOX', uids, 'Archive')).toEqual({ destination: 'Archive', uidMap: { 1: 1, 2: 2, 3: 3 } });
     expect(server.mailbox('INBOX').messages).toHaveLength(3);
     expect(archived()).toHaveLength(3);
-    await engine.close();
-    await server.close();
+    await fx.reset();
     await start(without('UIDPLUS'));
     expect(await engine.copy('a', 'INBOX', 1, 'Archive')).toEqual({ destination: 'Archive', uidMap: {} });
   });
@@ -166,21 +151,11 @@ describe('move, copy and search against the mock server', () => {
 
 const describeDovecot = dovecotAvailable() ? describe : describe.skip;
 describeDovecot('move and search against Dovecot', () => {
-  let dovecot;
-  let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (dovecot) await dovecot.stop();
-    engine = dovecot = null;
-  });
+  const fx = useEngineFixture();
 
   test("the app's own move between two watched folders: one messageDeleted, one newMessage, and the map agrees", async () => {
-    dovecot = await startDovecot();
-    dovecot.deliver('alice', 'Subject: seed\r\n\r\nx\r\n', 'Archive');
-    engine = new MailEngine();
-    const events = record(engine);
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user: 'alice',
-      pass: 'secret', folders: ['INBOX', 'Archive'] });
+    await fx.dovecotAccount({ setup: (d) => d.deliver('alice', 'Subject: seed\r\n\r\nx\r\n', 'Archive'), account: { folders: ['INBOX', 'Archive'] } });
+    const { dovecot, engine, events } = fx;
     for (const s of ['Zoë booking', 'plain booking', 'other']) dovecot.deliver('alice', `Subject: ${s}\r\nFrom: a@example.com\r\n\r\nbody\r\n`);
     await waitUntil(() => events.filter((e) => e.name === 'newMessage' && e.folder === 'INBOX').length === 3, 15000, 'three newMessage');
     const inbox = events.filter((e) => e.name === 'newMessage' && e.folder === 'INBOX').map((e) => e.uid);

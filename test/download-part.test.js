@@ -5,9 +5,8 @@
 // itself; Dovecot offers BINARY and decodes on the server.
 
 const crypto = require('crypto');
-const { MailEngine } = require('..');
-const { MockImapServer } = require('imap-push/testing');
-const { dovecotAvailable, startDovecot } = require('./support/dovecot');
+const { dovecotAvailable } = require('./support/dovecot');
+const { useEngineFixture } = require('./support/engine-fixture');
 const { waitUntil } = require('./support/wait');
 
 const ATTACHMENT = crypto.createHash('sha512').update('seed').digest(); // 64 bytes, any values
@@ -29,20 +28,14 @@ async function read(stream) {
 }
 
 describe('downloadPart against the mock server', () => {
-  let server;
+  const fx = useEngineFixture();
   let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (server) await server.close();
-    engine = server = null;
-  });
+  let server;
 
   async function start() {
-    server = new MockImapServer({ users: { u: 'p' } });
-    const uid = server.appendMessage('INBOX', { raw: multipart() });
-    await server.listen();
-    engine = new MailEngine();
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
+    let uid;
+    await fx.mock({ setup: (s) => { uid = s.appendMessage('INBOX', { raw: multipart() }); } });
+    ({ engine, server } = fx);
     return uid;
   }
 
@@ -80,21 +73,11 @@ describe('downloadPart against the mock server', () => {
 
 const describeDovecot = dovecotAvailable() ? describe : describe.skip;
 describeDovecot('downloadPart against Dovecot (BINARY)', () => {
-  let dovecot;
-  let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (dovecot) await dovecot.stop();
-    engine = dovecot = null;
-  });
+  const fx = useEngineFixture();
 
   test('the attachment and the text, decoded by the server', async () => {
-    dovecot = await startDovecot();
-    dovecot.deliver('alice', multipart());
-    engine = new MailEngine();
-    const news = [];
-    engine.on('newMessage', (e) => news.push(e));
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user: 'alice', pass: 'secret' });
+    await fx.dovecotAccount({ setup: (d) => d.deliver('alice', multipart()) });
+    const { engine } = fx;
     await waitUntil(async () => (await engine.search('a', 'INBOX', {})).length === 1, 15000, 'the message');
     const [uid] = await engine.search('a', 'INBOX', {});
     const att = await engine.downloadPart('a', 'INBOX', uid, '2');

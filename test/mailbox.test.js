@@ -4,10 +4,10 @@
 // (UIDPLUS and QUOTA toggled) and Dovecot. An appended message reaches a
 // watched folder as one newMessage, as anyone else's delivery would.
 
-const { MailEngine } = require('..');
-const { MockImapServer, DEFAULT_CAPS } = require('imap-push/testing');
+const { DEFAULT_CAPS } = require('imap-push/testing');
 const { messageBytes, messageIdOf, imapDateTime } = require('../lib/mailbox');
-const { dovecotAvailable, startDovecot } = require('./support/dovecot');
+const { dovecotAvailable } = require('./support/dovecot');
+const { useEngineFixture } = require('./support/engine-fixture');
 const { waitUntil } = require('./support/wait');
 
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -31,26 +31,18 @@ describe('append input', () => {
 });
 
 describe('append, folders and quota against the mock server', () => {
+  const fx = useEngineFixture();
   let server;
   let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (server) await server.close();
-    engine = server = null;
-  });
 
   async function start(caps) {
-    server = new MockImapServer({ users: { u: 'p' }, ...(caps ? { capabilities: caps } : {}) });
-    await server.listen();
-    engine = new MailEngine({ reconnect: { initialDelayMs: 50 } });
-    const news = [];
-    engine.on('newMessage', (e) => news.push(e));
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
-    return news;
+    await fx.mock({ caps, engineOptions: { reconnect: { initialDelayMs: 50 } } });
+    ({ server, engine } = fx);
+    return { named: fx.named };
   }
 
   test('append to a watched folder: APPENDUID, flags and date kept, one newMessage', async () => {
-    const news = await start();
+    const { named } = await start();
     const when = new Date(Date.UTC(2026, 0, 15, 10, 30, 0));
     const r = await engine.append('a', 'INBOX', RAW, { flags: ['\\Seen', '$Booked'], internalDate: when });
     expect(r).toEqual({ uid: 1, uidValidity: server.mailbox('INBOX').uidValidity });
@@ -58,9 +50,9 @@ describe('append, folders and quota against the mock server', () => {
     expect(msg.flags).toEqual(['\\Seen', '$Booked']);
     expect(msg.internalDate.getTime()).toBe(when.getTime());
     expect(msg.raw).toContain('Subject: appended\r\n');
-    await waitUntil(() => news.length === 1, 5000, 'the newMessage');
+    await waitUntil(() => named('newMessage').length === 1, 5000, 'the newMessage');
     await settle(300);
-    expect(news.map((e) => [e.uid, e.envelope.subject])).toEqual([[1, 'appended']]);
+    expect(named('newMessage').map((e) => [e.uid, e.envelope.subject])).toEqual([[1, 'appended']]);
   });
 
   test('without UIDPLUS the UID is found by Message-ID; without one it is null', async () => {
@@ -115,8 +107,7 @@ describe('append, folders and quota against the mock server', () => {
       storage: { usedBytes: server.quotaUsage().STORAGE * 1024, limitBytes: 1024 * 1024 },
     });
     await expect(engine.quota('a', 'Nowhere')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await engine.close();
-    await server.close();
+    await fx.reset();
     await start(without('QUOTA'));
     await expect(engine.quota('a')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
@@ -124,26 +115,17 @@ describe('append, folders and quota against the mock server', () => {
 
 const describeDovecot = dovecotAvailable() ? describe : describe.skip;
 describeDovecot('append and folders against Dovecot', () => {
-  let dovecot;
-  let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (dovecot) await dovecot.stop();
-    engine = dovecot = null;
-  });
+  const fx = useEngineFixture();
 
   test('an appended message is one newMessage with the UID append gave; folders come and go', async () => {
-    dovecot = await startDovecot();
-    engine = new MailEngine();
-    const news = [];
-    engine.on('newMessage', (e) => news.push(e));
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user: 'alice', pass: 'secret' });
+    await fx.dovecotAccount();
+    const { engine } = fx;
     const r = await engine.append('a', 'INBOX', RAW, { flags: ['\\Seen'] });
     expect(r.uid).toBeGreaterThan(0);
     expect(r.uidValidity).toBeGreaterThan(0);
-    await waitUntil(() => news.length === 1, 15000, 'the newMessage');
+    await waitUntil(() => fx.named('newMessage').length === 1, 15000, 'the newMessage');
     await settle(1500); // Dovecot delays IDLE pushes by ~500 ms: anything doubled would show by now
-    expect(news.map((e) => [e.uid, e.envelope.subject, e.flags])).toEqual([[r.uid, 'appended', ['\\Seen']]]);
+    expect(fx.named('newMessage').map((e) => [e.uid, e.envelope.subject, e.flags])).toEqual([[r.uid, 'appended', ['\\Seen']]]);
 
     await engine.createFolder('a', 'Ärchiv');
     await engine.renameFolder('a', 'Ärchiv', 'Archive 2026');

@@ -3,9 +3,8 @@
 // engine.messages() (issue 16): a folder paged through in batches on the
 // pool, each batch fetched only when the consumer gets to it.
 
-const { MailEngine } = require('..');
-const { MockImapServer } = require('imap-push/testing');
-const { dovecotAvailable, startDovecot } = require('./support/dovecot');
+const { dovecotAvailable } = require('./support/dovecot');
+const { useEngineFixture } = require('./support/engine-fixture');
 const { waitUntil } = require('./support/wait');
 
 const collect = async (it) => {
@@ -15,22 +14,19 @@ const collect = async (it) => {
 };
 
 describe('messages() against the mock server', () => {
+  const fx = useEngineFixture();
   let server;
   let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (server) await server.close();
-    engine = server = null;
-  });
 
   async function start(count) {
-    server = new MockImapServer({ users: { u: 'p' } });
-    for (let i = 1; i <= count; i++) {
-      server.appendMessage('INBOX', { subject: `m${i}`, from: `f${i}@example.com`, internalDate: new Date(Date.UTC(2026, 0, i)) });
-    }
-    await server.listen();
-    engine = new MailEngine();
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
+    await fx.mock({
+      setup: (s) => {
+        for (let i = 1; i <= count; i++) {
+          s.appendMessage('INBOX', { subject: `m${i}`, from: `f${i}@example.com`, internalDate: new Date(Date.UTC(2026, 0, i)) });
+        }
+      },
+    });
+    ({ server, engine } = fx);
   }
   const listFetches = () => server.commandLog.filter((c) => c.command === 'UID FETCH' && /INTERNALDATE ENVELOPE\)$/.test(c.args));
 
@@ -83,19 +79,13 @@ describe('messages() against the mock server', () => {
 
 const describeDovecot = dovecotAvailable() ? describe : describe.skip;
 describeDovecot('messages() against Dovecot', () => {
-  let dovecot;
-  let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (dovecot) await dovecot.stop();
-    engine = dovecot = null;
-  });
+  const fx = useEngineFixture();
 
   test('30 delivered messages come back in order, in batches of 7', async () => {
-    dovecot = await startDovecot();
-    for (let i = 1; i <= 30; i++) dovecot.deliver('alice', `Subject: d${i}\r\nFrom: x@example.com\r\n\r\nbody ${i}\r\n`);
-    engine = new MailEngine();
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user: 'alice', pass: 'secret' });
+    await fx.dovecotAccount({ setup: (d) => {
+      for (let i = 1; i <= 30; i++) d.deliver('alice', `Subject: d${i}\r\nFrom: x@example.com\r\n\r\nbody ${i}\r\n`);
+    } });
+    const { engine } = fx;
     await waitUntil(async () => (await engine.search('a', 'INBOX', {})).length === 30, 15000, 'the 30 messages');
     const all = await collect(engine.messages('a', 'INBOX', { batchSize: 7 }));
     expect(all.map((m) => m.envelope.subject)).toEqual(Array.from({ length: 30 }, (_, i) => `d${i + 1}`));
