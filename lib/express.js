@@ -288,7 +288,16 @@ function createRouter(engine, options = {}) {
   mountActions(router, engine, {
     authenticate,
     safe,
-    accountFor: (req, id) => (tenancy.canSee(req.imapPushAuth, id) && engine.status(id) ? id : null),
+    accountFor: (req, id) => {
+      const key = tenancy.find(tenantOf(req.imapPushAuth, req.query.tenant), id);
+      return key !== undefined && engine.status(key) ? key : null;
+    },
+    // Results (messages() pages carry accountId) in the caller's terms, errors with fixed texts.
+    send: (res, key, result) => {
+      const entry = tenancy.entry(key);
+      const body = JSON.parse(publicJson(result), (k, v) => (k === 'accountId' && v === key && entry ? entry.id : v));
+      res.json(body);
+    },
   });
 
   // Express recognizes an error handler by its four parameters.

@@ -47,6 +47,7 @@ const UPSTREAM_MESSAGES = {
   STATE_FILE_FAILED: 'the state file could not be written',
   MODIFIED: 'the message changed meanwhile',
   UNSUPPORTED: 'the server does not support this',
+  TRYCREATE: 'the destination folder does not exist',
   CLOSED: 'the engine is closed',
 };
 

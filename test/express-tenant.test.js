@@ -423,6 +423,21 @@ describe('tenants cannot see each other (item 3)', () => {
     expect(h.engine.status()).toHaveLength(2);
   });
 
+  test('mailbox actions address the caller\'s own "main", and what they return names it so', async () => {
+    imap.appendMessage('INBOX', { subject: 'listed' });
+    await h.api('POST', '/idle/start', { headers: as('A'), body: mockAccount(imap, 'main') });
+    await h.api('POST', '/idle/start', { headers: as('B'), body: mockAccount(imap, 'other') });
+    const page = await h.api('GET', '/accounts/main/messages?folder=INBOX', { headers: as('A') });
+    expect(page.status).toBe(200);
+    expect(page.json.messages.map((m) => [m.accountId, m.envelope.subject])).toEqual([['main', 'listed']]);
+    expect(page.text).not.toContain('A/main');
+    expect((await h.api('GET', '/accounts/main/messages?folder=INBOX', { headers: as('B') })).status).toBe(404);
+    expect((await h.api('POST', '/accounts/other/search', { headers: as('B'), body: { folder: 'INBOX', criteria: {} } })).json).toEqual({ uids: [1] });
+    // A server's refusal text stays out of action errors too.
+    const missing = await h.api('POST', '/accounts/main/move', { headers: as('A'), body: { folder: 'INBOX', uids: 1, destination: 'Nowhere' } });
+    expect(missing.json).toEqual({ error: { code: 'TRYCREATE', message: 'the destination folder does not exist' } });
+  });
+
   test('admins hear every tenant\'s events, tagged with the tenant', async () => {
     await h.api('POST', '/idle/start', { headers: as('A'), body: mockAccount(imap, 'main') });
     await h.api('POST', '/idle/start', { headers: as('B'), body: mockAccount(imap, 'main') });
