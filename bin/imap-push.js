@@ -6,9 +6,9 @@
 //   imap-push watch --config accounts.json
 //   imap-push watch --host imap.example.com --user me --pass-env IMAP_PASS [--tls starttls] [--folder INBOX]
 
-const fs = require('fs');
 const { parseArgs } = require('util');
 const { MailEngine } = require('../lib');
+const { loadConfig } = require('../lib/config-file');
 
 const USAGE = `usage:
   imap-push demo [--interval ms] [--count n]     built-in local server, one message per interval
@@ -63,11 +63,12 @@ function accountsFromFlags(v) {
 }
 
 async function watch(v) {
-  const config = v.config ? JSON.parse(fs.readFileSync(v.config, 'utf8')) : accountsFromFlags(v);
-  const engine = new MailEngine(config.engine || {});
+  // Checked whole before anything connects; its errors never quote the file (it holds passwords).
+  const config = v.config ? loadConfig(v.config) : accountsFromFlags(v);
+  const engine = new MailEngine(config.engine);
   watchAll(engine);
   stopOnSignals(() => engine.close());
-  const results = await Promise.allSettled((config.accounts || []).map((a) => engine.addAccount(a)));
+  const results = await Promise.allSettled(config.accounts.map((a) => engine.addAccount(a)));
   results.forEach((r, i) => {
     const id = config.accounts[i].id;
     if (r.status === 'fulfilled') printEvent('watching', { accountId: id });
@@ -142,6 +143,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`imap-push: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
+  const code = err.code && err.code !== 'INVALID_CONFIG' ? `${err.code}: ` : '';
+  process.stderr.write(`imap-push: ${code}${err.message}\n`);
   process.exit(1);
 });

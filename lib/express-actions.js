@@ -31,15 +31,17 @@ function intParam(q, name, { min, max, dflt }) {
   return n;
 }
 
-function mountActions(router, engine, { authenticate, safe, accountFor }) {
+function mountActions(router, engine, { authenticate, safe, accountFor, send = (res, id, result) => res.json(result) }) {
   // Runs `act(accountId, body)` for an account the caller may see; 404 otherwise.
   const route = (act) => safe(async (req, res) => {
     const id = accountFor(req, req.params.accountId);
     if (!id) return sendError(res, 404, 'UNKNOWN_ACCOUNT', `no account '${req.params.accountId}'`);
     try {
       const result = await act(id, isObject(req.body) ? req.body : {}, req, res);
-      if (result !== undefined) res.json(result);
+      if (result !== undefined) send(res, id, result);
     } catch (err) {
+      // Removed meanwhile: the engine's message would name its own id for the account.
+      if (err && err.code === 'UNKNOWN_ACCOUNT') return sendError(res, 404, 'UNKNOWN_ACCOUNT', `no account '${req.params.accountId}'`);
       sendMappedError(res, err);
     }
   });

@@ -47,11 +47,43 @@ export interface RouterOptions {
   logger?: (message: string) => void;
   /** Vet an account config from POST /idle/start (e.g. which hosts a tenant may reach); falsy -> 403. */
   accountPolicy?: (account: AccountOptions, caller: Required<Caller>) => boolean | Promise<boolean>;
+  /**
+   * Destinations tenants may reach beyond public addresses on ports 143 and 993:
+   * 'host', 'host:port', '[v6]:port', an IP address or a CIDR block ('10.0.0.0/8').
+   * An entry without a port allows any port. Default: none.
+   */
+  allowHosts?: string[];
+  /** Resolves a tenant's host name (default dns.promises.lookup); every address is checked. */
+  lookup?: (hostname: string, options: { all: true; verbatim: true }) => Promise<Array<{ address: string; family: number }>>;
+  /** Bounds on tenant-set options and per-tenant quotas; see TenantLimits for the defaults. */
+  limits?: Partial<TenantLimits>;
+}
+
+export interface TenantLimits {
+  /** The shortest reconnect delay the jittered schedule may draw, initialDelayMs × (1 − jitter). Default 1000. */
+  minReconnectDelayMs: number;
+  /** idle.pollMs. Default 10000. */
+  minPollMs: number;
+  /** idle.refreshMs and idle.livenessMs (0, off, is allowed). Default 60000. */
+  minIdleRefreshMs: number;
+  /** timeouts.* and idle.doneTimeoutMs: default 1000 ... 300000. */
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  /** Default 20. */
+  maxFolders: number;
+  /** maxBodyBytes with fetchBodies. Default 10 MiB. */
+  maxBodyBytes: number;
+  /** Default 10. */
+  maxAccountsPerTenant: number;
+  /** An account costs one connection per folder plus the engine's pool.maxPerAccount. Default 50. */
+  maxConnectionsPerTenant: number;
 }
 
 export interface ImapPushRouter extends Router {
-  /** Records the owning tenant of an account the app added to the engine itself. */
+  /** Records the owning tenant of an account the app added to the engine itself (the tenant knows it by this id). */
   assign(accountId: string, tenant: string): void;
+  /** The engine's id for a tenant's account (for engine.sync(), the push webhooks' maps ...), or null. */
+  accountKey(tenant: string, accountId: string): string | null;
   /** Ends open event streams and detaches metrics; the engine keeps running. */
   close(): void;
 }

@@ -9,51 +9,16 @@ const path = require('path');
 const crypto = require('crypto');
 const express = require('express');
 const { optionError } = require('./errors');
-const { sendError, sendMappedError, isObject } = require('./http');
+const { sendError, sendMappedError, isObject, publicError } = require('./http');
+const { Tenancy } = require('./tenancy');
+const { normalizeLimits, boundAccount } = require('./tenant-limits');
+const { createHostPolicy } = require('./host-policy');
 const { folderTotals } = require('./notify');
 const { gmailHandler, graphHandler } = require('./push');
 const { createMetrics } = require('./metrics');
 const { mountActions } = require('./express-actions');
 
 const DEFAULT_HEARTBEAT_MS = 15000;
-
-/**
- * Which tenant owns which account id. An account added to the engine outside
- * the router has no owner (admins still see it) until assign() gives it one.
- */
-class Tenancy {
-  constructor(engine) {
-    this.engine = engine;
-    this.owners = new Map();
-    this.pending = new Set(); // ids reserved while addAccount runs
-  }
-
-  owner(id) {
-    return this.owners.get(id);
-  }
-
-  canSee(auth, id) {
-    return auth.admin || this.owners.get(id) === auth.tenant;
-  }
-
-  /** Claims an id for a tenant; false if another live account holds it. */
-  reserve(id, tenant) {
-    const stale = !this.pending.has(id) && this.engine.status(id) === null;
-    if (this.owners.has(id) && !stale) return false;
-    this.owners.set(id, tenant);
-    this.pending.add(id);
-    return true;
-  }
-
-  settle(id, added) {
-    this.pending.delete(id);
-    if (!added) this.owners.delete(id);
-  }
-
-  release(id) {
-    this.owners.delete(id);
-  }
-}
 
 /** Resolves req to { tenant, admin } or answers 401/403 itself and returns null. */
 async function authenticateRequest(authorize, req, res) {
@@ -74,16 +39,18 @@ async function authenticateRequest(authorize, req, res) {
   return { tenant: auth.tenant, admin: auth.admin === true };
 }
 
-/** A tenant's view of health: only its accounts; process-wide counters carry no ids. */
-function scopeHealth(health, visible) {
-  const accounts = health.accounts.filter((a) => visible(a.accountId));
-  return { ...health, ...folderTotals(accounts), accounts };
+const ERROR_KEYS = new Set(['error', 'lastError']);
+
+// What the router shows of engine output: errors as { code, fixed message }
+// (an Error's own fields are not enumerable and would serialize as {}; its
+// message may quote the remote end). Account ids are viewOf()'s job.
+function publicJson(item) {
+  return JSON.stringify(item, (key, value) => (value instanceof Error || (ERROR_KEYS.has(key) && isObject(value))
+    ? { ...(value.folder !== undefined ? { folder: value.folder } : {}), ...publicError(value) } : value));
 }
 
-// Errors inside event payloads become { code, message }: an Error's own
-// fields are not enumerable and would serialize as {}.
-function eventJson(item) {
-  return JSON.stringify(item, (key, value) => (value instanceof Error ? { code: value.code, message: value.message } : value));
+function sendJson(res, status, body) {
+  res.status(status).type('json').send(publicJson(body));
 }
 
 function drained(res) {
@@ -119,6 +86,7 @@ function checkOptions(options) {
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1) throw optionError('heartbeatMs', 'must be a positive integer');
   if (logger !== undefined && typeof logger !== 'function') throw optionError('logger', 'must be a function');
   if (accountPolicy !== undefined && typeof accountPolicy !== 'function') throw optionError('accountPolicy', 'must be a function');
+  return { limits: normalizeLimits(options.limits), hostPolicy: createHostPolicy({ allowHosts: options.allowHosts, lookup: options.lookup }) };
 }
 
 /** The notification API: an explicit notifier, else the engine's own (MailEngine#subscribe/events/health). */
@@ -130,7 +98,7 @@ function notificationsOf(engine, notifier) {
 
 function createRouter(engine, options = {}) {
   if (!engine || typeof engine.addAccount !== 'function') throw optionError('engine', 'must be a MailEngine');
-  checkOptions(options);
+  const { limits, hostPolicy } = checkOptions(options);
   const { authorize, heartbeatMs = DEFAULT_HEARTBEAT_MS, accountPolicy } = options;
   const logger = options.logger || ((message) => console.warn(message));
   const notifications = notificationsOf(engine, options.notifier);
@@ -162,27 +130,58 @@ function createRouter(engine, options = {}) {
     if (typeof id !== 'string' || id === '') throw optionError(key, 'must be a non-empty string');
     return id;
   };
+  // Whose namespace a request means: the caller's own; an admin may name another tenant.
+  const tenantOf = (auth, named) => (auth.admin && typeof named === 'string' && named !== '' ? named : auth.tenant);
+  // An engine account as its owner knows it; admins also get the tenant (null: added by the app).
+  const viewOf = (status, admin) => {
+    const entry = tenancy.entry(status.accountId);
+    const view = { ...status, accountId: entry ? entry.id : status.accountId };
+    return admin ? { ...view, tenant: entry ? entry.tenant : null } : view;
+  };
+  const ownedBy = (tenant) => (accountId) => tenancy.entry(accountId)?.tenant === tenant;
+
+  // Refused starts, for operators: never the account's credentials, and never shown to the tenant.
+  const refused = (tenant, detail) => logger(`imap-push router: tenant '${tenant}': ${detail}`);
 
   router.post('/idle/start', authenticate, safe(async (req, res) => {
     const auth = req.imapPushAuth;
     let id;
+    let bounded;
     try {
       if (!isObject(req.body)) return sendError(res, 400, 'INVALID_BODY', 'body must be a JSON account object');
       id = accountIdOf(req.body, 'id');
       if (accountPolicy && !(await accountPolicy(req.body, auth))) {
         return sendError(res, 403, 'FORBIDDEN', 'this account configuration is not allowed');
       }
+      bounded = boundAccount(req.body, engine, limits);
     } catch (err) {
       return sendMappedError(res, err);
     }
-    if (!tenancy.reserve(id, auth.tenant)) return sendError(res, 409, 'ACCOUNT_EXISTS', `account '${id}' already exists`);
+    // Counted and claimed in one synchronous step, so concurrent starts cannot overshoot.
+    const usage = tenancy.usage(auth.tenant);
+    if (usage.accounts >= limits.maxAccountsPerTenant) {
+      return sendError(res, 403, 'TENANT_LIMIT', `at most ${limits.maxAccountsPerTenant} accounts per tenant (limits.maxAccountsPerTenant)`);
+    }
+    if (usage.connections + bounded.connections > limits.maxConnectionsPerTenant) {
+      return sendError(res, 403, 'TENANT_LIMIT', `this account needs ${bounded.connections} connections; `
+        + `the tenant has ${limits.maxConnectionsPerTenant - usage.connections} of ${limits.maxConnectionsPerTenant} left (limits.maxConnectionsPerTenant)`);
+    }
+    const key = tenancy.reserve(auth.tenant, id, bounded.connections);
+    if (key === null) return sendError(res, 409, 'ACCOUNT_EXISTS', `account '${id}' already exists`);
+    let added = false;
     try {
-      const status = await engine.addAccount(req.body);
-      tenancy.settle(id, true);
-      res.status(201).json(status);
+      const target = await hostPolicy(bounded.config, (detail) => refused(auth.tenant, `account '${id}': ${detail}`));
+      const { account } = bounded;
+      const tlsOptions = { ...account.tlsOptions, ...(target.servername ? { servername: target.servername } : {}) };
+      const status = await engine.addAccount({ ...account, id: key, host: target.host, tlsOptions });
+      added = true;
+      sendJson(res, 201, viewOf(status, false));
     } catch (err) {
-      tenancy.settle(id, false);
+      // The engine's id for it is ours: a clash there is the app's own account, reported in the tenant's terms.
+      if (err && err.code === 'ACCOUNT_EXISTS') return sendError(res, 409, 'ACCOUNT_EXISTS', `account '${id}' already exists`);
       sendMappedError(res, err);
+    } finally {
+      tenancy.settle(key, added);
     }
   }));
 
@@ -193,35 +192,39 @@ function createRouter(engine, options = {}) {
     } catch (err) {
       return sendMappedError(res, err);
     }
-    if (!tenancy.canSee(req.imapPushAuth, id)) return unknownAccount(res, id);
+    const key = tenancy.find(tenantOf(req.imapPushAuth, req.body.tenant), id);
+    if (key === undefined) return unknownAccount(res, id);
     try {
-      await engine.removeAccount(id);
-      tenancy.release(id);
+      await engine.removeAccount(key);
+      tenancy.release(key);
       res.json({ accountId: id, stopped: true });
     } catch (err) {
-      if (err.code === 'UNKNOWN_ACCOUNT') tenancy.release(id);
-      sendMappedError(res, err);
+      if (err.code !== 'UNKNOWN_ACCOUNT') return sendMappedError(res, err);
+      tenancy.release(key);
+      unknownAccount(res, id);
     }
   }));
 
   router.get('/idle/status/:accountId', authenticate, (req, res) => {
     const id = req.params.accountId;
-    const status = tenancy.canSee(req.imapPushAuth, id) ? engine.status(id) : null;
+    const key = tenancy.find(tenantOf(req.imapPushAuth, req.query.tenant), id);
+    const status = key === undefined ? null : engine.status(key);
     if (!status) return unknownAccount(res, id);
-    res.json(status);
+    sendJson(res, 200, viewOf(status, req.imapPushAuth.admin));
   });
 
   router.get('/idle/status', authenticate, (req, res) => {
-    const { tenant } = req.imapPushAuth;
-    res.json({ accounts: engine.status().filter((a) => tenancy.owner(a.accountId) === tenant) });
+    const mine = ownedBy(req.imapPushAuth.tenant);
+    sendJson(res, 200, { accounts: engine.status().filter((a) => mine(a.accountId)).map((a) => viewOf(a, false)) });
   });
 
   router.get('/idle/admin/all', authenticate, adminOnly, (req, res) => {
-    res.json({ accounts: engine.status().map((a) => ({ ...a, tenant: tenancy.owner(a.accountId) ?? null })) });
+    sendJson(res, 200, { accounts: engine.status().map((a) => viewOf(a, true)) });
   });
 
   router.get('/events', authenticate, safe(async (req, res) => {
-    const { tenant } = req.imapPushAuth;
+    const { tenant, admin } = req.imapPushAuth;
+    const mine = ownedBy(tenant);
     const controller = new AbortController();
     streams.add(controller);
     res.writeHead(200, {
@@ -236,8 +239,9 @@ function createRouter(engine, options = {}) {
     try {
       // The iterator's bounded, merging buffer is what protects us from a slow client.
       for await (const item of notifications.events({ signal: controller.signal })) {
-        if (tenancy.owner(item.accountId) !== tenant) continue;
-        if (!res.write(`event: ${item.type}\ndata: ${eventJson(item)}\n\n`)) await drained(res);
+        // Admins hear every tenant, each event tagged with its tenant.
+        if (!admin && !mine(item.accountId)) continue;
+        if (!res.write(`event: ${item.type}\ndata: ${publicJson(viewOf(item, admin))}\n\n`)) await drained(res);
       }
     } finally {
       clearInterval(heartbeat);
@@ -249,9 +253,20 @@ function createRouter(engine, options = {}) {
   router.get('/health', authenticate, (req, res) => {
     const auth = req.imapPushAuth;
     const health = notifications.health();
-    const body = auth.admin ? health : scopeHealth(health, (id) => tenancy.owner(id) === auth.tenant);
-    res.status(body.isHealthy ? 200 : 503).json(body);
+    const body = auth.admin ? { ...health, accounts: health.accounts.map((a) => viewOf(a, true)) } : scopeHealth(health, ownedBy(auth.tenant));
+    sendJson(res, body.isHealthy ? 200 : 503, body);
   });
+
+  /**
+   * A tenant's view of health: only its accounts, and only counts of its own.
+   * The process-wide figures (syncs, listeners, queues) are for admins.
+   */
+  function scopeHealth(health, mine) {
+    const accounts = health.accounts.filter((a) => mine(a.accountId));
+    const pooled = typeof engine.poolStats === 'function'
+      ? accounts.reduce((n, a) => n + (engine.poolStats(a.accountId).open || 0), 0) : 0;
+    return { ...folderTotals(accounts), pooledConnections: pooled, accounts: accounts.map((a) => viewOf(a, false)) };
+  }
 
   // Process-wide counts about every tenant: operators only.
   router.get('/metrics', authenticate, adminOnly, safe(async (req, res) => {
@@ -273,7 +288,16 @@ function createRouter(engine, options = {}) {
   mountActions(router, engine, {
     authenticate,
     safe,
-    accountFor: (req, id) => (tenancy.canSee(req.imapPushAuth, id) && engine.status(id) ? id : null),
+    accountFor: (req, id) => {
+      const key = tenancy.find(tenantOf(req.imapPushAuth, req.query.tenant), id);
+      return key !== undefined && engine.status(key) ? key : null;
+    },
+    // Results (messages() pages carry accountId) in the caller's terms, errors with fixed texts.
+    send: (res, key, result) => {
+      const entry = tenancy.entry(key);
+      const body = JSON.parse(publicJson(result), (k, v) => (k === 'accountId' && v === key && entry ? entry.id : v));
+      res.json(body);
+    },
   });
 
   // Express recognizes an error handler by its four parameters.
@@ -290,8 +314,10 @@ function createRouter(engine, options = {}) {
   router.assign = (accountId, tenant) => {
     if (typeof accountId !== 'string' || !accountId) throw optionError('accountId', 'must be a non-empty string');
     if (typeof tenant !== 'string' || !tenant) throw optionError('tenant', 'must be a non-empty string');
-    tenancy.owners.set(accountId, tenant);
+    tenancy.assign(accountId, tenant);
   };
+  /** The engine's id for a tenant's account (for the push webhooks' maps, engine.sync() ...), or null. */
+  router.accountKey = (tenant, accountId) => tenancy.find(tenant, accountId) ?? null;
   /** Ends open event streams and detaches from the notifications. The engine is left running. */
   router.close = () => {
     for (const controller of streams) controller.abort();

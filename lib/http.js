@@ -2,8 +2,8 @@
 
 // Helpers shared by the router and the webhooks. One JSON error shape for
 // every endpoint: { error: { code, message } }. Messages come from our own
-// validation or the engine's coded errors, which never carry credentials;
-// anything else is reported generically.
+// validation, or a fixed text per engine error code (never the engine's
+// message, which may quote the remote end); anything else is reported generically.
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -13,6 +13,8 @@ const STATUS_BY_CODE = {
   INVALID_JSON: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  HOST_NOT_ALLOWED: 403,
+  TENANT_LIMIT: 403,
   UNKNOWN_ACCOUNT: 404,
   NOT_FOUND: 404,
   NOT_CONFIGURED: 404,
@@ -27,10 +29,36 @@ const STATUS_BY_CODE = {
 };
 
 // Failures of the IMAP server or the path to it: the gateway's upstream failed.
-const UPSTREAM_CODES = new Set([
-  'AUTH_FAILED', 'TLS_FAILED', 'CONNECT_FAILED', 'CONNECTION_LOST', 'TIMEOUT', 'SERVER_BYE',
-  'PROTOCOL_ERROR', 'INSECURE_AUTH', 'SELECT_FAILED',
-]);
+// Their engine messages can quote what the remote end sent (a banner, a BAD
+// line), which turns the router into a banner reader for whoever can call it:
+// callers get only these fixed texts; the engine's logger has the detail.
+const UPSTREAM_MESSAGES = {
+  AUTH_FAILED: 'the server refused the credentials',
+  TLS_FAILED: 'the TLS handshake or certificate verification failed',
+  CONNECT_FAILED: 'cannot connect to the server',
+  CONNECTION_LOST: 'the connection to the server was lost',
+  TIMEOUT: 'the server did not answer in time',
+  SERVER_BYE: 'the server ended the session',
+  PROTOCOL_ERROR: 'the server did not speak IMAP as expected',
+  INSECURE_AUTH: 'refusing to send credentials without TLS',
+  SELECT_FAILED: 'the server would not open a folder',
+  COMMAND_FAILED: 'the server refused a command',
+  NOT_FOUND: 'no such message',
+  STATE_FILE_FAILED: 'the state file could not be written',
+  MODIFIED: 'the message changed meanwhile',
+  UNSUPPORTED: 'the server does not support this',
+  TRYCREATE: 'the destination folder does not exist',
+  CLOSED: 'the engine is closed',
+};
+
+/** The fixed text for an engine error code: never the engine's own message. */
+const publicMessage = (code) => UPSTREAM_MESSAGES[code] || 'the mail server failed';
+
+/** { code, message } safe to show a caller, for an Error or a { code, message } record. */
+const publicError = (err) => {
+  const code = err && typeof err.code === 'string' ? err.code : 'ERROR';
+  return { code, message: publicMessage(code) };
+};
 
 function sendError(res, status, code, message) {
   res.status(status).json({ error: { code, message } });
@@ -39,9 +67,10 @@ function sendError(res, status, code, message) {
 /** Maps a thrown error to a response; unknown errors never echo their message. */
 function sendMappedError(res, err) {
   const code = err && typeof err.code === 'string' ? err.code : null;
-  if (code && STATUS_BY_CODE[code]) return sendError(res, STATUS_BY_CODE[code], code, err.message);
-  if (code && (UPSTREAM_CODES.has(code) || err.name === 'ImapPushError')) return sendError(res, 502, code, err.message);
+  if (code && STATUS_BY_CODE[code] && !UPSTREAM_MESSAGES[code]) return sendError(res, STATUS_BY_CODE[code], code, err.message);
+  if (code && STATUS_BY_CODE[code]) return sendError(res, STATUS_BY_CODE[code], code, publicMessage(code));
+  if (code && (UPSTREAM_MESSAGES[code] || err.name === 'ImapPushError')) return sendError(res, 502, code, publicMessage(code));
   return sendError(res, 500, 'INTERNAL', 'internal error');
 }
 
-module.exports = { sendError, sendMappedError, isObject };
+module.exports = { sendError, sendMappedError, isObject, publicError, publicMessage };

@@ -47,15 +47,15 @@ export interface StoreResult {
 }
 
 export interface IdleOptions {
-  /** Re-issue IDLE this often (ms). Default 25 min; must be under 29 min. */
+  /** Re-issue IDLE this often (ms). Default 25 min; must be under 29 min and at least 10 ms. */
   refreshMs?: number;
-  /** NOOP polling interval when the server lacks IDLE (ms). Default 60 s. */
+  /** NOOP polling interval when the server lacks IDLE (ms). Default 60 s; at least 10 ms. */
   pollMs?: number;
   /** DONE must be answered within this (ms). Default 10 s. */
   doneTimeoutMs?: number;
   /**
    * End IDLE (DONE, then IDLE again) after this long without a byte from the server (ms), so a hung server
-   * is noticed within livenessMs + doneTimeoutMs. Default 4 min; 0 turns it off.
+   * is noticed within livenessMs + doneTimeoutMs. Default 4 min; 0 turns it off, else at least 10 ms.
    */
   livenessMs?: number;
 }
@@ -74,6 +74,7 @@ export interface KeepaliveOptions {
 }
 
 export interface ReconnectOptions {
+  /** First delay after a failure (ms). Default 1000; initialDelayMs * (1 - jitter) must be at least 10 ms. */
   initialDelayMs?: number;
   factor?: number;
   maxDelayMs?: number;

@@ -7,6 +7,12 @@ const MAX_IDLE_REFRESH_MS = 29 * 60 * 1000; // RFC 2177: servers may drop IDLE a
 // so no message fetch can ask for more.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// Engine floors: no one means a 0 ms reconnect loop or a 1 ms NOOP poll (a server
+// that drops every connection made 100,000 connections in 10 s at 0 ms). 10 ms
+// still lets test suites exercise reconnects in tens of milliseconds, and caps a
+// folder at about 100 attempts a second. Routers for tenants add far higher floors
+// (lib/tenant-limits.js).
+const MIN_TIMER_MS = 10;
 
 const ENGINE_DEFAULTS = Object.freeze({
   idle: { refreshMs: 25 * 60 * 1000, pollMs: 60 * 1000, doneTimeoutMs: 10 * 1000, livenessMs: 4 * 60 * 1000 },
@@ -88,6 +94,20 @@ function keepaliveMs(obj, key, zeroTurnsOff) {
   return v;
 }
 
+function zeroOrAtLeast(obj, key, path, min) {
+  const v = num(obj, key, path);
+  if (v !== undefined && v !== 0 && v < min) throw optionError(join(path, key), `must be 0 (off) or at least ${min}`);
+  return v;
+}
+
+/**
+ * The shortest delay the reconnect schedule can draw: jitter takes up to that
+ * fraction off the first delay (the same arithmetic as src/core/backoff.cpp).
+ */
+function shortestReconnectMs({ initialDelayMs, maxDelayMs, jitter }) {
+  return Math.ceil(Math.min(initialDelayMs, maxDelayMs) * (1 - jitter));
+}
+
 /** Validates the tunables shared by the engine and (as overrides) each account. */
 function normalizeTunables(src, base) {
   const idle = checkObject(src.idle, 'idle');
@@ -103,10 +123,10 @@ function normalizeTunables(src, base) {
     idle: {
       ...base.idle,
       ...pick({
-        refreshMs: num(idle, 'refreshMs', 'idle', { min: 1, max: MAX_IDLE_REFRESH_MS - 1 }),
-        pollMs: num(idle, 'pollMs', 'idle', { min: 1 }),
+        refreshMs: num(idle, 'refreshMs', 'idle', { min: MIN_TIMER_MS, max: MAX_IDLE_REFRESH_MS - 1 }),
+        pollMs: num(idle, 'pollMs', 'idle', { min: MIN_TIMER_MS }),
         doneTimeoutMs: num(idle, 'doneTimeoutMs', 'idle', { min: 1 }),
-        livenessMs: num(idle, 'livenessMs', 'idle'),
+        livenessMs: zeroOrAtLeast(idle, 'livenessMs', 'idle', MIN_TIMER_MS),
       }),
     },
     keepalive: {
@@ -139,6 +159,11 @@ function normalizeTunables(src, base) {
   };
   if (out.reconnect.maxDelayMs < out.reconnect.initialDelayMs) {
     throw optionError('reconnect.maxDelayMs', 'must not be below reconnect.initialDelayMs');
+  }
+  const shortest = shortestReconnectMs(out.reconnect);
+  if (shortest < MIN_TIMER_MS) {
+    const name = reconnect.jitter !== undefined && reconnect.initialDelayMs === undefined ? 'reconnect.jitter' : 'reconnect.initialDelayMs';
+    throw optionError(name, `leaves a reconnect delay of ${shortest} ms: initialDelayMs × (1 − jitter) must be at least ${MIN_TIMER_MS}`);
   }
   return out;
 }
@@ -260,4 +285,6 @@ function normalizeAccount(account, engineOptions) {
   };
 }
 
-module.exports = { normalizeEngineOptions, normalizeAccount, ACCOUNT_KEYS, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS, MAX_BODY_BYTES };
+module.exports = {
+  normalizeEngineOptions, normalizeAccount, shortestReconnectMs, ACCOUNT_KEYS, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS, MAX_BODY_BYTES, MIN_TIMER_MS,
+};

@@ -86,6 +86,57 @@ describe('CLI', () => {
     }
   });
 
+  describe('a malformed config gets one line saying what is expected, never its content', () => {
+    const SECRET = 'S3cr3t-Wr0ng-Quote';
+    const good = { id: 'bob', host: '127.0.0.1', user: 'bob', pass: SECRET };
+    let dir;
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-cli-bad-'));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test.each([
+      ['a single-quoted password', `{"accounts": [{"id": "bob", "host": "h", "user": "bob", "pass": '${SECRET}'}]}`, /, line 1, column 65: not valid JSON: expected a JSON value/],
+      ['a trailing comma, three lines down', `{\n  "accounts": [\n    {"id": "bob", "pass": "${SECRET}", }\n  ]\n}\n`, /, line 3, column 49: not valid JSON: .*no trailing comma/],
+      ['a file cut off inside the password', `{"accounts": [{"id": "bob", "pass": "${SECRET}`, /, line 1, column \d+: not valid JSON: expected the closing double quote/],
+      ['a raw line break in the password', `{"accounts": [{"id": "bob", "pass": "${SECRET}\n"}]}`, /, line 1, column \d+: not valid JSON: expected no raw control characters/],
+      ['an empty file', '', /, line 1, column 1: not valid JSON: expected a JSON value, not the end of the file/],
+      ['[]', '[]', /: expected an object like \{"engine".*got an array$/],
+      ['{}', '{}', /: 'accounts' is missing: expected \{"engine"/],
+      ['accounts as an object', JSON.stringify({ accounts: { bob: good } }), /, 'accounts': expected an array of account objects, got an object$/],
+      ['no accounts', JSON.stringify({ accounts: [] }), /, 'accounts': is empty: expected at least one account object$/],
+      ['an account that is a string', JSON.stringify({ accounts: [good, SECRET] }), /, accounts\[1\]: expected an account object, got a string$/],
+      ['an account with a bad port', JSON.stringify({ accounts: [{ ...good, port: SECRET }] }), /, accounts\[0\]: Invalid option 'port': must be an integer/],
+      ['two accounts with one id', JSON.stringify({ accounts: [good, good] }), /, accounts\[1\]: has the same id as accounts\[0\]/],
+      ['engine as an array', JSON.stringify({ engine: [SECRET], accounts: [good] }), /, 'engine': expected an object of engine options, got an array$/],
+      ['a bad engine option', JSON.stringify({ engine: { reconnect: { initialDelayMs: 0 } }, accounts: [good] }), /, 'engine': Invalid option 'reconnect.initialDelayMs'/],
+      ['an unknown top-level key', JSON.stringify({ acounts: [good] }), /: expected only the keys 'engine' and 'accounts' at the top level$/],
+    ])('%s', async (what, content, expected) => {
+      const file = path.join(dir, `${what.replace(/\W+/g, '-')}.json`);
+      fs.writeFileSync(file, content);
+      const cli = startCli(['watch', '--config', file]);
+      expect(await cli.exited).toBe(1);
+      const err = cli.stderr();
+      expect(err.endsWith('\n')).toBe(true);
+      expect(err.trimEnd().split('\n')).toHaveLength(1);
+      expect(err.startsWith(`imap-push: config file '${file}'`)).toBe(true);
+      expect(err.trimEnd()).toMatch(expected);
+      expect(cli.lines).toEqual([]);
+      expect(err).not.toContain(SECRET);
+      expect(err).not.toContain('S3cr');
+    });
+
+    test('a missing file and a directory say so', async () => {
+      for (const [file, expected] of [[path.join(dir, 'nope.json'), /: does not exist$/], [dir, /: is a directory, not a file$/]]) {
+        const cli = startCli(['watch', '--config', file]);
+        expect(await cli.exited).toBe(1);
+        expect(cli.stderr()).toMatch(new RegExp(`^imap-push: config file '${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+        expect(cli.stderr().trimEnd()).toMatch(expected);
+        expect(cli.stderr()).not.toMatch(/ENOENT: ENOENT|EISDIR:/);
+      }
+    });
+  });
+
   test('an unknown mode prints usage and exits 2', async () => {
     const cli = startCli(['frobnicate']);
     expect(await cli.exited).toBe(2);

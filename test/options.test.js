@@ -38,6 +38,14 @@ describe('engine options', () => {
     [{ reconnect: { initialDelayMs: 5000, maxDelayMs: 10 } }, 'reconnect.maxDelayMs'],
     [{ reconnect: { stopOnAuthFailure: 'yes' } }, 'reconnect.stopOnAuthFailure'],
     [{ timeouts: { connectMs: -1 } }, 'timeouts.connectMs'],
+    // Engine floors (10 ms): a 0 ms reconnect loop or a 1 ms poll is never what anyone meant.
+    [{ reconnect: { initialDelayMs: 0, maxDelayMs: 0 } }, 'reconnect.initialDelayMs'],
+    [{ reconnect: { initialDelayMs: 9 } }, 'reconnect.initialDelayMs'],
+    [{ reconnect: { initialDelayMs: 12, jitter: 0.5 } }, 'reconnect.initialDelayMs'], // could draw 6 ms
+    [{ reconnect: { jitter: 1 } }, 'reconnect.jitter'], // could draw 0 ms whatever the delay
+    [{ idle: { pollMs: 1 } }, 'idle.pollMs'],
+    [{ idle: { refreshMs: 5 } }, 'idle.refreshMs'],
+    [{ idle: { livenessMs: 1 } }, 'idle.livenessMs'],
     [{ idel: {} }, 'idel'],
     [{ auth: { tokenTimeoutMs: 0 } }, 'auth.tokenTimeoutMs'],
     [{ auth: { tokenTimeoutMs: '30s' } }, 'auth.tokenTimeoutMs'],
@@ -45,6 +53,13 @@ describe('engine options', () => {
     [{ auth: { tokenTimeout: 5 } }, 'auth.tokenTimeout'],
   ])('%j is rejected naming %s', (opts, option) => {
     expectOptionError(() => new MailEngine(opts), option);
+  });
+
+  test('the floors leave room for fast tests: 10 ms after jitter, and livenessMs 0 still turns the check off', () => {
+    const { normalizeEngineOptions } = require('../lib/options');
+    expect(normalizeEngineOptions({ reconnect: { initialDelayMs: 20, maxDelayMs: 50 } }).reconnect).toMatchObject({ initialDelayMs: 20, jitter: 0.2 });
+    expect(normalizeEngineOptions({ reconnect: { initialDelayMs: 10, jitter: 0 } }).reconnect.initialDelayMs).toBe(10);
+    expect(normalizeEngineOptions({ idle: { pollMs: 10, livenessMs: 0 } }).idle).toMatchObject({ pollMs: 10, livenessMs: 0 });
   });
 
   test('pool defaults are the documented ones (test/cpp/defaults_test.cc pins the engine to the same)', () => {

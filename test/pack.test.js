@@ -15,6 +15,7 @@ const EXPECTED_OUTSIDE_SRC = [
   'lib/binding.js', 'lib/cluster/common.js', 'lib/cluster/index.js', 'lib/cluster/worker.js', 'lib/dashboard.html', 'lib/errors.js', 'lib/events.js', 'lib/express-actions.js', 'lib/express.d.ts', 'lib/express.js',
   'lib/http.js', 'lib/index.d.ts', 'lib/index.js', 'lib/jwt.js', 'lib/metrics.js', 'lib/mime.d.ts', 'lib/mime.js',
   'lib/notify.d.ts', 'lib/notify.js', 'lib/search.js', 'lib/options.js', 'lib/push.js', 'lib/actions.js', 'lib/logger.js', 'lib/mailbox.js', 'lib/messages.js', 'lib/platform.js', 'scripts/install.js',
+  'lib/config-file.js', 'lib/host-policy.js', 'lib/tenancy.js', 'lib/tenant-limits.js',
   'package.json', 'prebuilds/README.md',
   // imap-push/testing: the mock IMAP server for users' own tests, and no other test code.
   'lib/testing.js', 'lib/testing.d.ts',

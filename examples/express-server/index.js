@@ -34,6 +34,8 @@ async function main() {
   const engine = new MailEngine();
   // Engines that predate MailEngine#subscribe/events/health get a notifier of their own.
   const notifier = typeof engine.subscribe === 'function' ? undefined : new Notifier(engine);
+  // Accounts tenants start through the router may reach public IMAP servers only (ports 143, 993), within
+  // the default limits; allowHosts and limits change that (README, "On the public internet").
   const router = createRouter(engine, { authorize, notifier });
 
   const app = express();

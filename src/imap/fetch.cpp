@@ -6,6 +6,7 @@
 namespace imap {
 
 const char* const kNewMessageItems = "(UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)";
+const char* const kNewMessageItemsModseq = "(UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE MODSEQ)";
 
 FetchItems parseFetchItems(const Value& items) {
   FetchItems f;

@@ -14,6 +14,7 @@
 namespace imap {
 
 extern const char* const kNewMessageItems;  // what a newMessage event needs
+extern const char* const kNewMessageItemsModseq;  // the same and MODSEQ, for CONDSTORE sessions
 
 struct FetchItems {
   uint32_t uid = 0;     // 0: no UID item

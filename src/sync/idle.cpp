@@ -125,8 +125,14 @@ void IdleSession::onCode(const ResponseCode& code) {
   if (!selecting_) {
     // A modseq beyond what we saw means changes the server did not spell
     // out to us (e.g. flags of a message it announced in the same breath).
-    if (code.name == "HIGHESTMODSEQ" && code.args[0].isNumber() && code.args[0].num > rt_->fs.highestModseq)
-      owner_->folderNeedsSync(*this);
+    if (code.name != "HIGHESTMODSEQ" || !code.args[0].isNumber() || code.args[0].num <= rt_->fs.highestModseq) return;
+    // New mail raises it as well (Dovecot sends it right after EXISTS): a sync
+    // for that would find nothing, so the new-message fetch decides first.
+    if ((newPending_ || fetchingNew_) && modseqAware()) {
+      modseqPending_ = std::max(modseqPending_, code.args[0].num);
+      return;
+    }
+    owner_->folderNeedsSync(*this);
     return;
   }
   selecting_->noteCode(code.name, code.args);
@@ -161,6 +167,8 @@ void IdleSession::afterSelect() {
   fs.uidValidity = sel.uidValidity;
   fs.exists = exists_ = sel.exists;
   rt_->dirty = true;
+  modseqPending_ = 0;  // a new connection: what the old one waited for, the sync below covers
+  newModseqs_.clear();
   if (!known) {
     // A first sight (or a reset folder) sets the baseline: existing mail is
     // not new mail, old changes are not news.
@@ -233,7 +241,8 @@ void IdleSession::fetchNew() {
   newPending_ = false;
   fetchingNew_ = true;
   uint32_t from = rt_->fs.uidNext ? rt_->fs.uidNext : 1;
-  send("UID FETCH " + std::to_string(from) + ":* " + kNewMessageItems, [this](const Response& r) {
+  const char* items = modseqAware() ? kNewMessageItemsModseq : kNewMessageItems;
+  send("UID FETCH " + std::to_string(from) + ":* " + items, [this](const Response& r) {
     fetchingNew_ = false;
     if (r.status != "OK") {
       fail("PROTOCOL_ERROR", "fetching new messages failed: " + describe(r));
@@ -243,6 +252,7 @@ void IdleSession::fetchNew() {
     // if those messages are gone by now.
     if (serverUidNext_ > rt_->fs.uidNext) rt_->fs.uidNext = serverUidNext_;
     serverUidNext_ = 0;
+    settleModseq();
     owner_->statusChanged(*this);
     proceed();
   });

@@ -72,6 +72,8 @@ class IdleSession : public ImapClient {
   void onVanished(const std::vector<Value>& args);
   void onFetch(uint32_t seq, const Value& items);
   void reportFlags(uint32_t seq, const struct FetchItems& f);
+  bool modseqAware() const { return qresync_ || hasCap("CONDSTORE"); }
+  void settleModseq();
 
   SessionOwner* owner_;
   FolderRuntime* rt_;
@@ -92,6 +94,11 @@ class IdleSession : public ImapClient {
   bool resolvingFlags_ = false;
   bool probing_ = false;            // learning UIDNEXT from the highest UID
   uint32_t serverUidNext_ = 0;      // UIDNEXT at SELECT when catching up
+  // A HIGHESTMODSEQ that came with new mail, waiting for the new-message
+  // fetch to say whether those messages account for all of it, and the
+  // MODSEQs that fetch returned above the folder's HIGHESTMODSEQ.
+  uint64_t modseqPending_ = 0;
+  std::set<uint64_t> newModseqs_;
 
   bool idling_ = false;      // IDLE command in flight
   bool idleActive_ = false;  // '+' received

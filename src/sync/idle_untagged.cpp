@@ -13,6 +13,9 @@ namespace {
 // Flag changes without a UID awaiting a lookup. Every EXPUNGE renumbers them,
 // so past this many a sync is cheaper than the bookkeeping.
 constexpr size_t kMaxFlagSeqs = 64;
+// MODSEQs of new messages kept to account for a HIGHESTMODSEQ; past this a
+// sync decides instead.
+constexpr size_t kMaxNewModseqs = 4096;
 }  // namespace
 
 void IdleSession::onUntagged(const Response& r) {
@@ -86,6 +89,7 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
     // before ("N:*" returns the highest one even below N, or the sync got
     // there first) may come back with changed flags: that change counts.
     if (!fetchingNew_) return;
+    if (f.modseq > fs.highestModseq && newModseqs_.size() < kMaxNewModseqs) newModseqs_.insert(f.modseq);
     if (!rt_->claimNew(f.uid)) {
       if (f.flags && mayExist(*rt_, f.uid)) reportFlags(seq, f);
       return;
@@ -112,6 +116,26 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
   // flags come with its newMessage.
   if (!mayExist(*rt_, f.uid)) return;
   reportFlags(seq, f);
+}
+
+// A HIGHESTMODSEQ that came with new mail needs no sync when every modseq
+// between the folder's and it belongs to a message the fetch just reported:
+// each change gets a modseq of its own, so there is nothing else to find. Then
+// everything up to it was reported, which is what HIGHESTMODSEQ records (the
+// sync's condition for advancing it). Any gap, a flag change or an expunge
+// among them, leaves it to the sync as before.
+void IdleSession::settleModseq() {
+  if (modseqPending_ == 0 || newPending_) return;  // more mail to fetch first: it may fill the gap
+  uint64_t covered = rt_->fs.highestModseq;
+  while (newModseqs_.count(covered + 1)) ++covered;
+  if (covered >= modseqPending_) {
+    rt_->fs.highestModseq = covered;
+    rt_->dirty = true;
+  } else {
+    owner_->folderNeedsSync(*this);
+  }
+  modseqPending_ = 0;
+  newModseqs_.clear();
 }
 
 // The flag memory makes sure a change the sync already reported (or will

@@ -169,3 +169,23 @@ async function mockServer(): Promise<void> {
   void makeCerts().keyPath;
 }
 void mockServer;
+
+import { createRouter } from '../../lib/express';
+import type { TenantLimits } from '../../lib/express';
+
+function router(engine: MailEngine): void {
+  const limits: Partial<TenantLimits> = { maxFolders: 5, maxConnectionsPerTenant: 12 };
+  const r = createRouter(engine, {
+    authorize: () => ({ tenant: 't' }),
+    allowHosts: ['imap.internal', '10.0.0.0/8', 'mail.example:1143'],
+    lookup: async () => [{ address: '192.0.2.1', family: 4 }],
+    limits,
+  });
+  const key: string | null = r.accountKey('t', 'main');
+  void key;
+  // @ts-expect-error allowHosts is a list
+  createRouter(engine, { authorize: () => ({ tenant: 't' }), allowHosts: '10.0.0.0/8' });
+  // @ts-expect-error no such limit
+  createRouter(engine, { authorize: () => ({ tenant: 't' }), limits: { maxFolder: 5 } });
+}
+void router;
