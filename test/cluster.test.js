@@ -70,7 +70,9 @@ maybe('cluster on Redis', () => {
   test('each account is watched by exactly one worker, credentials are sealed, and mail reaches EmailNewMessage', async () => {
     spawnWorker('w1');
     spawnWorker('w2');
-    await waitUntil(allOwned, 15000, 'every account owned');
+    // The first worker up takes everything; the next tick after the second one's heartbeat hands it its share.
+    await waitUntil(async () => (await allOwned()) && new Set(Object.values(await cluster.owners())).size === 2, 15000,
+      'every account owned, by both workers');
     await waitUntil(() => idleUsers().length === 6, 15000, 'six IDLE sessions');
     expect(idleUsers()).toEqual(Object.keys(USERS).sort()); // one per user: never two workers on one account
     const owners = await cluster.owners();
