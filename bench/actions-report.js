@@ -35,7 +35,7 @@ function section([act, env], cfg, { cell, fmt, table, median }) {
   const push = x.samples['imap-push'] || [];
   const flow = x.samples.imapflow || [];
   const ops = [
-    [`flag ${fmt(x.batch, 0)}: one call, +\\Flagged`, (s) => s.flag.ms, x.batch],
+    [`flag ${fmt(x.batch, 0)}: one call, \`+\\Flagged\``, (s) => s.flag.ms, x.batch],
     [`move ${fmt(x.batch, 0)} to another folder: one call`, (s) => s.move.ms, x.batch],
     [`search ${fmt(x.messages, 0)}: unseen (${fmt(x.expected.unseen, 0)} found)`, (s) => s.search.unseen.ms, x.messages],
     [`search ${fmt(x.messages, 0)}: SUBJECT "Invoice" (${fmt(x.expected.subject, 0)} found)`, (s) => s.search.subject.ms, x.messages],
@@ -67,8 +67,7 @@ ${cell(e.map((r) => (env.result.messages / r.ms) * 1000), 0)} messages/s): ${fmt
 (target ≥ 90 %: ${pageRate >= 0.9 * envRate ? 'met' : 'not met'}).`;
     } else envelopeLine = 'Envelope-fetch rate of this session: no complete run.';
   }
-  return [
-    `One Dovecot 2.3 (\`test/support/dovecot.js\`), implicit TLS on 127.0.0.1. INBOX holds ${fmt(x.messages, 0)} messages
+  return `One Dovecot 2.3 (\`test/support/dovecot.js\`), implicit TLS on 127.0.0.1. INBOX holds ${fmt(x.messages, 0)} messages
 (${fmt(x.avgMessageBytes, 0)} bytes on average, 1 in 10 unseen), written straight into the Maildir (\`bench/maildir.js\`,
 as \`bench/envelope.js\` does) and indexed by two raw FETCHes before any client runs. Each run gives each client
 (order rotating) a fresh process and a new folder of ${fmt(x.batch, 0)} messages, also indexed beforehand: the client
@@ -90,7 +89,9 @@ ${table(['client', 'messages/s', 'peak RSS MiB', 'RSS before paging MiB', 'CPU m
 
 ${envelopeLine}
 
-Targets (≥ 2× ImapFlow, medians): ${targets.join('; ')}.
+Targets (≥ 2× ImapFlow, medians):
+
+${targets.map((t) => `- ${t}`).join('\n')}
 `;
 }
 
