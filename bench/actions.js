@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // Mailbox actions on a real Dovecot (test/support/dovecot.js), imap-push and
-// ImapFlow doing the same work over implicit TLS on 127.0.0.1:
+// ImapFlow doing the same work over implicit TLS on 127.0.0.1, next to a raw
+// socket that sends the bare commands and parses nothing (the server's floor):
 //
 //   page    every message of a --messages INBOX: imap-push
 //           `for await (const m of engine.messages(id, 'INBOX', { batchSize: --page-batch }))`,
@@ -21,7 +22,7 @@
 // moved files also in the Maildir itself): a wrong one fails the run.
 //
 //   node bench/actions.js [--messages 100000] [--batch 10000] [--page-batch 1000] [--runs 3]
-//        [--clients imap-push,imapflow]
+//        [--clients raw,imap-push,imapflow]
 //
 // Prints progress on stderr and one JSON line (all samples + medians) on stdout.
 const { fork } = require('child_process');
@@ -35,7 +36,7 @@ const { values: opt } = parseArgs({
     batch: { type: 'string', default: '10000' },
     'page-batch': { type: 'string', default: '1000' },
     runs: { type: 'string', default: '3' },
-    clients: { type: 'string', default: 'imap-push,imapflow' },
+    clients: { type: 'string', default: 'raw,imap-push,imapflow' },
     timeout: { type: 'string', default: '600000' },
     child: { type: 'boolean' },
   },
@@ -49,8 +50,8 @@ const TIMEOUT_MS = Number(opt.timeout);
 for (const [k, v] of [['messages', N], ['batch', B], ['page-batch', PAGE_BATCH], ['runs', RUNS]]) {
   if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`--${k} must be a positive integer`);
 }
-if (!CLIENTS.length || CLIENTS.some((c) => !['imap-push', 'imapflow'].includes(c))) {
-  throw new TypeError(`--clients takes imap-push and/or imapflow, not '${opt.clients}'`);
+if (!CLIENTS.length || CLIENTS.some((c) => !['raw', 'imap-push', 'imapflow'].includes(c))) {
+  throw new TypeError(`--clients takes raw, imap-push and/or imapflow, not '${opt.clients}'`);
 }
 const USER = 'actbench';
 const PASS = 'bench-password';
@@ -64,9 +65,9 @@ const UNSEEN = (i) => i % 10 === 7;
 const SUBJECT = maildir.TOPICS[0];
 const SUBJECT_INDEX = 0;
 const SEARCHES = {
-  unseen: { push: { seen: false }, flow: { seen: false }, expect: (i) => UNSEEN(i) },
-  subject: { push: { subject: SUBJECT }, flow: { subject: SUBJECT }, expect: (i) => i % maildir.TOPICS.length === SUBJECT_INDEX },
-  all: { push: {}, flow: { all: true }, expect: () => true },
+  unseen: { push: { seen: false }, flow: { seen: false }, raw: 'UNSEEN', expect: (i) => UNSEEN(i) },
+  subject: { push: { subject: SUBJECT }, flow: { subject: SUBJECT }, raw: `SUBJECT "${SUBJECT}"`, expect: (i) => i % maildir.TOPICS.length === SUBJECT_INDEX },
+  all: { push: {}, flow: { all: true }, raw: 'ALL', expect: () => true },
 };
 
 function check(what, got, want) {
@@ -87,7 +88,9 @@ async function imapPushClient(cfg) {
     user: cfg.user, pass: cfg.pass, folders: [cfg.watched],
   });
   return {
-    open: (folder) => engine.search(ID, folder, {}),
+    // Its first request on a folder selects it; a search is the cheapest.
+    select: async (folder) => (await engine.search(ID, folder, {})).length,
+    uids: (folder) => engine.search(ID, folder, {}),
     async page(folder, onMessage) {
       for await (const m of engine.messages(ID, folder, { batchSize: cfg.pageBatch })) onMessage(m);
     },
@@ -109,7 +112,9 @@ async function imapflowClient(cfg) {
   // ImapFlow acts on the selected folder: each call opens it (a no-op when it already is).
   const select = (folder) => client.mailboxOpen(folder);
   return {
-    open: async (folder) => { await select(folder); return client.search({ all: true }, { uid: true }); },
+    // Only SELECT: a SEARCH ALL of 100,000 here would count in the paging's peak RSS.
+    select: async (folder) => (await select(folder)).exists,
+    uids: async (folder) => { await select(folder); return client.search({ all: true }, { uid: true }); },
     async page(folder, onMessage) {
       await select(folder);
       for await (const m of client.fetch('1:*', { uid: true, flags: true, envelope: true, internalDate: true, size: true })) onMessage(m);
@@ -129,11 +134,43 @@ async function imapflowClient(cfg) {
   };
 }
 
+// The same work as bare commands on a raw session (bench/maildir.js), in
+// this process: the compact set 1:N (a fresh folder's UIDs), STORE without
+// .SILENT as ImapFlow sends it. Counted from the untagged responses.
+async function rawClient(dc, cfg) {
+  const session = await maildir.rawSession(dc, { user: cfg.user, pass: cfg.pass, timeoutMs: TIMEOUT_MS });
+  const searched = (text) => { const m = /^\* SEARCH([^\r\n]*)/m.exec(text); return m ? m[1].trim().split(' ').filter(Boolean).length : 0; };
+  const out = { search: {} };
+  try {
+    await session.command('SELECT INBOX');
+    const page = await session.command('UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)', { count: ' FETCH (' });
+    out.page = { ms: page.ms, count: page.count };
+    check('messages fetched (raw)', page.count, cfg.messages);
+    for (const [name, { raw }] of Object.entries(SEARCHES)) {
+      const r = await session.command(`UID SEARCH ${raw}`);
+      out.search[name] = { ms: r.ms, count: searched(r.text) };
+      check(`search ${name} (raw)`, out.search[name].count, cfg.expected[name]);
+    }
+    await session.command(`SELECT "${cfg.actFolder}"`);
+    check(`${cfg.actFolder} before flagging (raw)`, searched((await session.command('UID SEARCH ALL')).text), cfg.batch);
+    const set = `1:${cfg.batch}`;
+    const flag = await session.command(`UID STORE ${set} +FLAGS (\\Flagged)`, { count: ' FETCH (' });
+    out.flag = { ms: flag.ms, count: searched((await session.command('UID SEARCH FLAGGED')).text) };
+    check('messages flagged (raw)', out.flag.count, cfg.batch);
+    const move = await session.command(`UID MOVE ${set} "${cfg.destFolder}"`, { count: ' EXPUNGE' });
+    out.move = { ms: move.ms, count: move.count };
+    check('messages moved (raw: EXPUNGE responses)', move.count, cfg.batch);
+  } finally {
+    await session.close();
+  }
+  return out;
+}
+
 async function runClient(cfg) {
   const ops = await (cfg.client === 'imap-push' ? imapPushClient : imapflowClient)(cfg);
   const out = { search: {} };
   try {
-    check('INBOX before paging', (await ops.open('INBOX')).length, cfg.messages);
+    check('INBOX before paging', await ops.select('INBOX'), cfg.messages);
     if (global.gc) global.gc();
     out.rssBeforePage = process.memoryUsage().rss;
     // Paging first: the child's peak RSS right after it is the paging peak.
@@ -160,7 +197,7 @@ async function runClient(cfg) {
       check(`search ${name}`, uids.length, cfg.expected[name]);
     }
 
-    const uids = await ops.open(cfg.actFolder);
+    const uids = await ops.uids(cfg.actFolder);
     check(`${cfg.actFolder} before flagging`, uids.length, cfg.batch);
     let t = now();
     await ops.flag(cfg.actFolder, uids);
@@ -208,7 +245,8 @@ function summarize(samples, n) {
   const med = (f) => median(samples.map(f));
   const spread = (f) => { const xs = samples.map(f); return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }; };
   return {
-    pageMs: spread((s) => s.page.ms), pageRate: rate(n, med((s) => s.page.ms)), pageMaxRss: spread((s) => s.page.maxRss),
+    pageMs: spread((s) => s.page.ms), pageRate: rate(n, med((s) => s.page.ms)),
+    ...(samples[0].page.maxRss ? { pageMaxRss: spread((s) => s.page.maxRss) } : {}),
     flagMs: spread((s) => s.flag.ms), moveMs: spread((s) => s.move.ms),
     searchMs: Object.fromEntries(Object.keys(SEARCHES).map((k) => [k, spread((s) => s.search[k].ms)])),
   };
@@ -237,17 +275,18 @@ async function main() {
         maildir.populate(dc, USER, { folder: actFolder, n: B, log });
         maildir.folderDir(dc, USER, destFolder);
         check(`${actFolder} warm-up FETCH`, (await raw(actFolder)).count, B);
-        const r = await inChild({
+        const cfg = {
           client: c, tlsPort: dc.tlsPort, caPem: dc.caPem, user: USER, pass: PASS, watched: 'Watched',
           messages: N, batch: B, pageBatch: PAGE_BATCH, expected, actFolder, destFolder,
-        });
+        };
+        const r = c === 'raw' ? await rawClient(dc, cfg) : await inChild(cfg);
         // What Dovecot wrote, read without IMAP: nothing left behind, everything moved and flagged.
         check(`message files left in ${actFolder}`, maildir.maildirFlags(dc, USER, actFolder).length, 0);
         const moved = maildir.maildirFlags(dc, USER, destFolder);
         check(`message files in ${destFolder}`, moved.length, B);
         check(`files in ${destFolder} without the F (\\Flagged) flag`, moved.filter((f) => !f.includes('F')).length, 0);
         out.samples[c].push(r);
-        log(`run ${run + 1} ${c}: page ${r.page.ms.toFixed(0)} ms (${Math.round(rate(N, r.page.ms))} msg/s, peak RSS ${(r.page.maxRss / 1048576).toFixed(0)} MiB), `
+        log(`run ${run + 1} ${c}: page ${r.page.ms.toFixed(0)} ms (${Math.round(rate(N, r.page.ms))} msg/s${r.page.maxRss ? `, peak RSS ${(r.page.maxRss / 1048576).toFixed(0)} MiB` : ''}), `
           + `search ${Object.entries(r.search).map(([k, v]) => `${k} ${v.ms.toFixed(0)} ms`).join(', ')}, `
           + `flag ${r.flag.ms.toFixed(0)} ms, move ${r.move.ms.toFixed(0)} ms`);
       }

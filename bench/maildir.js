@@ -109,58 +109,82 @@ function maildirFlags(dc, user, folder) {
   return out;
 }
 
-// A node tls socket: LOGIN, SELECT folder, then
-// `UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)`; untagged
-// FETCH responses are counted, never parsed. Timed from sending the FETCH
-// to its tagged OK.
-function rawFetch(dc, { user, pass, folder = 'INBOX', timeoutMs }) {
-  return new Promise((resolve, reject) => {
-    const sock = tls.connect({ port: dc.tlsPort, host: '127.0.0.1', ca: dc.caPem, servername: 'localhost' });
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error('raw: timed out')); }, timeoutMs);
-    let stage = 0; // 0 greeting, 1 login, 2 select, 3 fetch
-    let text = '';
-    let count = 0;
-    let bytes = 0;
-    let tail = '';
-    let t0;
-    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
-    sock.on('data', (chunk) => {
-      if (stage < 3) {
-        text += chunk.toString('latin1');
-        if (stage === 0 && /^\* OK/m.test(text)) {
-          stage = 1; text = '';
-          sock.write(`A1 LOGIN ${user} "${pass}"\r\n`);
-        } else if (stage === 1 && /^A1 /m.test(text)) {
-          // The server's answer only: the command line holds the password.
-          if (!/^A1 OK/m.test(text)) { reject(new Error('raw login refused')); sock.destroy(); return; }
-          stage = 2; text = '';
-          sock.write(`A2 SELECT "${folder}"\r\n`);
-        } else if (stage === 2 && /^A2 /m.test(text)) {
-          if (!/^A2 OK/m.test(text)) { reject(new Error(`raw select: ${text}`)); sock.destroy(); return; }
-          stage = 3; text = '';
-          t0 = now();
-          sock.write('A3 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)\r\n');
-        }
-        return;
-      }
-      // Counting only: " FETCH (" occurrences (the generated headers never contain it).
-      bytes += chunk.length;
-      const s = tail + chunk.toString('latin1');
-      let k = s.indexOf(' FETCH (');
-      while (k !== -1) { count++; k = s.indexOf(' FETCH (', k + 8); }
-      const done = s.includes('\r\nA3 OK') || s.startsWith('A3 OK');
-      const bad = /\r\nA3 (NO|BAD)/.exec(s);
-      tail = s.slice(-7); // shorter than ' FETCH (' so nothing is counted twice
-      if (done || bad) {
-        const ms = msSince(t0);
-        clearTimeout(timer);
-        sock.end('A4 LOGOUT\r\n');
-        sock.destroy();
-        if (bad) reject(new Error('raw: FETCH failed'));
-        else resolve({ ms, count, bytes });
-      }
-    });
+// A bare IMAP session on a node tls socket, for the servers' own rates:
+// command(line) sends one tagged command and resolves at its tagged OK with
+// the time from sending and what came back; with { count: marker } the
+// answer is not kept, only the occurrences of marker in it are counted (a
+// 100,000-message FETCH is 40 MiB).
+function rawSession(dc, { user, pass, timeoutMs }) {
+  const sock = tls.connect({ port: dc.tlsPort, host: '127.0.0.1', ca: dc.caPem, servername: 'localhost' });
+  let pending = null;
+  let seq = 0;
+  let failed = null;
+  const fail = (err) => {
+    failed = failed || err;
+    if (pending) { clearTimeout(pending.timer); pending.reject(failed); pending = null; }
+  };
+  sock.on('error', fail);
+  sock.on('close', () => fail(new Error('raw: connection closed')));
+  sock.on('data', (chunk) => {
+    const p = pending;
+    if (!p) return;
+    const s = chunk.toString('latin1');
+    if (p.marker) {
+      // The marker's own length less one carries over, so nothing is counted twice.
+      const c = p.countTail + s;
+      for (let k = c.indexOf(p.marker); k !== -1; k = c.indexOf(p.marker, k + p.marker.length)) p.count++;
+      p.countTail = c.slice(-(p.marker.length - 1));
+    } else {
+      p.text += s;
+    }
+    p.bytes += chunk.length;
+    const tail = p.tail + s;
+    p.tail = tail.slice(-1024);
+    const m = p.done.exec(tail);
+    if (!m) return;
+    clearTimeout(p.timer);
+    pending = null;
+    if (m[1] && m[1] !== 'OK') p.reject(new Error(`raw: ${p.what} answered ${m[1]}`));
+    else p.resolve({ ms: msSince(p.t0), text: p.text, count: p.count, bytes: p.bytes });
   });
+  // `what` names the command in errors: never the LOGIN line, which holds the password.
+  const send = (line, what, done, marker) => new Promise((resolve, reject) => {
+    if (failed) { reject(failed); return; }
+    const timer = setTimeout(() => { fail(new Error(`raw: ${what} timed out`)); sock.destroy(); }, timeoutMs);
+    pending = { what, done, marker, resolve, reject, timer, text: '', count: 0, countTail: '', tail: '', bytes: 0, t0: now() };
+    if (line !== null) sock.write(line);
+  });
+  const command = (line, { count } = {}) => {
+    const tag = `R${++seq}`;
+    return send(`${tag} ${line}\r\n`, line.split(' ')[0], new RegExp(`(?:^|\\r\\n)${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`), count);
+  };
+  return (async () => {
+    await send(null, 'greeting', /^\* OK[^\r\n]*\r\n/);
+    const tag = `R${++seq}`;
+    await send(`${tag} LOGIN ${user} "${pass}"\r\n`, 'LOGIN', new RegExp(`(?:^|\\r\\n)${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`));
+    return {
+      command,
+      async close() {
+        await command('LOGOUT').catch(() => {});
+        sock.destroy();
+      },
+    };
+  })();
 }
 
-module.exports = { message, TOPICS, folderDir, populate, maildirFlags, rawFetch };
+// `UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)` of a folder
+// on a raw session; untagged FETCH responses are counted, never parsed
+// (the generated headers never contain ' FETCH ('). Timed from sending the
+// FETCH to its tagged OK.
+async function rawFetch(dc, { user, pass, folder = 'INBOX', timeoutMs }) {
+  const session = await rawSession(dc, { user, pass, timeoutMs });
+  try {
+    await session.command(`SELECT "${folder}"`);
+    const { ms, count, bytes } = await session.command('UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)', { count: ' FETCH (' });
+    return { ms, count, bytes };
+  } finally {
+    await session.close();
+  }
+}
+
+module.exports = { message, TOPICS, folderDir, populate, maildirFlags, rawSession, rawFetch };
