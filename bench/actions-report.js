@@ -85,7 +85,9 @@ empty folder, so nothing measured becomes events. Every count is checked (found,
 flagged, moved with a UID map; the flags and moved files also in the Maildir), or the run fails. **raw** is a bare
 TLS socket in the parent process sending the same commands (\`UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE
 RFC822.SIZE)\`, \`UID SEARCH …\`, \`UID STORE 1:${x.batch} +FLAGS (\\Flagged)\`, \`UID MOVE 1:${x.batch} …\`) on a folder
-of its own and counting the untagged answers, parsing nothing: what the server itself needs. ${x.runs} run(s).
+of its own and counting the untagged answers, parsing nothing: what the server itself needs. imap-push sends
+\`+FLAGS.SILENT\`; ImapFlow (by default) and raw send \`+FLAGS\`, to which the server answers with one FETCH per
+message. ImapFlow sends the UID array as a comma-separated list, imap-push (and raw) as ranges. ${x.runs} run(s).
 
 ${table(['operation', 'raw socket ms (the floor)', 'imap-push ms', 'ImapFlow ms', 'imap-push messages/s', 'ImapFlow messages/s', 'ImapFlow ms / imap-push ms (medians)'], rows)}
 
