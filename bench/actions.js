@@ -12,9 +12,9 @@
 //   flag    +\Flagged on --batch messages of a folder of their own, one call with every UID
 //   move    the same --batch messages to another folder, one call
 //
-// Each (run, client) runs in a fresh child process (so its peak RSS is its
-// own) against folders written for it: the flag/move folder is new every
-// time, and INBOX is only read. The mailboxes are written straight into the
+// Each (run, client) works on a flag/move folder written for it, and INBOX
+// is only read; imap-push and ImapFlow each run in a fresh child process (so
+// its peak RSS is its own), raw in this one. The mailboxes are written straight into the
 // Maildir (bench/maildir.js) and indexed by a raw FETCH before any client
 // sees them, so no client pays for Dovecot's first look at new files. Opening
 // a folder (ImapFlow's mailboxOpen, imap-push's first request on it) is
