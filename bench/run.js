@@ -4,7 +4,7 @@
 // generated blocks of BENCHMARKS.md (between their markers; text outside them
 // is kept). Each row shows the median over the runs and their spread (min–max).
 //
-//   npm run bench                 everything (~25 min on 2 cores): parser, push latency on the mock
+//   npm run bench                 everything (~28 min on 2 cores): parser, push latency on the mock
 //                                 (latency), no-change sync (sync), push latency with 10,000 idle
 //                                 connections and on Dovecot (push), envelope fetch of 100,000
 //                                 messages (envelope), flag/move/search/messages() on Dovecot
