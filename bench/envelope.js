@@ -19,7 +19,7 @@
 //              `for await (const m of client.fetch('1:*', { uid, flags, envelope, internalDate, size }))`;
 //              timed from the fetch() call to the end of the loop.
 //
-// The mailbox is created by writing the maildir directly (cur/, flag S, as
+// The mailbox is created by writing the maildir directly (bench/maildir.js: cur/, flag S, as
 // the dovecot uid when running as root), then warmed by two raw FETCHes so
 // every client sees a built index and a populated dovecot.index.cache.
 //
@@ -30,10 +30,10 @@
 // Prints progress on stderr and one JSON line (all samples + medians) on stdout.
 const fs = require('fs');
 const path = require('path');
-const tls = require('tls');
 const { spawn } = require('child_process');
 const { parseArgs } = require('util');
 const { median, threadCpuMs } = require('./stats');
+const maildir = require('./maildir');
 
 const { values: opt } = parseArgs({
   options: {
@@ -57,122 +57,6 @@ const now = () => process.hrtime.bigint();
 const msSince = (t0, t1 = now()) => Number(t1 - t0) / 1e6;
 const log = (s) => process.stderr.write(`[envelope] ${s}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ---- mailbox -------------------------------------------------------------------
-
-const FIRST = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Frank', 'Grace', 'Heidi', 'Ivan', 'Judy', 'Mallory', 'Niaj', 'Olivia', 'Peggy', 'Rupert', 'Sybil', 'Trent', 'Victor', 'Walter'];
-const LAST = ['Smith', 'Jones', 'Müller', 'García', 'Rossi', 'Nowak', 'Dubois', 'Silva', 'Kim', 'Tanaka'];
-const DOMAINS = ['example.com', 'example.org', 'mail.example.net', 'corp.example', 'bookings.example.co.uk'];
-const TOPICS = ['Invoice', 'Re: Meeting notes', 'Fwd: Booking confirmation', 'Weekly report', 'Your order has shipped', 'Question about the contract', 'Re: Re: lunch?', 'Password reset', 'Newsletter', 'Ticket update'];
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (n) => String(n).padStart(2, '0');
-
-function rfcDate(d) {
-  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
-}
-
-function message(i) {
-  const f = FIRST[i % FIRST.length];
-  const l = LAST[(i * 7) % LAST.length];
-  const t = FIRST[(i * 3 + 5) % FIRST.length];
-  const dom = DOMAINS[i % DOMAINS.length];
-  const date = new Date(Date.UTC(2026, 0, 1) + i * 60 * 1000 + (i % 977) * 1000);
-  // Some subjects are MIME encoded-words, some recipients come with a Cc.
-  const subject = i % 10 === 3
-    ? `=?UTF-8?B?${Buffer.from(`Grüße zu ${TOPICS[i % TOPICS.length]} #${i}`).toString('base64')}?=`
-    : `${TOPICS[i % TOPICS.length]} #${i}`;
-  const lines = [
-    `Return-Path: <${f.toLowerCase()}@${dom}>`,
-    `From: "${f} ${l}" <${f.toLowerCase()}.${i % 100}@${dom}>`,
-    `To: ${t} <${t.toLowerCase()}@example.com>`,
-    ...(i % 4 === 0 ? [`Cc: team-${i % 13}@example.com, "Ops" <ops@example.com>`] : []),
-    `Subject: ${subject}`,
-    `Date: ${rfcDate(date)}`,
-    `Message-ID: <${i}.${(i * 2654435761 >>> 0).toString(16)}@${dom}>`,
-    ...(i % 3 === 0 && i > 0 ? [`In-Reply-To: <${i - 1}.${((i - 1) * 2654435761 >>> 0).toString(16)}@${dom}>`] : []),
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    `Hello ${t},`,
-    '',
-    `this is benchmark message number ${i}. It carries a short plain-text body so`,
-    'that the whole message stays around five hundred bytes, like a small notification.',
-    '',
-    `-- ${f}`,
-    '',
-  ];
-  return Buffer.from(lines.join('\r\n'), 'utf8');
-}
-
-function populate(dc) {
-  const cur = path.join(dc.maildir(USER), 'cur');
-  const st = fs.statSync(cur); // created and chowned by startDovecot
-  const root = process.getuid() === 0;
-  const base = Math.floor(Date.now() / 1000) - N;
-  let bytes = 0;
-  const t0 = now();
-  for (let i = 0; i < N; i++) {
-    const data = message(i);
-    bytes += data.length;
-    const file = path.join(cur, `${base + i}.M${i}P${process.pid}.bench,S=${data.length}:2,S`);
-    fs.writeFileSync(file, data, { mode: 0o600 });
-    if (root) fs.chownSync(file, st.uid, st.gid);
-  }
-  log(`wrote ${N} messages (${(bytes / N).toFixed(0)} B avg, ${(bytes / 1048576).toFixed(1)} MiB) in ${msSince(t0).toFixed(0)} ms`);
-  return bytes / N;
-}
-
-// ---- raw ------------------------------------------------------------------------
-
-function rawFetch(dc) {
-  return new Promise((resolve, reject) => {
-    const sock = tls.connect({ port: dc.tlsPort, host: '127.0.0.1', ca: dc.caPem, servername: 'localhost' });
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error('raw: timed out')); }, TIMEOUT_MS);
-    let stage = 0; // 0 greeting, 1 login, 2 select, 3 fetch
-    let text = '';
-    let count = 0;
-    let bytes = 0;
-    let tail = '';
-    let t0;
-    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
-    sock.on('data', (chunk) => {
-      if (stage < 3) {
-        text += chunk.toString('latin1');
-        if (stage === 0 && /^\* OK/m.test(text)) {
-          stage = 1; text = '';
-          sock.write(`A1 LOGIN ${USER} "${PASS}"\r\n`);
-        } else if (stage === 1 && /^A1 /m.test(text)) {
-          if (!/^A1 OK/m.test(text)) { reject(new Error(`raw login: ${text}`)); sock.destroy(); return; }
-          stage = 2; text = '';
-          sock.write('A2 SELECT INBOX\r\n');
-        } else if (stage === 2 && /^A2 /m.test(text)) {
-          if (!/^A2 OK/m.test(text)) { reject(new Error(`raw select: ${text}`)); sock.destroy(); return; }
-          stage = 3; text = '';
-          t0 = now();
-          sock.write('A3 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)\r\n');
-        }
-        return;
-      }
-      // Counting only: " FETCH (" occurrences (the generated headers never contain it).
-      bytes += chunk.length;
-      const s = tail + chunk.toString('latin1');
-      let k = s.indexOf(' FETCH (');
-      while (k !== -1) { count++; k = s.indexOf(' FETCH (', k + 8); }
-      const done = s.includes('\r\nA3 OK') || s.startsWith('A3 OK');
-      const bad = /\r\nA3 (NO|BAD)/.exec(s);
-      tail = s.slice(-7); // shorter than ' FETCH (' so nothing is counted twice
-      if (done || bad) {
-        const ms = msSince(t0);
-        clearTimeout(timer);
-        sock.end('A4 LOGOUT\r\n');
-        sock.destroy();
-        if (bad) reject(new Error('raw: FETCH failed'));
-        else resolve({ ms, count, bytes });
-      }
-    });
-  });
-}
 
 // ---- imap-push -------------------------------------------------------------------
 // Without a state file the engine's startup sync learns the mailbox (UID
@@ -299,9 +183,10 @@ async function main() {
   const dc = await startDovecot({ users: { [USER]: PASS } });
   const out = { messages: N, runs: RUNS, clients: CLIENTS, state: opt.state, samples: {}, summary: {} };
   try {
-    out.avgMessageBytes = populate(dc);
+    out.avgMessageBytes = maildir.populate(dc, USER, { n: N, log });
+    const rawFetch = () => maildir.rawFetch(dc, { user: USER, pass: PASS, timeoutMs: TIMEOUT_MS });
     for (let w = 1; w <= 2; w++) {
-      const r = await rawFetch(dc);
+      const r = await rawFetch();
       log(`warm-up ${w}: raw FETCH ${r.count} messages, ${(r.bytes / 1048576).toFixed(1)} MiB, ${r.ms.toFixed(0)} ms`);
       if (r.count !== N) throw new Error(`warm-up saw ${r.count} messages, expected ${N}`);
     }

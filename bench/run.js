@@ -4,17 +4,18 @@
 // generated blocks of BENCHMARKS.md (between their markers; text outside them
 // is kept). Each row shows the median over the runs and their spread (min–max).
 //
-//   npm run bench                 everything (~25 min on 2 cores): parser, push latency on the mock
+//   npm run bench                 everything (~28 min on 2 cores): parser, push latency on the mock
 //                                 (latency), no-change sync (sync), push latency with 10,000 idle
 //                                 connections and on Dovecot (push), envelope fetch of 100,000
-//                                 messages (envelope), JS event-loop lag (lag), MIME parsing against
+//                                 messages (envelope), flag/move/search/messages() on Dovecot
+//                                 (actions), JS event-loop lag (lag), MIME parsing against
 //                                 postal-mime and mailparser (mime), and 1,000 / 10,000 idle TLS
 //                                 connections (scale); ImapFlow side by side wherever it applies
 //   node bench/run.js --quick     one short run each; prints only, unless --out FILE
 //   node bench/run.js --out FILE  write the report to FILE instead of BENCHMARKS.md
 //   node bench/run.js --no-write  print only
-//   node bench/run.js --only push,lag   some sections (comma-separated). push, envelope, lag, mime
-//                                 and scale have blocks of their own, which this rewrites; the first
+//   node bench/run.js --only push,lag   some sections (comma-separated). push, envelope, actions, lag,
+//                                 mime and scale have blocks of their own, which this rewrites; the first
 //                                 three share one block, which only a run of all three rewrites
 //                                 (else it prints, or writes to --out FILE)
 const { spawn, execFileSync } = require('child_process');
@@ -37,6 +38,7 @@ const MAIN_SECTIONS = ['parser', 'latency', 'sync']; // the main block
 const BLOCKS = {
   push: require('./push-report'),
   envelope: require('./envelope-report'),
+  actions: require('./actions-report'),
   lag: require('./lag-report'),
   mime: require('./mime-report'),
   scale: require('./scale-report'),
