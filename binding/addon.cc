@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "imap_value.h"
 #include "requests.h"
 #include "engine/api.h"
 #include "mime_convert.h"
@@ -360,8 +361,12 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
     // A listed message has the newMessage shape, and its request's id.
     bool message = e.type == imap::Event::Type::NewMessage || e.type == imap::Event::Type::MessageListed;
     Napi::Value payload = message ? binding::newMessageToJs(keys, makeNewMessage, e) : binding::toJs(keys, e);
-    if (e.type == imap::Event::Type::MessageListed && payload.IsObject())
-      keys.set(payload.As<Napi::Object>(), binding::Key::requestId, static_cast<double>(e.requestId));
+    if (e.type == imap::Event::Type::MessageListed && payload.IsObject()) {
+      Napi::Object listed = payload.As<Napi::Object>();
+      keys.set(listed, binding::Key::requestId, static_cast<double>(e.requestId));
+      if (e.bodyStructure) listed.Set("bodyStructure", binding::valueToJs(env, *e.bodyStructure));
+      if (!e.headers.empty()) listed.Set("headers", Napi::Buffer<char>::Copy(env, e.headers.data(), e.headers.size()));
+    }
     args.Set(i++, payload);
     if (e.type == imap::Event::Type::Closed) closed = payload.As<Napi::Object>();
   }

@@ -75,9 +75,12 @@ const char* folderArgs(const Napi::CallbackInfo& info, imap::FolderRequest& req)
 }
 
 const char* listArgs(const Napi::CallbackInfo& info, imap::ListRequest& req) {
-  if (!info[2].IsString() || !info[3].IsString()) return "listMessages(requestId, accountId, folder, uids)";
+  if (!info[2].IsString() || !info[3].IsString() || !info[4].IsBoolean() || !info[5].IsBoolean())
+    return "listMessages(requestId, accountId, folder, uids, bodyStructure, headers)";
   req.folder = str(info, 2);
   req.uids = str(info, 3);
+  req.bodyStructure = info[4].As<Napi::Boolean>().Value();
+  req.headers = info[5].As<Napi::Boolean>().Value();
   return nullptr;
 }
 

@@ -374,10 +374,37 @@ export interface MessagesOptions {
   range?: { start: number; end?: number };
   /** UIDs fetched per round trip: 1 to 1000, default 100. */
   batchSize?: number;
+  /** Also fetch these: the part tree (BODYSTRUCTURE) and the header block (BODY.PEEK[HEADER]). */
+  fields?: Array<'bodyStructure' | 'headers'>;
+}
+
+/** One node of messages()' bodyStructure (RFC 3501 7.4.2). */
+export interface BodyStructure {
+  /** '1', '2.1' (downloadPart's numbering); null for a multipart at the root. */
+  part: string | null;
+  /** 'text/plain', 'multipart/mixed', lower case. */
+  type: string;
+  parameters: Record<string, string | null>;
+  id?: string | null;
+  description?: string | null;
+  encoding?: string | null;
+  size?: number | null;
+  lines?: number | null;
+  md5?: string | null;
+  disposition: string | null;
+  dispositionParameters: Record<string, string | null>;
+  language: string[] | null;
+  location: string | null;
+  childNodes?: BodyStructure[];
 }
 
 /** A message as messages() lists it: the newMessage fields. */
-export type ListedMessage = Omit<NewMessageEvent, 'preview' | 'message'>;
+export type ListedMessage = Omit<NewMessageEvent, 'preview' | 'message'> & {
+  /** With fields: ['bodyStructure']. */
+  bodyStructure?: BodyStructure | null;
+  /** With fields: ['headers']: lower-case names, raw (undecoded) values, folded lines joined. */
+  headers?: Record<string, string[]>;
+};
 
 /** downloadPart()'s bytes, with what the BODYSTRUCTURE said about the part. */
 export interface PartStream extends Readable {

@@ -7,6 +7,9 @@
 const { Readable } = require('stream');
 const { optionError } = require('./errors');
 const { actionError, uidSet } = require('./actions');
+const { bodyStructure, headerFields } = require('./bodystructure');
+
+const FIELDS = ['bodyStructure', 'headers'];
 
 const MAX_BATCH = 1000;
 // The engine's parser caps a literal at 64 MiB; a part is read up to that.
@@ -17,9 +20,12 @@ const SECTION = /^[1-9]\d{0,3}(\.[1-9]\d{0,3}){0,15}$/;
 function listOptions(options) {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw optionError('options', 'must be an object');
-  const { uids, since, before, range, batchSize = 100 } = options;
+  const { uids, since, before, range, batchSize = 100, fields = [] } = options;
   for (const key of Object.keys(options)) {
-    if (!['uids', 'since', 'before', 'range', 'batchSize'].includes(key)) throw optionError(key, 'is not a messages() option');
+    if (!['uids', 'since', 'before', 'range', 'batchSize', 'fields'].includes(key)) throw optionError(key, 'is not a messages() option');
+  }
+  if (!Array.isArray(fields) || fields.some((f) => !FIELDS.includes(f))) {
+    throw optionError('fields', `must be an array of ${FIELDS.join(', ')} (the rest always come)`);
   }
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) {
     throw optionError('batchSize', `must be an integer from 1 to ${MAX_BATCH}`);
@@ -33,7 +39,7 @@ function listOptions(options) {
   if (uids !== undefined) criteria.uid = uidSet(uids);
   if (since !== undefined) criteria.since = since;
   if (before !== undefined) criteria.before = before;
-  return { criteria, range, batchSize };
+  return { criteria, range, batchSize, withStructure: fields.includes('bodyStructure'), withHeaders: fields.includes('headers') };
 }
 
 function install(MailEngine, checkAccountId) {
@@ -69,16 +75,21 @@ function install(MailEngine, checkAccountId) {
     messages(accountId, folder, options) {
       checkAccountId(accountId);
       if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
-      const { criteria, range, batchSize } = listOptions(options);
+      const { criteria, range, batchSize, withStructure, withHeaders } = listOptions(options);
       const engine = this;
       return (async function* list() {
         let chosen = await engine.search(accountId, folder, criteria);
         if (range) chosen = chosen.slice(range.start - 1, range.end);
         for (let i = 0; i < chosen.length; i += batchSize) {
           const batch = chosen.slice(i, i + batchSize);
-          const answer = await engine._request(accountId, (id) => engine._native.listMessages(id, accountId, folder, uidSet(batch)));
+          const answer = await engine._request(accountId,
+            (id) => engine._native.listMessages(id, accountId, folder, uidSet(batch), withStructure, withHeaders));
           if (answer.errorCode) throw actionError(answer);
-          const byUid = new Map((answer.items || []).map(({ requestId, ...m }) => [m.uid, m]));
+          const byUid = new Map((answer.items || []).map(({ requestId, ...m }) => {
+            if (withStructure) m.bodyStructure = m.bodyStructure === undefined ? null : bodyStructure(m.bodyStructure);
+            if (withHeaders) m.headers = m.headers === undefined ? {} : headerFields(m.headers);
+            return [m.uid, m];
+          }));
           // A message expunged meanwhile is simply not there.
           for (const uid of batch) if (byUid.has(uid)) yield byUid.get(uid);
         }

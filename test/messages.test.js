@@ -7,11 +7,30 @@ const { dovecotAvailable } = require('./support/dovecot');
 const { useEngineFixture } = require('./support/engine-fixture');
 const { waitUntil } = require('./support/wait');
 
+const MULTIPART = ['From: a@example.com', 'Subject: with attachment', 'X-Folded: one', ' two', 'MIME-Version: 1.0',
+  'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain; charset=utf-8',
+  'Content-Transfer-Encoding: quoted-printable', '', 'hello', '--b1', 'Content-Type: application/pdf',
+  'Content-Disposition: attachment; filename="ticket.pdf"', 'Content-Transfer-Encoding: base64', '', 'JVBERi0=', '--b1--', ''].join('\r\n');
+
 const collect = async (it) => {
   const out = [];
   for await (const m of it) out.push(m);
   return out;
 };
+
+describe('bodyStructure shaping', () => {
+  const { bodyStructure } = require('../lib/bodystructure');
+  test('an attached message/rfc822 numbers its own parts below its part', () => {
+    const inner = [['TEXT', 'PLAIN', null, null, null, '7BIT', 3, 1], ['IMAGE', 'PNG', ['NAME', 'a.png'], null, null, 'BASE64', 8], 'MIXED'];
+    const tree = bodyStructure([['TEXT', 'HTML', ['CHARSET', 'utf-8'], null, null, 'QUOTED-PRINTABLE', 40, 2],
+      ['MESSAGE', 'RFC822', null, null, null, '7BIT', 500, [], inner, 20], 'MIXED', ['BOUNDARY', 'x']]);
+    expect(tree.childNodes.map((n) => [n.part, n.type])).toEqual([['1', 'text/html'], ['2', 'message/rfc822']]);
+    expect(tree.childNodes[1].childNodes.map((n) => [n.part, n.type, n.parameters])).toEqual([
+      ['2.1', 'text/plain', {}], ['2.2', 'image/png', { name: 'a.png' }]]);
+    expect(bodyStructure(['TEXT', 'PLAIN', null, null, null, '7BIT', 3, 1]).part).toBe('1');
+    expect(bodyStructure('garbage')).toBeNull();
+  });
+});
 
 describe('messages() against the mock server', () => {
   const fx = useEngineFixture();
@@ -65,6 +84,24 @@ describe('messages() against the mock server', () => {
     expect(paged).toEqual([3, 4, 5, 6, 7, 8, 9]);
   });
 
+  test("fields: ['bodyStructure', 'headers'] add the part tree and the header block", async () => {
+    await fx.mock({ setup: (s) => s.appendMessage('INBOX', { raw: MULTIPART }) });
+    const [m] = await collect(fx.engine.messages('a', 'INBOX', { fields: ['bodyStructure', 'headers'] }));
+    expect(m.bodyStructure).toMatchObject({
+      part: null, type: 'multipart/mixed', parameters: { boundary: 'b1' },
+      childNodes: [
+        { part: '1', type: 'text/plain', parameters: { charset: 'utf-8' }, encoding: 'quoted-printable' },
+        { part: '2', type: 'application/pdf', encoding: 'base64', disposition: 'attachment', dispositionParameters: { filename: 'ticket.pdf' } },
+      ],
+    });
+    expect(m.headers.subject).toEqual(['with attachment']);
+    expect(m.headers['x-folded']).toEqual(['one two']);
+    const [plain] = await collect(fx.engine.messages('a', 'INBOX'));
+    expect(plain).not.toHaveProperty('bodyStructure');
+    expect(plain).not.toHaveProperty('headers');
+    expect(() => fx.engine.messages('a', 'INBOX', { fields: ['body'] })).toThrow(/fields/);
+  });
+
   test('bad options are TypeErrors naming the option; a missing folder rejects NOT_FOUND', async () => {
     await start(1);
     expect(() => engine.messages('a', 'INBOX', { batchSize: 0 })).toThrow(/batchSize/);
@@ -87,8 +124,10 @@ describeDovecot('messages() against Dovecot', () => {
     } });
     const { engine } = fx;
     await waitUntil(async () => (await engine.search('a', 'INBOX', {})).length === 30, 15000, 'the 30 messages');
-    const all = await collect(engine.messages('a', 'INBOX', { batchSize: 7 }));
+    const all = await collect(engine.messages('a', 'INBOX', { batchSize: 7, fields: ['bodyStructure', 'headers'] }));
     expect(all.map((m) => m.envelope.subject)).toEqual(Array.from({ length: 30 }, (_, i) => `d${i + 1}`));
+    expect(all[0].bodyStructure).toMatchObject({ part: '1', type: 'text/plain', encoding: '7bit' });
+    expect(all[0].headers.subject).toEqual(['d1']);
     expect(new Set(all.map((m) => m.uid)).size).toBe(30);
   }, 60000);
 });

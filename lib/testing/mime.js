@@ -158,6 +158,16 @@ function parseContentType(value) {
   return { type: (t || 'text').toUpperCase(), subtype: (s || 'plain').toUpperCase(), params };
 }
 
+// Content-Disposition as BODYSTRUCTURE extension data: ("ATTACHMENT" ("FILENAME" "x.pdf")), or NIL.
+function dispositionOf(fields) {
+  const value = headerValue(fields, 'content-disposition');
+  if (!value) return 'NIL';
+  // Its syntax is a content type's without the "/subtype": parse it as one.
+  const d = parseContentType(`x/${value}`);
+  const params = d.params.length ? `(${d.params.map(([k, v]) => `${str(k.toUpperCase())} ${str(v)}`).join(' ')})` : 'NIL';
+  return `(${str(d.subtype.toUpperCase())} ${params})`;
+}
+
 function bodyStructure(raw, extended) {
   const { header, body } = splitMessage(raw);
   const fields = parseHeaderFields(header);
@@ -179,7 +189,7 @@ function bodyStructure(raw, extended) {
     + `${str(headerValue(fields, 'content-id'))} ${str(headerValue(fields, 'content-description'))} `
     + `${str(enc)} ${size}`;
   if (ct.type === 'TEXT') s += ` ${lines}`;
-  if (extended) s += ' NIL NIL NIL NIL';
+  if (extended) s += ` NIL ${dispositionOf(fields)} NIL NIL`;
   return `(${s})`;
 }
 

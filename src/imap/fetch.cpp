@@ -103,4 +103,14 @@ std::optional<UidSet> vanishedUids(const std::vector<Value>& args, bool& earlier
   return std::nullopt;
 }
 
+const Value* fetchItem(const Value& items, std::string_view prefix) {
+  if (!items.isList()) return nullptr;
+  for (size_t i = 0; i + 1 < items.list.size(); i += 2) {
+    const Value& key = items.list[i];
+    if (key.isAtom() && key.str.size() >= prefix.size() && iequals(std::string_view(key.str).substr(0, prefix.size()), prefix))
+      return &items.list[i + 1];
+  }
+  return nullptr;
+}
+
 }  // namespace imap

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/events.h"
@@ -30,6 +31,9 @@ FetchItems parseFetchItems(const Value& list);
 std::vector<std::string> flagList(const Value& v);
 std::string joinFlags(const std::vector<std::string>& flags);
 std::vector<std::string> splitFlags(const std::string& joined);
+// The value after the FETCH item whose name starts with `prefix` ("UID",
+// "BODY[HEADER]", "BINARY["), compared case-insensitively; null when absent.
+const Value* fetchItem(const Value& items, std::string_view prefix);
 // "NO [CODE] text", for error messages.
 std::string describe(const Response& r);
 // Fills uid, seq, flags, size, dates and the decoded envelope.

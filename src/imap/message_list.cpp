@@ -25,7 +25,7 @@ void listMessages(LentClient* conn, ListRequest req, std::function<void(Event)> 
       out->errorMessage = "cannot select " + req.folder + ": " + error;
       return done(*out);
     }
-    conn->untagged = [conn, pending, item, folder = req.folder](const Response& r) {
+    conn->untagged = [conn, pending, item, folder = req.folder, bodyStructure = req.bodyStructure, headers = req.headers](const Response& r) {
       if (r.keyword != "FETCH" || r.args.empty()) return;
       FetchItems f = parseFetchItems(r.args[0]);
       // Another client's flag change also arrives as FETCH: only answers
@@ -35,9 +35,16 @@ void listMessages(LentClient* conn, ListRequest req, std::function<void(Event)> 
       Event e = Event::of(Event::Type::MessageListed, {}, folder);
       fillNewMessage(e, r.number ? static_cast<uint32_t>(*r.number) : 0, f, conn->selectedUidValidity);
       e.type = Event::Type::MessageListed;  // fillNewMessage makes it a NewMessage
+      if (bodyStructure)
+        if (const Value* bs = fetchItem(r.args[0], "BODYSTRUCTURE")) e.bodyStructure = std::make_shared<const Value>(*bs);
+      if (headers)
+        if (const Value* h = fetchItem(r.args[0], "BODY[HEADER]"); h && h->isText()) e.headers = h->str;
       item(std::move(e));
     };
-    conn->send("UID FETCH " + pending->toString() + " (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)",
+    std::string items = "UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE";
+    if (req.bodyStructure) items += " BODYSTRUCTURE";
+    if (req.headers) items += " BODY.PEEK[HEADER]";
+    conn->send("UID FETCH " + pending->toString() + " (" + items + ")",
                [conn, out, done](const Response& r) {
                  conn->untagged = nullptr;
                  if (r.status != "OK") {

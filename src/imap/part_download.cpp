@@ -34,17 +34,6 @@ bool validSection(const std::string& s) {
   return digits > 0;
 }
 
-// The value after `name` in a FETCH item list (name matched up to '[' for BODY[...]).
-const Value* itemAfter(const Value& items, const std::string& prefix) {
-  if (!items.isList()) return nullptr;
-  for (size_t i = 0; i + 1 < items.list.size(); i += 2) {
-    const Value& key = items.list[i];
-    if (key.isAtom() && key.str.size() >= prefix.size() && iequals(std::string_view(key.str).substr(0, prefix.size()), prefix))
-      return &items.list[i + 1];
-  }
-  return nullptr;
-}
-
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -82,9 +71,9 @@ void fetchPart(std::shared_ptr<Job> job) {
   std::string item = std::string(binary ? "BINARY" : "BODY") + ".PEEK[" + job->req.section + "]<0." + std::to_string(job->asked) + ">";
   job->conn->untagged = [job, binary](const Response& r) {
     if (r.keyword != "FETCH" || r.args.empty()) return;
-    const Value* uid = itemAfter(r.args[0], "UID");
+    const Value* uid = fetchItem(r.args[0], "UID");
     if (uid && toU32(*uid) != job->req.uid) return;
-    const Value* data = itemAfter(r.args[0], binary ? "BINARY[" : "BODY[");
+    const Value* data = fetchItem(r.args[0], binary ? "BINARY[" : "BODY[");
     if (!data || !data->isText()) return;
     std::string bytes = binary ? data->str : mime::decodeTransfer(job->encoding, data->str);
     job->out.truncated = bytes.size() > job->req.maxBytes || data->str.size() >= job->asked;
@@ -111,8 +100,8 @@ void downloadPart(LentClient* conn, PartRequest req, std::function<void(ActionOu
     if (!error.empty()) return job->finish("NOT_FOUND", "cannot select " + job->req.folder + ": " + error);
     job->conn->untagged = [job](const Response& r) {
       if (r.keyword != "FETCH" || r.args.empty()) return;
-      const Value* uid = itemAfter(r.args[0], "UID");
-      const Value* bs = itemAfter(r.args[0], "BODYSTRUCTURE");
+      const Value* uid = fetchItem(r.args[0], "UID");
+      const Value* bs = fetchItem(r.args[0], "BODYSTRUCTURE");
       if (!bs || (uid && toU32(*uid) != job->req.uid)) return;
       job->found = true;
       const Value* part = bodyPart(*bs, job->req.section);

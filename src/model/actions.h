@@ -41,6 +41,8 @@ struct SearchRequest {
 struct ListRequest {
   std::string folder;  // UTF-8
   std::string uids;    // canonical UID set, bounded by lib/
+  bool bodyStructure = false;  // also BODYSTRUCTURE
+  bool headers = false;        // also BODY.PEEK[HEADER]
 };
 
 // engine.downloadPart(): one body part, decoded, at most maxBytes of it.

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/value.h"
 #include "model/message.h"
 #include "model/folder_info.h"
 #include "model/actions.h"
@@ -91,6 +92,9 @@ struct Event {
   std::string uidSet;
   std::string copySource, copyDest;
   std::vector<QuotaRoot> quota;  // ActionDone of quota()
+  // MessageListed, when asked for: the BODYSTRUCTURE as the server sent it, and the header block.
+  std::shared_ptr<const Value> bodyStructure;
+  std::string headers;
   std::shared_ptr<const std::string> data;  // ActionDone of downloadPart: the decoded part
   bool truncated = false;
   std::string partType, partEncoding;

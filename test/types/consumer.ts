@@ -90,9 +90,11 @@ async function main(): Promise<void> {
   const usedBytes: number | undefined = q.storage?.usedBytes;
   // @ts-expect-error raw is bytes or a string
   await engine.append('a', 'INBOX', 42);
-  for await (const m of engine.messages('a', 'INBOX', { since: new Date(), range: { start: 1, end: 50 }, batchSize: 50 })) {
+  for await (const m of engine.messages('a', 'INBOX', { since: new Date(), range: { start: 1, end: 50 }, batchSize: 50, fields: ['bodyStructure', 'headers'] })) {
     const subject: string | null = m.envelope.subject;
-    void subject;
+    const firstPart: string | null | undefined = m.bodyStructure?.childNodes?.[0]?.part;
+    const listId: string[] | undefined = m.headers?.['list-id'];
+    void subject; void firstPart; void listId;
   }
   const partStream: PartStream = await engine.downloadPart('a', 'INBOX', 1, '2.1', { maxBytes: 1024 });
   const partType: string = partStream.contentType;
