@@ -135,5 +135,19 @@ describeDovecot('append and folders against Dovecot', () => {
     await engine.deleteFolder('a', 'Archive 2026');
     expect((await engine.listFolders('a')).map((f) => f.path)).not.toContain('Archive 2026');
     await expect(engine.append('a', 'Archive 2026', RAW)).rejects.toMatchObject({ code: 'TRYCREATE' });
+    await engine.subscribeFolder('a', 'INBOX');
+    await expect(engine.quota('a')).rejects.toMatchObject({ code: 'UNSUPPORTED' }); // no quota plugin here
+  }, 60000);
+
+  test("quota from Dovecot's count backend", async () => {
+    await fx.dovecotAccount({ dovecot: { quota: { storageKiB: 2048, messages: 50 } } });
+    await fx.engine.append('a', 'INBOX', RAW);
+    await fx.engine.append('a', 'INBOX', RAW);
+    const q = await fx.engine.quota('a', 'INBOX');
+    expect(q.roots).toHaveLength(1);
+    expect(q.roots[0].resources.MESSAGE).toEqual({ usage: 2, limit: 50 });
+    expect(q.roots[0].resources.STORAGE.limit).toBe(2048);
+    expect(q.storage.limitBytes).toBe(2048 * 1024);
+    expect(q.storage.usedBytes).toBeGreaterThan(0);
   }, 60000);
 });

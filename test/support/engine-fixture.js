@@ -32,8 +32,8 @@ function useEngineFixture() {
   };
 
   /** A Dovecot (`setup(dovecot)` before the account is added) and account 'a' as alice over TLS. */
-  fx.dovecotAccount = async ({ setup, engineOptions, account } = {}) => {
-    fx.dovecot = await startDovecot();
+  fx.dovecotAccount = async ({ setup, engineOptions, account, dovecot } = {}) => {
+    fx.dovecot = await startDovecot(dovecot);
     if (setup) setup(fx.dovecot);
     return engine(engineOptions).addAccount({
       id: 'a', host: '127.0.0.1', port: fx.dovecot.tlsPort, tlsOptions: { ca: fx.dovecot.caPem }, user: 'alice', pass: 'secret', ...account,
