@@ -1,6 +1,6 @@
 import type {
   MailEngine, ConnectionState, FolderStatus, NewMessageEvent, MessageDeletedEvent, FlagsChangedEvent,
-  ConnectionStatusEvent, FolderEvent, FolderResetEvent,
+  ConnectionStatusEvent, FolderEvent, FolderResetEvent, FolderCounts, ConnectionLostEvent, ConnectionRestoredEvent,
 } from './index';
 
 export interface NotificationOptions {
@@ -48,6 +48,9 @@ export interface NotificationPayloads {
   syncCompleted: SyncCompletedEvent;
   syncProgress: SyncProgressEvent;
   push: PushEvent;
+  folderChanged: FolderCounts;
+  connectionLost: ConnectionLostEvent;
+  connectionRestored: ConnectionRestoredEvent;
 }
 
 export type NotificationType = keyof NotificationPayloads;

@@ -13,7 +13,7 @@ const { optionError } = require('./errors');
 // exist is harmless.
 const EVENT_TYPES = Object.freeze([
   'newMessage', 'messageDeleted', 'flagsChanged', 'connectionStatus', 'idleRefreshed', 'folderReset',
-  'syncStarted', 'syncCompleted', 'syncProgress', 'push',
+  'syncStarted', 'syncCompleted', 'syncProgress', 'push', 'folderChanged', 'connectionLost', 'connectionRestored',
 ]);
 
 // preview: newMessage carries the first N characters of the text (the engine

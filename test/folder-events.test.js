@@ -184,6 +184,19 @@ describe('folder events against the mock server', () => {
     expect(names[names.length - 2]).toBe('connectionStatus:idle');
   });
 
+  test('subscribe() relays folderChanged, connectionLost and connectionRestored as notifications', async () => {
+    await start();
+    const got = [];
+    const unsubscribe = engine.subscribe({}, (item) => got.push(item));
+    server.appendMessage('INBOX', { subject: 'x' });
+    await waitUntil(() => got.some((i) => i.type === 'folderChanged'), 5000, 'a folderChanged notification');
+    expect(got.find((i) => i.type === 'folderChanged')).toMatchObject({ accountId: 'a', folder: 'INBOX', exists: 1 });
+    server.dropAll();
+    await waitUntil(() => got.some((i) => i.type === 'connectionRestored'), 10000, 'a connectionRestored notification');
+    expect(got.some((i) => i.type === 'connectionLost')).toBe(true);
+    unsubscribe();
+  });
+
   test('removeAccount and close log out without connectionLost', async () => {
     const events = await start();
     await engine.removeAccount('a');
