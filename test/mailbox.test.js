@@ -65,6 +65,15 @@ describe('append, folders and quota against the mock server', () => {
     expect(server.mailbox('INBOX').messages).toHaveLength(3);
   });
 
+  test('without LITERAL+ the message and an 8-bit search string wait for the server\'s continuation', async () => {
+    await start(without('LITERAL+'));
+    const r = await engine.append('a', 'INBOX', 'Subject: Caf\u00e9 booking\r\n\r\nbody\r\n', { flags: ['\\Seen'] });
+    expect(r.uid).toBe(1);
+    expect(server.mailbox('INBOX').messages[0].raw).toContain('body\r\n');
+    expect(await engine.search('a', 'INBOX', { body: 'b\u00f6dy' })).toEqual([]);
+    expect(await engine.search('a', 'INBOX', { seen: true })).toEqual([1]);
+  });
+
   test('append errors: TRYCREATE, and TypeErrors naming the argument', async () => {
     await start();
     await expect(engine.append('a', 'Nowhere', RAW)).rejects.toMatchObject({ code: 'TRYCREATE' });
