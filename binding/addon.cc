@@ -372,7 +372,12 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
   }
   // Tests assert it at every close(): a handle left open is a leak.
   if (!closed.IsEmpty()) closed.Set("loopClosedCleanly", self->OnClosed());
-  fn.Call({args});
+  Napi::Value result = fn.Call({args});
+  // A stopping environment (a worker's process.exit(), an uncaught exception,
+  // terminate()) runs no JS: the call fails with nothing pending. Those events
+  // never reached a listener, so they stay unacknowledged and their state is
+  // not saved as seen.
+  if (result.IsEmpty() && !env.IsExceptionPending()) return;
   // Handed to JS (a throwing listener does not undo that): the state behind
   // these events may now be persisted.
   if (closed.IsEmpty()) self->Delivered(owned->seq);
