@@ -202,6 +202,7 @@ describe('loading the addon twice in one thread', () => {
         const dlopened = { exports: {} };
         process.dlopen(dlopened, addonFile);
         const results = {
+          version: process.version,
           distinct: new Set([firstAddon.NativeEngine, secondAddon.NativeEngine, dlopened.exports.NativeEngine]).size,
           dlopenedKeys: Object.keys(dlopened.exports).sort(),
         };
@@ -233,6 +234,7 @@ describe('loading the addon twice in one thread', () => {
     `, 30000);
     expect({ code: r.code, signal: r.signal, out: r.code === 0 ? '' : r.out }).toEqual({ code: 0, signal: null, out: '' });
     expect(JSON.parse(r.out.match(/^RESULT (.*)$/m)[1])).toEqual({
+      version: process.version, // a version matrix runs its children on the runtime under test
       distinct: 3,
       dlopenedKeys: ['NativeEngine', 'parseMessage'],
       parsed: ['twice', 'twice'],
