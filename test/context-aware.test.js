@@ -12,7 +12,7 @@ const fs = require('fs');
 const path = require('path');
 const { Worker } = require('worker_threads');
 const { MailEngine } = require('..');
-const { MockImapServer } = require('./support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, waitUntil } = require('./support/wait');
 const { runChild, ROOT } = require('./support/child');
 
@@ -105,7 +105,7 @@ describe('a worker that ends with its engine open', () => {
     const r = await runChild(`
       const { Worker } = require('worker_threads');
       const { MailEngine } = require('./lib');
-      const { MockImapServer } = require('./test/support/mock-imap-server');
+      const { MockImapServer } = require('imap-push/testing');
       const { waitForEvent, waitUntil } = require('./test/support/wait');
       const accountFor = ${accountFor.toString()};
       const WATCHER = ${JSON.stringify(WATCHER)};
@@ -186,7 +186,7 @@ describe('loading the addon twice in one thread', () => {
   // instance with its own exports and instance data: both work side by side.
   test('a fresh require cache and process.dlopen each give a separate, working instance', async () => {
     const r = await runChild(`
-      const { MockImapServer } = require('./test/support/mock-imap-server');
+      const { MockImapServer } = require('imap-push/testing');
       const { waitForEvent } = require('./test/support/wait');
       const accountFor = ${accountFor.toString()};
       const fresh = () => {

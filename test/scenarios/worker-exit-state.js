@@ -12,7 +12,7 @@ const os = require('os');
 const path = require('path');
 const { Worker } = require('worker_threads');
 const { MailEngine } = require('../..');
-const { MockImapServer } = require('../support/mock-imap-server');
+const { MockImapServer } = require('imap-push/testing');
 const { waitUntil, sleep } = require('../support/wait');
 
 const ROUNDS = Number(process.argv[2]) || 25;
