@@ -220,9 +220,12 @@ describe('loading the addon twice in one thread', () => {
         results.pushes = (await seen).map((m) => m.envelope.subject);
         for (const e of engines) await e.close();
         results.loopsClosedCleanly = engines.map((e) => e._loopClosedCleanly);
-        // The dlopen'd copy constructs and closes a raw engine of its own.
+        // The dlopen'd copy constructs and closes a raw engine of its own. It
+        // stays referenced until its Closed batch: a raw engine collected
+        // with a batch still queued is another matter: a use-after-free in
+        // binding/addon.cc, found here and not fixed yet.
         results.dlopenedClosed = await new Promise((resolve) => {
-          const native = new dlopened.exports.NativeEngine((list) => {
+          const native = globalThis.rawEngine = new dlopened.exports.NativeEngine((list) => {
             const i = list.indexOf('closed');
             if (i >= 0) resolve(list[i + 1].loopClosedCleanly);
           }, {}, () => ({}));
