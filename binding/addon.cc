@@ -97,8 +97,16 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     else engine_->delivered(seq);
   }
 
+  // A raw engine can be collected with batches still queued (closed, then
+  // dropped before its Closed batch came): aborting rather than releasing
+  // hands those to callJs with no env, which frees them without reading this
+  // object after it is gone.
   ~NativeEngine() override {
-    Shutdown();
+    if (engine_) engine_->shutdownNow();
+    if (tsfnLive_) {
+      tsfnLive_ = false;
+      tsfn_.Abort();
+    }
     if (hookAdded_) napi_remove_env_cleanup_hook(Env(), CleanupHook, this);
   }
 

@@ -221,9 +221,8 @@ describe('loading the addon twice in one thread', () => {
         for (const e of engines) await e.close();
         results.loopsClosedCleanly = engines.map((e) => e._loopClosedCleanly);
         // The dlopen'd copy constructs and closes a raw engine of its own. It
-        // stays referenced until its Closed batch: a raw engine collected
-        // with a batch still queued is another matter: a use-after-free in
-        // binding/addon.cc, found here and not fixed yet.
+        // stays referenced until its Closed batch: one collected before that
+        // drops the batch, and the callback would never come.
         results.dlopenedClosed = await new Promise((resolve) => {
           const native = globalThis.rawEngine = new dlopened.exports.NativeEngine((list) => {
             const i = list.indexOf('closed');
