@@ -97,8 +97,16 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     else engine_->delivered(seq);
   }
 
+  // A raw engine can be collected with batches still queued (closed, then
+  // dropped before its Closed batch came): aborting rather than releasing
+  // hands those to callJs with no env, which frees them without reading this
+  // object after it is gone.
   ~NativeEngine() override {
-    Shutdown();
+    if (engine_) engine_->shutdownNow();
+    if (tsfnLive_) {
+      tsfnLive_ = false;
+      tsfn_.Abort();
+    }
     if (hookAdded_) napi_remove_env_cleanup_hook(Env(), CleanupHook, this);
   }
 
@@ -372,7 +380,12 @@ void callJs(Napi::Env env, Napi::Function fn, NativeEngine* self, Batch* batch) 
   }
   // Tests assert it at every close(): a handle left open is a leak.
   if (!closed.IsEmpty()) closed.Set("loopClosedCleanly", self->OnClosed());
-  fn.Call({args});
+  Napi::Value result = fn.Call({args});
+  // A stopping environment (a worker's process.exit(), an uncaught exception,
+  // terminate()) runs no JS: the call fails with nothing pending. Those events
+  // never reached a listener, so they stay unacknowledged and their state is
+  // not saved as seen.
+  if (result.IsEmpty() && !env.IsExceptionPending()) return;
   // Handed to JS (a throwing listener does not undo that): the state behind
   // these events may now be persisted.
   if (closed.IsEmpty()) self->Delivered(owned->seq);

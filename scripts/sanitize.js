@@ -25,7 +25,7 @@ const want = (m) => (modes.length === 0 ? m !== '--leakcheck' : modes.includes(m
 // child process too: suites that start Chromium or `ip netns` stay out.
 const ADDON_SUITES = ['engine', 'reliability', 'hostile', 'lifecycle', 'leak', 'loop-close', 'sync', 'push',
   'liveness', 'fetch-message', 'protocol-edge', 'parse-message', 'dovecot', 'actions', 'differential',
-  'copy-search', 'mailbox', 'messages', 'download-part', 'folder-events'].map((s) => `test/${s}.test.js`);
+  'copy-search', 'mailbox', 'messages', 'download-part', 'folder-events', 'context-aware'].map((s) => `test/${s}.test.js`);
 const FULL_LEAK = { LEAK_ACCOUNT_CYCLES: '10000', LEAK_ENGINE_CYCLES: '1000' };
 
 // halt_on_error everywhere: a report is a failure, not a log line.

@@ -111,6 +111,31 @@ describe('raw NativeEngine methods', () => {
     }
   });
 
+  test('an engine collected right after close(), its Closed batch still queued, does not crash the process', () => {
+    // close() from an I/O callback, then a GC whose finalizer runs in the same
+    // loop pass, before the batch is dispatched: callJs used to run on the
+    // freed NativeEngine (SIGSEGV in most runs).
+    const script = `
+      const fs = require('fs');
+      const { NativeEngine } = require('./lib/binding');
+      let n = 0;
+      function once() {
+        let engine = new NativeEngine(() => {}, {}, () => ({}));
+        fs.stat('package.json', () => {
+          engine.close();
+          engine = null;
+          global.gc();
+          if (++n < 200) setTimeout(once, 2);
+          else setTimeout(() => process.stdout.write('survived'), 100);
+        });
+      }
+      once();
+    `;
+    const child = spawnSync(process.execPath, ['--expose-gc', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
+    expect({ status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr })
+      .toEqual({ status: 0, signal: null, stdout: 'survived', stderr: '' });
+  });
+
   test('bad method arguments throw TypeErrors', () => {
     const results = run(`
       const engine = new NativeEngine(cb, {}, make);

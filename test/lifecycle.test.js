@@ -3,34 +3,11 @@
 // Shutdown and environments: close() leaves nothing running, the process
 // exits by itself, and a worker_thread can load and unload the addon.
 
-const { spawn } = require('child_process');
-const path = require('path');
 const { Worker } = require('worker_threads');
 const { MailEngine } = require('..');
 const { MockImapServer } = require('imap-push/testing');
 const { waitUntil } = require('./support/wait');
-
-const ROOT = path.join(__dirname, '..');
-
-// Runs a script in a fresh node process; resolves with its exit code, or
-// rejects if it has not exited within the deadline (i.e. something kept the
-// event loop alive).
-function runChild(script, timeoutMs = 15000) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child still running after ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out });
-    });
-  });
-}
+const { runChild, ROOT } = require('./support/child');
 
 const CHILD_PRELUDE = `
   const { MailEngine } = require('./lib');
