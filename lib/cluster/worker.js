@@ -50,6 +50,7 @@ class ClusterWorker extends EventEmitter {
     this._owned = new Map(); // accountId -> { lease: "workerId:fence", folders, state: Map folder -> { uidValidity, lastUid } }
     this._chain = Promise.resolve(); // publishes, in event order
     this._ticking = null;
+    this._watching = new Set(); // account starts in progress: addAccount and catch-up, outside the tick
   }
 
   async start() {
@@ -70,6 +71,7 @@ class ClusterWorker extends EventEmitter {
   async stop() {
     clearInterval(this._timer);
     await this._ticking;
+    await Promise.all([...this._watching]);
     await this._chain;
     for (const id of [...this._owned.keys()]) await this._drop(id, true);
     await this.redis.zrem(this._k.workers, this.id).catch(() => {});
@@ -113,7 +115,10 @@ class ClusterWorker extends EventEmitter {
     for (const id of ids) {
       if (this._owned.has(id) || this._owned.size >= this._maxAccounts || ownerOf(id, live) !== this.id) continue;
       const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
-      if (token) await this._watch(id, `${this.id}:${token}`);
+      if (!token) continue;
+      // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
+      const started = this._watch(id, `${this.id}:${token}`).finally(() => this._watching.delete(started));
+      this._watching.add(started);
     }
   }
 
@@ -127,14 +132,21 @@ class ClusterWorker extends EventEmitter {
     try {
       const account = this._sealer.open(id, sealed);
       const status = await this.engine.addAccount({ ...account, id });
+      if (this._owned.get(id) !== held) {
+        // Dropped while it was being added (lost, rebalanced or removed): nothing may watch it here.
+        await this.engine.removeAccount(id).catch(() => {});
+        return;
+      }
       held.folders = status.folders.map((f) => f.folder);
       const stored = await this.redis.hgetall(this._k.state(id));
       for (const folder of held.folders) {
+        if (this._owned.get(id) !== held) return;
         const saved = stored[folder] ? JSON.parse(stored[folder]) : null;
         await this._catchUp(id, held, folder, saved);
       }
-      this.emit('accountWatched', id);
+      if (this._owned.get(id) === held) this.emit('accountWatched', id);
     } catch (err) {
+      if (this._owned.get(id) !== held) return;
       this.emit('warning', Object.assign(new Error(`account ${id}: ${err.code || 'ERROR'}`), { code: err.code, accountId: id }));
       await this._drop(id, true);
     }
