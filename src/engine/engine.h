@@ -183,6 +183,8 @@ class Engine : public EngineApi, private SessionOwner {
   using ActionJob = std::function<void(PoolConnection*, std::function<void(ActionOutcome)>)>;
   void runAction(uint64_t requestId, const std::string& accountId, const std::string& folder, bool idempotent, ActionJob job,
                  bool retried = false);
+  // runAction on the loop thread: what every public action method does with its job.
+  void postAction(uint64_t requestId, std::string accountId, std::string folder, bool idempotent, ActionJob job);
   // folderChanged (engine_counts.cpp).
   void noteCountsChange(const Event& e);
   void armCounts(Account& a);

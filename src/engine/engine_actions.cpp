@@ -54,94 +54,93 @@ void Engine::runAction(uint64_t requestId, const std::string& accountId, const s
   });
 }
 
-void Engine::storeFlags(uint64_t requestId, std::string accountId, StoreRequest req) {
-  post([this, requestId, accountId = std::move(accountId), req = std::move(req)]() mutable {
-    std::string folder = req.folder;
-    runAction(requestId, accountId, folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-      imap::storeFlags(conn, req, std::move(done));
-    });
+void Engine::postAction(uint64_t requestId, std::string accountId, std::string folder, bool idempotent, ActionJob job) {
+  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder), idempotent, job = std::move(job)] {
+    runAction(requestId, accountId, folder, idempotent, job);
   });
+}
+
+void Engine::storeFlags(uint64_t requestId, std::string accountId, StoreRequest req) {
+  std::string folder = req.folder;
+  postAction(requestId, std::move(accountId), std::move(folder), true,
+             [req = std::move(req)](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::storeFlags(conn, req, std::move(done));
+             });
 }
 
 void Engine::deleteMessages(uint64_t requestId, std::string accountId, std::string folder, std::string uids) {
-  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder), uids = std::move(uids)] {
-    runAction(requestId, accountId, folder, false, [folder, uids](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-      imap::deleteMessages(conn, folder, uids, std::move(done));
-    });
-  });
+  postAction(requestId, std::move(accountId), folder, false,
+             [folder, uids = std::move(uids)](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::deleteMessages(conn, folder, uids, std::move(done));
+             });
 }
 
 void Engine::copyMessages(uint64_t requestId, std::string accountId, CopyRequest req) {
-  post([this, requestId, accountId = std::move(accountId), req = std::move(req)]() mutable {
-    std::string folder = req.folder;
-    runAction(requestId, accountId, folder, false, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-      imap::copyMessages(conn, req, std::move(done));
-    });
-  });
+  std::string folder = req.folder;
+  postAction(requestId, std::move(accountId), std::move(folder), false,
+             [req = std::move(req)](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::copyMessages(conn, req, std::move(done));
+             });
 }
 
 void Engine::searchMessages(uint64_t requestId, std::string accountId, SearchRequest req) {
-  post([this, requestId, accountId = std::move(accountId), req = std::move(req)]() mutable {
-    std::string folder = req.folder;
-    runAction(requestId, accountId, folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-      imap::searchMessages(conn, req, std::move(done));
-    });
-  });
+  std::string folder = req.folder;
+  postAction(requestId, std::move(accountId), std::move(folder), true,
+             [req = std::move(req)](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::searchMessages(conn, req, std::move(done));
+             });
 }
 
 void Engine::appendMessage(uint64_t requestId, std::string accountId, AppendRequest req) {
-  post([this, requestId, accountId = std::move(accountId), req = std::make_shared<AppendRequest>(std::move(req))] {
-    // Shared, not copied: a message can be megabytes.
-    runAction(requestId, accountId, req->folder, false, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-      imap::appendMessage(conn, *req, std::move(done));
-    });
-  });
+  // Shared, not copied: a message can be megabytes.
+  auto shared = std::make_shared<AppendRequest>(std::move(req));
+  postAction(requestId, std::move(accountId), shared->folder, false,
+             [shared](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::appendMessage(conn, *shared, std::move(done));
+             });
 }
 
 void Engine::folderCommand(uint64_t requestId, std::string accountId, FolderRequest req) {
-  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
-    bool idempotent = req.op == FolderRequest::Op::Subscribe || req.op == FolderRequest::Op::Unsubscribe;
-    runAction(requestId, accountId, req.path, idempotent,
-              [this, accountId, req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-                imap::folderCommand(conn, req, [this, accountId, done](ActionOutcome out) {
-                  // listFolders() must not answer from a list this changed.
-                  if (Account* a = find(accountId)) a->folderCacheValid = false;
-                  done(std::move(out));
-                });
-              });
-  });
+  bool idempotent = req.op == FolderRequest::Op::Subscribe || req.op == FolderRequest::Op::Unsubscribe;
+  std::string path = req.path;
+  postAction(requestId, accountId, std::move(path), idempotent,
+             [this, accountId, req = std::move(req)](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::folderCommand(conn, req, [this, accountId, done](ActionOutcome out) {
+                 // listFolders() must not answer from a list this changed.
+                 if (Account* a = find(accountId)) a->folderCacheValid = false;
+                 done(std::move(out));
+               });
+             });
 }
 
 void Engine::getQuota(uint64_t requestId, std::string accountId, std::string folder) {
-  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder)] {
-    runAction(requestId, accountId, folder, true, [folder](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-      imap::getQuota(conn, folder, std::move(done));
-    });
-  });
+  postAction(requestId, std::move(accountId), folder, true,
+             [folder](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::getQuota(conn, folder, std::move(done));
+             });
 }
 
 void Engine::listMessages(uint64_t requestId, std::string accountId, ListRequest req) {
-  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
-    runAction(requestId, accountId, req.folder, true,
-              [this, requestId, accountId, req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-                imap::listMessages(
-                    conn, req,
-                    [this, requestId, accountId](Event e) {
-                      e.accountId = accountId;
-                      e.requestId = requestId;
-                      emit(std::move(e));
-                    },
-                    std::move(done));
-              });
-  });
+  std::string folder = req.folder;
+  postAction(requestId, accountId, std::move(folder), true,
+             [this, requestId, accountId, req = std::move(req)](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::listMessages(
+                   conn, req,
+                   [this, requestId, accountId](Event e) {
+                     e.accountId = accountId;
+                     e.requestId = requestId;
+                     emit(std::move(e));
+                   },
+                   std::move(done));
+             });
 }
 
 void Engine::downloadPart(uint64_t requestId, std::string accountId, PartRequest req) {
-  post([this, requestId, accountId = std::move(accountId), req = std::move(req)] {
-    runAction(requestId, accountId, req.folder, true, [req](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-      imap::downloadPart(conn, req, std::move(done));
-    });
-  });
+  std::string folder = req.folder;
+  postAction(requestId, std::move(accountId), std::move(folder), true,
+             [req = std::move(req)](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::downloadPart(conn, req, std::move(done));
+             });
 }
 
 }  // namespace imap

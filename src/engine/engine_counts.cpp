@@ -23,11 +23,10 @@ constexpr uint64_t kCountsDebounceMs = 200;
 }  // namespace
 
 void Engine::folderStatus(uint64_t requestId, std::string accountId, std::string folder) {
-  post([this, requestId, accountId = std::move(accountId), folder = std::move(folder)] {
-    runAction(requestId, accountId, folder, true, [folder](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
-      imap::folderStatus(conn, folder, std::move(done));
-    });
-  });
+  postAction(requestId, std::move(accountId), folder, true,
+             [folder](PoolConnection* conn, std::function<void(ActionOutcome)> done) {
+               imap::folderStatus(conn, folder, std::move(done));
+             });
 }
 
 void Engine::noteCountsChange(const Event& e) {
