@@ -153,4 +153,4 @@ function install(MailEngine, checkAccountId) {
   });
 }
 
-module.exports = { install, uidSet, actionError, checkFlags };
+module.exports = { install, uidSet, actionError, checkFlags, checkFolder };

@@ -7,7 +7,7 @@
 
 const { optionError } = require('./errors');
 const { actionError, checkFlags } = require('./actions');
-const { MONTHS } = require('./search');
+const { MONTHS, dateOption } = require('./search');
 
 // The engine's parser caps a literal at 64 MiB; an APPEND is held to the same.
 const MAX_APPEND_BYTES = 64 * 1024 * 1024;
@@ -50,8 +50,7 @@ function messageIdOf(buf) {
 
 /** RFC 3501 date-time, in UTC: "02-Dec-2026 15:04:05 +0000". */
 function imapDateTime(v) {
-  const d = v instanceof Date ? v : typeof v === 'string' || typeof v === 'number' ? new Date(v) : null;
-  if (!d || Number.isNaN(d.getTime())) throw optionError('internalDate', 'must be a Date, a date string or a time in milliseconds');
+  const d = dateOption(v, 'internalDate');
   const p = (n) => String(n).padStart(2, '0');
   return `${p(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ` +
     `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;

@@ -6,7 +6,7 @@
 
 const { Readable } = require('stream');
 const { optionError } = require('./errors');
-const { actionError, uidSet } = require('./actions');
+const { actionError, checkFolder, uidSet } = require('./actions');
 const { bodyStructure, headerFields } = require('./bodystructure');
 
 const FIELDS = ['bodyStructure', 'headers'];
@@ -50,7 +50,7 @@ function install(MailEngine, checkAccountId) {
      */
     async downloadPart(accountId, folder, uid, part, options) {
       checkAccountId(accountId);
-      if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
+      checkFolder(folder);
       if (!Number.isInteger(uid) || uid < 1 || uid > 0xffffffff) throw optionError('uid', 'must be an integer UID between 1 and 4294967295');
       if (typeof part !== 'string' || !SECTION.test(part)) throw optionError('part', "must be a part number like '1' or '2.1'");
       if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
@@ -74,7 +74,7 @@ function install(MailEngine, checkAccountId) {
      */
     messages(accountId, folder, options) {
       checkAccountId(accountId);
-      if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
+      checkFolder(folder);
       const { criteria, range, batchSize, withStructure, withHeaders } = listOptions(options);
       const engine = this;
       return (async function* list() {

@@ -22,10 +22,16 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const MAX_DEPTH = 16;
 const MAX_TOKENS = 1000;
 
-/** A Date, a date string or a time in ms -> IMAP date (RFC 3501 date: 1-Feb-2026), in UTC. */
-function imapDate(v, path) {
+/** A Date, a date string or a time in ms as a valid Date; a TypeError naming `path` otherwise. */
+function dateOption(v, path) {
   const d = v instanceof Date ? v : typeof v === 'string' || typeof v === 'number' ? new Date(v) : null;
   if (!d || Number.isNaN(d.getTime())) throw optionError(path, 'must be a Date, a date string or a time in milliseconds');
+  return d;
+}
+
+/** A Date, a date string or a time in ms -> IMAP date (RFC 3501 date: 1-Feb-2026), in UTC. */
+function imapDate(v, path) {
+  const d = dateOption(v, path);
   return `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()}`;
 }
 
@@ -141,4 +147,4 @@ function expandSet(set) {
   return out;
 }
 
-module.exports = { compileCriteria, imapDate, expandSet, setSize, MAX_RESULT_UIDS, MONTHS };
+module.exports = { compileCriteria, imapDate, dateOption, expandSet, setSize, MAX_RESULT_UIDS, MONTHS };
