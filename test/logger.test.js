@@ -73,7 +73,12 @@ describe('logging a real session', () => {
     await server.listen();
     const { log, calls } = capture();
     engine = new MailEngine({ logger: log, reconnect: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 0 } });
+    let synced = false;
+    engine.on('syncCompleted', () => { synced = true; });
     await engine.addAccount({ host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, id: 'r', user: 'alice', pass: PASSWORD });
+    // addAccount resolves once IDLE runs, with the first sync still opening its pooled connection; a refusal
+    // taken by that connect would leave the IDLE connection one retry short.
+    await waitUntil(() => synced, 10000);
     const statuses = [];
     engine.on('connectionStatus', (s) => statuses.push(s));
     server.failNextConnections(2);
