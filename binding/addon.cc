@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "convert.h"
@@ -16,6 +17,10 @@ Napi::Value DecodeFetch(const Napi::CallbackInfo& info);  // decode_fetch.cc
 }
 
 namespace {
+
+constexpr char kDeleteUsage[] = "deleteMessages(requestId, accountId, folder, uids)";
+constexpr char kQuotaUsage[] = "getQuota(requestId, accountId, folder)";
+constexpr char kStatusUsage[] = "folderStatus(requestId, accountId, folder)";
 
 class NativeEngine;
 using Batch = imap::EventBatch;
@@ -36,15 +41,15 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::ListFolders>("listFolders"),
                            InstanceMethod<&NativeEngine::FetchMessage>("fetchMessage"),
                            InstanceMethod<&NativeEngine::Request<imap::StoreRequest, binding::storeArgs, &imap::EngineApi::storeFlags>>("storeFlags"),
-                           InstanceMethod<&NativeEngine::DeleteMessages>("deleteMessages"),
+                           InstanceMethod<&NativeEngine::StringsRequest<kDeleteUsage, 2, &imap::EngineApi::deleteMessages>>("deleteMessages"),
                            InstanceMethod<&NativeEngine::Request<imap::CopyRequest, binding::copyArgs, &imap::EngineApi::copyMessages>>("copyMessages"),
                            InstanceMethod<&NativeEngine::Request<imap::SearchRequest, binding::searchArgs, &imap::EngineApi::searchMessages>>("searchMessages"),
                            InstanceMethod<&NativeEngine::Request<imap::AppendRequest, binding::appendArgs, &imap::EngineApi::appendMessage>>("appendMessage"),
                            InstanceMethod<&NativeEngine::Request<imap::FolderRequest, binding::folderArgs, &imap::EngineApi::folderCommand>>("folderCommand"),
-                           InstanceMethod<&NativeEngine::GetQuota>("getQuota"),
+                           InstanceMethod<&NativeEngine::StringsRequest<kQuotaUsage, 1, &imap::EngineApi::getQuota>>("getQuota"),
                            InstanceMethod<&NativeEngine::Request<imap::ListRequest, binding::listArgs, &imap::EngineApi::listMessages>>("listMessages"),
                            InstanceMethod<&NativeEngine::Request<imap::PartRequest, binding::partArgs, &imap::EngineApi::downloadPart>>("downloadPart"),
-                           InstanceMethod<&NativeEngine::FolderStatus>("folderStatus"),
+                           InstanceMethod<&NativeEngine::StringsRequest<kStatusUsage, 1, &imap::EngineApi::folderStatus>>("folderStatus"),
                            InstanceMethod<&NativeEngine::PoolStats>("poolStats"),
                            InstanceMethod<&NativeEngine::SyncStats>("syncStats"),
                            InstanceMethod<&NativeEngine::Ref>("ref"),
@@ -233,7 +238,6 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
-
   // requestId, accountId, then what Parse reads into the engine's request.
   template <typename Req, const char* (*Parse)(const Napi::CallbackInfo&, Req&),
             void (imap::EngineApi::*Call)(uint64_t, std::string, Req)>
@@ -251,48 +255,22 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
-  // deleteMessages(requestId, accountId, folder, uids)
-  Napi::Value DeleteMessages(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString()) {
-      Napi::TypeError::New(env, "deleteMessages(requestId, accountId, folder, uids)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    if (imap::EngineApi* engine = live(env))
-      engine->deleteMessages(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                             info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::String>().Utf8Value());
-    return env.Undefined();
+  // requestId, accountId, then the given number of plain string arguments
+  // (folder, uids): actions whose request is no more than that.
+  template <const char* Usage, size_t Strings, auto Call>
+  Napi::Value StringsRequest(const Napi::CallbackInfo& info) {
+    return StringsRequest<Usage, Call>(info, std::make_index_sequence<Strings>{});
   }
-
-
-
-
-
-  // getQuota(requestId, accountId, folder)
-  Napi::Value GetQuota(const Napi::CallbackInfo& info) {
+  template <const char* Usage, auto Call, size_t... I>
+  Napi::Value StringsRequest(const Napi::CallbackInfo& info, std::index_sequence<I...>) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString()) {
-      Napi::TypeError::New(env, "getQuota(requestId, accountId, folder)").ThrowAsJavaScriptException();
+    if (!info[0].IsNumber() || !info[1].IsString() || !(info[2 + I].IsString() && ...)) {
+      Napi::TypeError::New(env, Usage).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     if (imap::EngineApi* engine = live(env))
-      engine->getQuota(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                       info[2].As<Napi::String>().Utf8Value());
-    return env.Undefined();
-  }
-
-
-
-  // folderStatus(requestId, accountId, folder)
-  Napi::Value FolderStatus(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsString()) {
-      Napi::TypeError::New(env, "folderStatus(requestId, accountId, folder)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    if (imap::EngineApi* engine = live(env))
-      engine->folderStatus(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
-                           info[2].As<Napi::String>().Utf8Value());
+      (engine->*Call)(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), info[1].As<Napi::String>().Utf8Value(),
+                      info[2 + I].As<Napi::String>().Utf8Value()...);
     return env.Undefined();
   }
 

@@ -147,9 +147,17 @@ describe('raw NativeEngine methods', () => {
       attempt('sync(folders)', () => engine.sync(1, 'a', 'INBOX'));
       attempt('listFolders()', () => engine.listFolders());
       attempt('fetchMessage()', () => engine.fetchMessage(1, 'a'));
+      attempt('deleteMessages(uids)', () => engine.deleteMessages(1, 'a', 'INBOX', [1]));
+      attempt('getQuota()', () => engine.getQuota(1, 'a'));
+      attempt('folderStatus(folder)', () => engine.folderStatus(1, 'a', 7));
+      attempt('copyMessages()', () => engine.copyMessages(1));
       engine.close();
     `);
     for (const r of results) expect(r).toMatchObject({ threw: true, name: 'TypeError' });
+    const usage = Object.fromEntries(results.map((r) => [r.what, r.message]));
+    expect(usage['deleteMessages(uids)']).toBe('deleteMessages(requestId, accountId, folder, uids)');
+    expect(usage['getQuota()']).toBe('getQuota(requestId, accountId, folder)');
+    expect(usage['folderStatus(folder)']).toBe('folderStatus(requestId, accountId, folder)');
   });
 
   test('a method called on something that is not a NativeEngine throws', () => {
