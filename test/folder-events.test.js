@@ -5,39 +5,21 @@
 // connectionRestored (derived from connectionStatus), against the mock server
 // and a real Dovecot.
 
-const { MailEngine } = require('..');
-const { MockImapServer } = require('imap-push/testing');
-const { dovecotAvailable, startDovecot } = require('./support/dovecot');
+const { dovecotAvailable } = require('./support/dovecot');
+const { useEngineFixture } = require('./support/engine-fixture');
 const { waitUntil, waitForEvent } = require('./support/wait');
-
-function record(engine) {
-  const events = [];
-  for (const name of ['folderChanged', 'newMessage', 'flagsChanged', 'messageDeleted', 'connectionStatus', 'connectionLost',
-    'connectionRestored', 'syncCompleted']) {
-    engine.on(name, (e) => events.push({ name, ...e }));
-  }
-  events.of = (name) => events.filter((e) => e.name === name);
-  return events;
-}
 
 const counts = ({ exists, unseen, uidNext }) => ({ exists, unseen, uidNext });
 
 describe('folder events against the mock server', () => {
+  const fx = useEngineFixture();
   let server;
   let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (server) await server.close();
-    engine = server = null;
-  });
 
-  async function start({ caps } = {}) {
-    server = new MockImapServer({ users: { u: 'p' }, ...(caps ? { capabilities: caps } : {}) });
-    await server.listen();
-    engine = new MailEngine({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
-    const events = record(engine);
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
-    return events;
+  async function start({ caps, setup } = {}) {
+    await fx.mock({ caps, setup, engineOptions: { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } } });
+    ({ server, engine } = fx);
+    return fx.events;
   }
 
   // The STATUS commands that ask for counts (the sync's own STATUS asks no UNSEEN).
@@ -46,25 +28,25 @@ describe('folder events against the mock server', () => {
   test('delivery, another client marking seen, and an expunge: one folderChanged each, with the new counts', async () => {
     const events = await start();
     server.appendMessage('INBOX', { subject: 'old', flags: ['\\Seen'] });
-    await waitUntil(() => events.of('folderChanged').length === 1, 5000, 'the first folderChanged');
+    await waitUntil(() => fx.named('folderChanged').length === 1, 5000, 'the first folderChanged');
     const before = await engine.folderStatus('a', 'INBOX');
     expect(before).toMatchObject({ accountId: 'a', folder: 'INBOX', exists: 1, unseen: 0 });
-    expect(counts(events.of('folderChanged')[0])).toEqual(counts(before));
+    expect(counts(fx.named('folderChanged')[0])).toEqual(counts(before));
 
     const uid = server.appendMessage('INBOX', { subject: 'new' });
-    await waitUntil(() => events.of('folderChanged').length === 2, 5000, 'folderChanged after the delivery');
-    const delivered = events.of('folderChanged')[1];
+    await waitUntil(() => fx.named('folderChanged').length === 2, 5000, 'folderChanged after the delivery');
+    const delivered = fx.named('folderChanged')[1];
     expect(delivered).toMatchObject({ accountId: 'a', folder: 'INBOX', exists: before.exists + 1, unseen: before.unseen + 1,
       uidNext: uid + 1 });
     expect(delivered.highestModseq).toBeGreaterThan(before.highestModseq);
 
     server.setFlags('INBOX', uid, ['\\Seen']);
-    await waitUntil(() => events.of('folderChanged').length === 3, 5000, 'folderChanged after the flag change');
-    expect(events.of('folderChanged')[2]).toMatchObject({ exists: before.exists + 1, unseen: before.unseen });
+    await waitUntil(() => fx.named('folderChanged').length === 3, 5000, 'folderChanged after the flag change');
+    expect(fx.named('folderChanged')[2]).toMatchObject({ exists: before.exists + 1, unseen: before.unseen });
 
     server.expunge('INBOX', uid);
-    await waitUntil(() => events.of('folderChanged').length === 4, 10000, 'folderChanged after the expunge');
-    expect(events.of('folderChanged')[3]).toMatchObject({ exists: before.exists, unseen: before.unseen, uidNext: uid + 1 });
+    await waitUntil(() => fx.named('folderChanged').length === 4, 10000, 'folderChanged after the expunge');
+    expect(fx.named('folderChanged')[3]).toMatchObject({ exists: before.exists, unseen: before.unseen, uidNext: uid + 1 });
     // Each folderChanged followed the change it reports.
     const order = events.filter((e) => e.name !== 'connectionStatus' && e.name !== 'syncCompleted').map((e) => e.name);
     expect(order).toEqual(['newMessage', 'folderChanged', 'newMessage', 'folderChanged', 'flagsChanged', 'folderChanged',
@@ -74,7 +56,7 @@ describe('folder events against the mock server', () => {
   test('a sync that finds nothing asks no counts and sends no folderChanged', async () => {
     const events = await start();
     server.appendMessage('INBOX', { subject: 'one' });
-    await waitUntil(() => events.of('folderChanged').length === 1, 5000, 'the first folderChanged');
+    await waitUntil(() => fx.named('folderChanged').length === 1, 5000, 'the first folderChanged');
     const asked = countQueries().length;
     const result = await engine.sync('a');
     expect(result.ok).toBe(true);
@@ -82,8 +64,8 @@ describe('folder events against the mock server', () => {
     expect(countQueries()).toHaveLength(asked);
     // A later change is the next folderChanged: nothing came in between.
     server.appendMessage('INBOX', { subject: 'two' });
-    await waitUntil(() => events.of('folderChanged').length === 2, 5000, 'folderChanged after the second delivery');
-    expect(events.of('folderChanged')[1]).toMatchObject({ exists: 2, unseen: 2 });
+    await waitUntil(() => fx.named('folderChanged').length === 2, 5000, 'folderChanged after the second delivery');
+    expect(fx.named('folderChanged')[1]).toMatchObject({ exists: 2, unseen: 2 });
   });
 
   test('a folder only synced, not watched, gets no folderChanged', async () => {
@@ -93,10 +75,10 @@ describe('folder events against the mock server', () => {
     server.appendMessage('Archive', { subject: 'archived' });
     const r = await engine.sync('a', { folders: ['Archive'] });
     expect(r.folders[0]).toMatchObject({ folder: 'Archive', newMessages: 1 });
-    expect(events.of('newMessage').map((e) => e.folder)).toEqual(['Archive']);
+    expect(fx.named('newMessage').map((e) => e.folder)).toEqual(['Archive']);
     server.appendMessage('INBOX', { subject: 'watched' });
-    await waitUntil(() => events.of('folderChanged').length === 1, 5000, 'folderChanged of INBOX');
-    expect(events.of('folderChanged')[0]).toMatchObject({ folder: 'INBOX', exists: 1 });
+    await waitUntil(() => fx.named('folderChanged').length === 1, 5000, 'folderChanged of INBOX');
+    expect(fx.named('folderChanged')[0]).toMatchObject({ folder: 'INBOX', exists: 1 });
     expect(countQueries().map((c) => c.args)).not.toContainEqual(expect.stringMatching(/Archive/));
   });
 
@@ -105,16 +87,16 @@ describe('folder events against the mock server', () => {
     const caps = ['IMAP4rev1', 'IDLE', 'UIDPLUS', 'ENABLE', 'LITERAL+', 'SASL-IR', 'AUTH=PLAIN'];
     const events = await start({ caps });
     const uid = server.appendMessage('INBOX', { subject: 'one' });
-    await waitUntil(() => events.of('folderChanged').length === 1, 5000, 'the first folderChanged');
-    expect(events.of('folderChanged')[0].highestModseq).toBeNull();
+    await waitUntil(() => fx.named('folderChanged').length === 1, 5000, 'the first folderChanged');
+    expect(fx.named('folderChanged')[0].highestModseq).toBeNull();
     const asked = countQueries().length;
     server.setFlags('INBOX', uid, ['$Label']);
-    await waitUntil(() => events.of('flagsChanged').length === 1, 5000, 'the flagsChanged');
+    await waitUntil(() => fx.named('flagsChanged').length === 1, 5000, 'the flagsChanged');
     await server.waitFor((c) => c.command === 'STATUS' && /UNSEEN/.test(c.args) && countQueries().length > asked, 5000);
     server.appendMessage('INBOX', { subject: 'two' });
-    await waitUntil(() => events.of('folderChanged').length >= 2, 5000, 'folderChanged after the second delivery');
+    await waitUntil(() => fx.named('folderChanged').length >= 2, 5000, 'folderChanged after the second delivery');
     // The keyword's STATUS was answered before the delivery's was sent (one run at a time).
-    expect(events.of('folderChanged').map(counts)).toEqual([{ exists: 1, unseen: 1, uidNext: uid + 1 },
+    expect(fx.named('folderChanged').map(counts)).toEqual([{ exists: 1, unseen: 1, uidNext: uid + 1 },
       { exists: 2, unseen: 2, uidNext: uid + 2 }]);
   });
 
@@ -122,21 +104,21 @@ describe('folder events against the mock server', () => {
     const events = await start();
     const first = await engine.folderStatus('a', 'INBOX');
     for (let i = 0; i < 10; i++) server.appendMessage('INBOX', { subject: `m${i}` });
-    await waitUntil(() => events.of('newMessage').length === 10, 5000, 'ten newMessage');
-    await waitUntil(() => events.of('folderChanged').some((e) => e.exists === first.exists + 10), 5000, 'the counts of all ten');
-    const changed = events.of('folderChanged');
+    await waitUntil(() => fx.named('newMessage').length === 10, 5000, 'ten newMessage');
+    await waitUntil(() => fx.named('folderChanged').some((e) => e.exists === first.exists + 10), 5000, 'the counts of all ten');
+    const changed = fx.named('folderChanged');
     expect(changed.length).toBeLessThan(10);
     expect(changed[changed.length - 1]).toMatchObject({ exists: first.exists + 10, unseen: first.unseen + 10 });
   });
 
   test('folderStatus answers for a folder nobody watches, and rejects what it cannot answer', async () => {
-    server = new MockImapServer({ users: { u: 'p' } });
-    server.createMailbox('Archive');
-    await server.listen();
-    server.appendMessage('Archive', { subject: 'kept', flags: ['\\Seen'] });
-    server.appendMessage('Archive', { subject: 'unread' });
-    engine = new MailEngine();
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
+    await start({
+      setup: (s) => {
+        s.createMailbox('Archive');
+        s.appendMessage('Archive', { subject: 'kept', flags: ['\\Seen'] });
+        s.appendMessage('Archive', { subject: 'unread' });
+      },
+    });
     const st = await engine.folderStatus('a', 'Archive');
     expect(st).toEqual({ accountId: 'a', folder: 'Archive', exists: 2, unseen: 1, uidNext: 3,
       highestModseq: server.mailbox('Archive').highestModseq });
@@ -159,17 +141,15 @@ describe('folder events against the mock server', () => {
       await expect(engine.folderStatus('a', 'INBOX')).resolves.toMatchObject({ exists: 1, unseen: 1 });
       const sent = server.commandLog.slice(from).filter((c) => !['IDLE', 'DONE'].includes(c.command)).map((c) => c.command);
       expect(sent).toEqual(caps.includes('UNSELECT') ? ['UNSELECT', 'STATUS'] : ['STATUS']);
-      await engine.close();
-      await server.close();
+      await fx.reset();
     }
-    engine = server = null;
   });
 
   test('a dropped connection: connectionLost, then connectionRestored with the downtime', async () => {
     const events = await start();
     server.dropAll();
     const restored = await waitForEvent(engine, 'connectionRestored', () => true, 10000);
-    const lost = events.of('connectionLost');
+    const lost = fx.named('connectionLost');
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ accountId: 'a', folder: 'INBOX' });
     expect(lost[0].error).toBeInstanceOf(Error);
@@ -200,31 +180,21 @@ describe('folder events against the mock server', () => {
   test('removeAccount and close log out without connectionLost', async () => {
     const events = await start();
     await engine.removeAccount('a');
-    expect(events.of('connectionStatus').some((e) => e.previous === 'idle')).toBe(true);
+    expect(fx.named('connectionStatus').some((e) => e.previous === 'idle')).toBe(true);
     await engine.addAccount({ id: 'b', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'u', pass: 'p' });
-    await engine.close();
-    engine = null;
-    expect(events.of('connectionLost')).toEqual([]);
-    expect(events.of('connectionRestored')).toEqual([]);
+    await fx.reset();
+    expect(fx.named('connectionLost')).toEqual([]);
+    expect(fx.named('connectionRestored')).toEqual([]);
   });
 });
 
 const describeDovecot = dovecotAvailable() ? describe : describe.skip;
 describeDovecot('folder events against Dovecot', () => {
-  let dovecot;
-  let engine;
-  afterEach(async () => {
-    if (engine) await engine.close();
-    if (dovecot) await dovecot.stop();
-    engine = dovecot = null;
-  });
+  const fx = useEngineFixture();
 
   test('one delivery: one folderChanged with the right counts; folderStatus of INBOX and of a folder not watched', async () => {
-    dovecot = await startDovecot();
-    dovecot.deliver('alice', 'Subject: archived\r\nMessage-ID: <arch@x>\r\n\r\nbody\r\n', 'Archive');
-    engine = new MailEngine();
-    const events = record(engine);
-    await engine.addAccount({ id: 'a', host: '127.0.0.1', port: dovecot.tlsPort, tlsOptions: { ca: dovecot.caPem }, user: 'alice', pass: 'secret' });
+    await fx.dovecotAccount({ setup: (d) => d.deliver('alice', 'Subject: archived\r\nMessage-ID: <arch@x>\r\n\r\nbody\r\n', 'Archive') });
+    const { dovecot, engine, events } = fx;
     const before = await engine.folderStatus('a', 'INBOX');
     expect(before).toMatchObject({ accountId: 'a', folder: 'INBOX', exists: 0, unseen: 0 });
     dovecot.deliver('alice', 'Subject: d1\r\nMessage-ID: <d1@x>\r\n\r\nbody\r\n');
@@ -236,9 +206,9 @@ describeDovecot('folder events against Dovecot', () => {
     expect(archive).toMatchObject({ folder: 'Archive', exists: 1, unseen: 1, uidNext: 2 });
     await expect(engine.folderStatus('a', 'Nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     // Marking it seen is one more folderChanged, with unseen 0.
-    await engine.addFlags('a', 'INBOX', events.of('newMessage')[0].uid, ['\\Seen']);
-    await waitUntil(() => events.of('folderChanged').length === 2, 15000, 'folderChanged after \\Seen');
-    expect(events.of('folderChanged')[1]).toMatchObject({ exists: 1, unseen: 0 });
-    expect(events.of('folderChanged').filter((e) => e.folder !== 'INBOX')).toEqual([]);
+    await engine.addFlags('a', 'INBOX', fx.named('newMessage')[0].uid, ['\\Seen']);
+    await waitUntil(() => fx.named('folderChanged').length === 2, 15000, 'folderChanged after \\Seen');
+    expect(fx.named('folderChanged')[1]).toMatchObject({ exists: 1, unseen: 0 });
+    expect(fx.named('folderChanged').filter((e) => e.folder !== 'INBOX')).toEqual([]);
   }, 60000);
 });

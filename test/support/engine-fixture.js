@@ -9,7 +9,8 @@ const { MailEngine } = require('../..');
 const { MockImapServer } = require('imap-push/testing');
 const { startDovecot } = require('./dovecot');
 
-const RECORDED = ['flagsChanged', 'messageDeleted', 'newMessage'];
+const RECORDED = ['flagsChanged', 'messageDeleted', 'newMessage', 'folderChanged', 'connectionStatus', 'connectionLost',
+  'connectionRestored', 'syncCompleted'];
 
 function useEngineFixture() {
   const fx = { server: null, dovecot: null, engine: null, events: [] };
