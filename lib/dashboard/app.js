@@ -224,7 +224,10 @@
     const lanes = [...folders.values()].map((row) => ({
       key: `${row.e.tenant ?? ''}/${row.e.accountId}/${row.e.folder}`, label: `${who(row.e)}/${row.e.folder}`, states: row.transitions,
     }));
-    drawTimeline($('timeline'), lanes, Date.now() - WINDOW_MIN * 60000, Date.now());
+    // From the first state known (at least a minute, at most WINDOW_MIN back), so a fresh page is not one thin line.
+    const now = Date.now();
+    const earliest = Math.min(now, ...lanes.filter((l) => l.states.length).map((l) => l.states[0].at));
+    drawTimeline($('timeline'), lanes, Math.max(now - WINDOW_MIN * 60000, Math.min(earliest, now - 60000)), now);
     showAccountStates();
   }
 

@@ -64,7 +64,7 @@ async function startDashboard(browser, { viewport, router: routerOptions } = {})
   const fx = {
     imap, engine, notifier, router, web, page, pageErrors, requests,
     open: (suffix) => page.goto(`${web.base}/imap/${suffix}`),
-    cellText: (selector) => page.locator(selector).textContent(),
+    cellText: (selector) => page.locator(selector).first().textContent(),
     waitForText: (selector, text) => page.waitForFunction(
       ([sel, t]) => [...document.querySelectorAll(sel)].some((el) => el.textContent.includes(t)), [selector, text],
     ),
