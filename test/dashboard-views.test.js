@@ -56,6 +56,7 @@ const ADMIN = 'root-token-789';
     // Live events of both tenants arrive, tagged.
     imap.appendMessage('INBOX', { subject: 'for both' }); // the mock server has one store: alice's and bob's INBOX are the same
     await page.waitForFunction(() => document.querySelectorAll('#messages tr[data-uid]').length === 2);
+    await page.waitForFunction(() => document.querySelectorAll('#latency-chart circle.sample').length === 2);
     const tenants = await page.locator('#messages tr[data-uid] td.tenant').allTextContents();
     expect(tenants.sort()).toEqual(['blue', 'ops']);
     expect(fx.pageErrors).toEqual([]);
@@ -95,7 +96,7 @@ const ADMIN = 'root-token-789';
     imap.appendMessage('INBOX', { subject, from: 'Evil \u202EnaM <evil@example.com>' });
     await waitForText('#messages td.subject', 'Invoice');
 
-    const layout = await page.evaluate(() => {
+    const layout = await page.evaluate((raw) => {
       const rect = (el) => el.getBoundingClientRect();
       // The message row: cells left to right in document order (From, Subject, Date).
       const tr = document.querySelector('#messages tr[data-uid]');
@@ -112,26 +113,36 @@ const ADMIN = 'root-token-789';
         r.selectNodeContents(tail);
         return { tailLeft: r.getBoundingClientRect().left, subjectRight: rect(bdiEl).right };
       };
-      // A control: the same words without isolation, to show the check can fail.
-      const control = document.createElement('li');
-      const raw = document.createElement('span');
-      raw.textContent = subjectEl.textContent;
-      const tail = document.createTextNode(after.textContent);
-      control.append('new: ', raw, tail);
-      line.parentNode.appendChild(control);
-      const unisolated = measure(control, raw, tail);
-      control.remove();
+      // Controls with the raw U+202E left in: isolated by <bdi> alone the tail stays put;
+      // in a plain <span> the override runs on (this is what the check would catch).
+      const control = (tag) => {
+        const li = document.createElement('li');
+        const el = document.createElement(tag);
+        el.textContent = raw;
+        const tail = document.createTextNode(after.textContent);
+        li.append('new: ', el, tail);
+        line.parentNode.appendChild(li);
+        const m = measure(li, el, tail);
+        li.remove();
+        return m;
+      };
       return {
-        xs, afterText: after.textContent, isolated: measure(line, subjectEl, after), unisolated,
+        xs, afterText: after.textContent, isolated: measure(line, subjectEl, after), rawIsolated: control('bdi'), unisolated: control('span'),
+        logSubject: subjectEl.textContent,
         cellIsolation: getComputedStyle(tr.querySelector('td.subject')).unicodeBidi,
         subjectInBdi: tr.querySelector('td.subject bdi')?.textContent,
+        fromInBdi: tr.querySelector('td.from bdi')?.textContent,
       };
-    });
-    expect(layout.subjectInBdi).toBe(subject);
+    }, subject);
+    // The override is shown, not obeyed: the subject reads in its real order.
+    expect(layout.subjectInBdi).toBe('Invoice [U+202E]fdp.exe');
+    expect(layout.logSubject).toBe('Invoice [U+202E]fdp.exe');
+    expect(layout.fromInBdi).toBe('Evil [U+202E]naM <evil@example.com>');
     expect(layout.cellIsolation).toBe('isolate');
     for (let i = 1; i < layout.xs.length; i++) expect(layout.xs[i]).toBeGreaterThan(layout.xs[i - 1]);
     expect(layout.afterText).toMatch(/^ \(uid \d+\)$/);
     expect(layout.isolated.tailLeft).toBeGreaterThanOrEqual(layout.isolated.subjectRight - 1);
+    expect(layout.rawIsolated.tailLeft).toBeGreaterThanOrEqual(layout.rawIsolated.subjectRight - 1);
     // Without <bdi> the override runs on and the "(uid N)" is drawn before the subject's end.
     expect(layout.unisolated.tailLeft).toBeLessThan(layout.unisolated.subjectRight - 1);
     expect(fx.pageErrors).toEqual([]);

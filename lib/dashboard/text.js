@@ -2,11 +2,16 @@
 // how server values become DOM text.
 
 // Every value from the server is set as text, never as HTML, and text written
-// by strangers (subjects, names, folders) is isolated (<bdi>), so a U+202E in a
-// subject cannot reorder what stands next to it.
+// by strangers (subjects, names, folders) is isolated (<bdi>), so a right-to-left
+// subject cannot reorder what stands next to it. Explicit embeddings, overrides
+// and isolates (U+202A-U+202E, U+2066-U+2069) are shown rather than obeyed:
+// "Invoice U+202E fdp.exe" would otherwise read "Invoice exe.pdf".
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+const showControls = (text) => String(text).replace(BIDI_CONTROLS, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase()}]`);
+
 function bdi(text) {
   const el = document.createElement('bdi');
-  el.textContent = text;
+  el.textContent = showControls(text);
   return el;
 }
 
