@@ -21,6 +21,7 @@
   const STATE_RANK = ['error', 'disconnected', 'connecting', 'connected', 'authenticating', 'authenticated', 'idle'];
   const $ = (id) => document.getElementById(id);
   const time = (at) => new Date(at).toLocaleTimeString();
+  const utcDay = () => Math.floor(Date.now() / 86400000); // the server counts messages per UTC day too
 
   let admin = false;
   const accounts = new Map(); // account key -> { tenant, accountId, messagesToday, reconnects, lastError, cells }
@@ -57,7 +58,7 @@
       if (admin) tr.dataset.tenant = e.tenant ?? '';
       tenantCell(tr, e);
       cell(tr, e.accountId, 'account', true);
-      a = { tenant: e.tenant, accountId: e.accountId, messagesToday: 0, reconnects: 0, lastError: null, day: new Date().toDateString() };
+      a = { tenant: e.tenant, accountId: e.accountId, messagesToday: 0, reconnects: 0, lastError: null, day: utcDay() };
       a.cells = { state: cell(tr, '—', 'state'), today: cell(tr, '0', 'today'), reconnects: cell(tr, '0', 'reconnects'), error: cell(tr, '—', 'last-error') };
       $('accounts').appendChild(tr);
       accounts.set(key, a);
@@ -116,6 +117,7 @@
   function reportError(where, error, at) {
     const text = `${error.code || 'ERROR'} ${error.message || ''}`;
     if (seenErrors.has(`${where}\0${text}`)) return;
+    if (seenErrors.size >= 1000) seenErrors.clear(); // a flapping server must not grow the page forever
     seenErrors.add(`${where}\0${text}`);
     prepend('errors', at, [{ text: where }, `: ${text}`]);
   }
@@ -190,8 +192,7 @@
     if (live) {
       const minute = Math.floor(at / 60000);
       perMinute.set(minute, (perMinute.get(minute) || 0) + 1);
-      const today = new Date().toDateString();
-      if (a.day !== today) Object.assign(a, { day: today, messagesToday: 0 });
+      if (a.day !== utcDay()) Object.assign(a, { day: utcDay(), messagesToday: 0 });
       if (e.type === 'newMessage') a.messagesToday += 1;
       if (typeof e.pushLatencyMs === 'number') {
         latency.push({ at, ms: e.pushLatencyMs });
@@ -285,8 +286,10 @@
     try {
       const { accounts: list } = await getJson(admin ? 'idle/admin/all' : 'idle/status');
       const present = new Set();
+      const live = new Set();
       for (const account of list) {
         accountRow(account);
+        live.add(keyOf(account));
         for (const f of account.folders) {
           const e = { ...account, folder: f.folder };
           present.add(`${keyOf(e)}\0${f.folder}`);
@@ -303,6 +306,14 @@
         }
       }
       $('no-connections').hidden = folders.size > 0;
+      // A removed account leaves the table; its events stay in the log.
+      for (const [key, a] of accounts) {
+        if (!live.has(key)) {
+          a.cells.state.parentNode.remove();
+          accounts.delete(key);
+        }
+      }
+      $('no-accounts').hidden = accounts.size > 0;
       const h = await getJson('health');
       $('summary').textContent = `${h.isHealthy ? 'healthy' : 'degraded'} · ${h.idleConnections} idle · `
         + `pool ${h.pooledConnections}`
@@ -349,6 +360,8 @@
     }
     if (!(await refresh())) return;
     connect();
-    setInterval(() => refresh(), 15000);
+    const timer = setInterval(async () => {
+      if (!(await refresh())) clearInterval(timer);
+    }, 15000);
   })();
 })();
