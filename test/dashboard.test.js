@@ -113,18 +113,21 @@ if (!hasChromium) {
     expect(fx.pageErrors).toEqual([]);
   });
 
-  for (const [what, query] of [['without a token', ''], ['with a wrong token', '?token=wrong']]) {
-    test(`${what} it says unauthorized, not reconnecting, and stops`, async () => {
+  const refusals = [['without a token', '', 'unauthorized', 401], ['with a wrong token', '?token=wrong', 'unauthorized', 401],
+    ['refused by authorize (403)', '?token=banned', 'forbidden', 403]];
+  for (const [what, query, word, status] of refusals) {
+    test(`${what} it says ${word}, not reconnecting, and stops`, async () => {
       const { page, waitForText } = fx;
       await fx.open(`dashboard${query}`);
-      await waitForText('#stream', 'unauthorized');
+      await waitForText('#stream', word);
       expect(await page.locator('#stream').getAttribute('class')).toContain('unauth');
+      expect(await fx.cellText('#summary')).toContain(`HTTP ${status}`);
       // Given the time a retry would take, it still says so and never opened the stream.
       await page.waitForTimeout(1500);
-      expect(await fx.cellText('#stream')).toBe('unauthorized');
+      expect(await fx.cellText('#stream')).toBe(word);
       expect(fx.requests).not.toContain('/imap/events');
       expect(await page.locator('#connections tr[data-account]').count()).toBe(0);
-      fx.pageErrors.splice(0, Infinity, ...fx.pageErrors.filter((m) => !/401|Unauthorized/i.test(m))); // the browser logs the refused request
+      fx.pageErrors.splice(0, Infinity, ...fx.pageErrors.filter((m) => !/40[13]|Unauthorized|Forbidden/i.test(m))); // the browser logs the refused request
       expect(fx.pageErrors).toEqual([]);
       if (!query) await fx.screenshot('unauthorized');
     });

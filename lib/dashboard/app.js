@@ -260,6 +260,7 @@
   function failed(err) {
     if (err instanceof HttpError && (err.status === 401 || err.status === 403)) {
       badge(err.message, 'unauth');
+      $('summary').textContent = err.status === 401 ? 'missing or wrong token (HTTP 401): open the page with a valid ?token=' : 'this caller may not see this (HTTP 403)';
       document.body.classList.add('unauthorized');
       return true;
     }

@@ -21,6 +21,7 @@ const ARTIFACTS = process.env.DASHBOARD_ARTIFACTS || path.join(os.tmpdir(), 'ima
 
 // The page cannot send headers with EventSource, so this authorize reads a query token.
 const authorize = (req) => {
+  if (req.query.token === 'banned') throw Object.assign(new Error('banned'), { status: 403 });
   const caller = TOKENS[req.query.token];
   if (!caller) throw new Error('no credentials');
   return caller;
