@@ -10,11 +10,11 @@
 const { optionError } = require('./errors');
 const { publicError } = require('./http');
 
-const DEFAULTS = Object.freeze({ eventsPerTenant: 200, maxTenants: 100, maxAccounts: 200, transitions: 50, latencySamples: 100, minutes: 30 });
+const DEFAULTS = Object.freeze({ eventsPerTenant: 200, maxTenants: 100, maxAccounts: 200, transitions: 500, latencySamples: 100, minutes: 30 });
 const MAX_TEXT = 200; // a subject or address list is cut here: the ring's size must not depend on strangers
 const DAY_MS = 86400000;
 const MINUTE_MS = 60000;
-const MAX_FOLDERS = 50; // state timelines kept per account
+const MAX_FOLDERS = 32; // folders per account remembered as watched once, for counting reconnects
 
 // The events worth remembering; idleRefreshed (every ~29 minutes per folder) and
 // syncProgress (per folder of every sync) would push the mail out of the ring.
@@ -41,16 +41,17 @@ function addresses(list) {
   return cut(list.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', '));
 }
 
-const isoOrNull = (d) => (d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString() : null);
+// Kept as a number; made ISO text only for the few a snapshot sends (toISOString costs more than the rest of record()).
+const msOrNull = (d) => (d instanceof Date && !Number.isNaN(d.getTime()) ? d.getTime() : null);
 
 /** The fields of an event the page shows, nothing else: an allow-list, so a new event field is never leaked by accident. */
-function summarize(item, at) {
-  const s = { at, type: item.type, accountId: item.accountId };
+function summarize(item, accountId, at) {
+  const s = { at, type: item.type, accountId };
   if (item.folder !== undefined && item.folder !== null) s.folder = item.folder;
   switch (item.type) {
     case 'newMessage': {
       const env = item.envelope || {};
-      Object.assign(s, { uid: item.uid, subject: cut(env.subject ?? null), from: addresses(env.from), date: isoOrNull(env.date) });
+      Object.assign(s, { uid: item.uid, subject: cut(env.subject ?? null), from: addresses(env.from), date: msOrNull(env.date) });
       if (typeof item.pushLatencyMs === 'number') s.pushLatencyMs = item.pushLatencyMs;
       break;
     }
@@ -86,12 +87,20 @@ class Ring {
   }
 }
 
-/** A Map that keeps at most `limit` keys, evicting the least recently touched. */
+/**
+ * The entry for `key` in a Map that keeps at most `limit` keys, evicting the
+ * least recently touched: Map order is the recency order. A catch-up brings
+ * one account's events by the thousand in a row, so the key touched last is
+ * not moved again.
+ */
+const LAST = Symbol('last key');
 function touch(map, key, limit, make) {
   let value = map.get(key);
   if (value === undefined) value = make();
-  else map.delete(key); // re-inserted below: Map order is the recency order
+  else if (map[LAST] === key) return value;
+  else map.delete(key);
   map.set(key, value);
+  map[LAST] = key;
   if (map.size > limit) map.delete(map.keys().next().value);
   return value;
 }
@@ -109,16 +118,17 @@ class DashboardHistory {
     const at = this.now();
     const t = touch(this.tenants, tenant ?? '', o.maxTenants, () => ({
       events: new Ring(o.eventsPerTenant), latency: new Ring(o.latencySamples), minutes: new Map(), accounts: new Map(),
+      // One ring for all the tenant's folders: a per-folder one would multiply by accounts × folders.
+      transitions: new Ring(o.transitions),
     }));
     const minute = Math.floor(at / MINUTE_MS);
     t.minutes.set(minute, (t.minutes.get(minute) || 0) + 1);
     for (const m of t.minutes.keys()) if (m <= minute - o.minutes) t.minutes.delete(m);
-    const view = { ...item, accountId };
     if (!KEPT.has(item.type)) return;
-    const s = summarize(view, at);
+    const s = summarize(item, accountId, at);
     t.events.push(s);
     const a = touch(t.accounts, accountId, o.maxAccounts, () => ({
-      day: Math.floor(at / DAY_MS), messagesToday: 0, reconnects: 0, lastError: null, lastErrorAt: null, states: new Map(),
+      day: Math.floor(at / DAY_MS), messagesToday: 0, reconnects: 0, lastError: null, lastErrorAt: null, watched: new Set(),
     }));
     const day = Math.floor(at / DAY_MS);
     if (day !== a.day) Object.assign(a, { day, messagesToday: 0 });
@@ -128,10 +138,12 @@ class DashboardHistory {
     }
     if (item.type === 'connectionStatus') {
       // A folder that reaches idle again after having been idle is a reconnect.
-      const f = touch(a.states, s.folder ?? '', MAX_FOLDERS, () => ({ ring: new Ring(o.transitions), wasIdle: false }));
-      if (s.state === 'idle' && f.wasIdle) a.reconnects += 1;
-      if (s.state === 'idle') f.wasIdle = true;
-      f.ring.push({ at, state: s.state });
+      const folder = s.folder ?? '';
+      if (s.state === 'idle') {
+        if (a.watched.has(folder)) a.reconnects += 1;
+        else if (a.watched.size < MAX_FOLDERS) a.watched.add(folder);
+      }
+      t.transitions.push({ at, accountId, folder, state: s.state });
     }
     if (s.error) {
       a.lastError = { ...s.error, ...(s.folder !== undefined ? { folder: s.folder } : {}) };
@@ -149,12 +161,19 @@ class DashboardHistory {
       const t = this.tenants.get(name);
       if (!t) continue;
       const tag = tenant === null ? { tenant: name || null } : {};
-      for (const e of t.events.list()) out.events.push({ ...e, ...tag });
+      for (const e of t.events.list()) out.events.push(e.date === undefined ? { ...e, ...tag } : { ...e, date: e.date === null ? null : new Date(e.date).toISOString(), ...tag });
       for (const l of t.latency.list()) out.latency.push({ ...l, ...tag });
       for (const [m, n] of t.minutes) perMinute.set(m, (perMinute.get(m) || 0) + n);
+      const lanes = new Map(); // accountId -> folder -> states, oldest first
+      for (const { at, accountId, folder, state } of t.transitions.list()) {
+        if (!lanes.has(accountId)) lanes.set(accountId, new Map());
+        const folders = lanes.get(accountId);
+        if (!folders.has(folder)) folders.set(folder, []);
+        folders.get(folder).push({ at, state });
+      }
       for (const [accountId, a] of t.accounts) {
         const current = Math.floor(now / DAY_MS) === a.day;
-        const timeline = [...a.states].map(([folder, f]) => ({ folder, states: f.ring.list() }));
+        const timeline = [...(lanes.get(accountId) || [])].map(([folder, states]) => ({ folder, states }));
         out.accounts.push({ ...tag, accountId, messagesToday: current ? a.messagesToday : 0, reconnects: a.reconnects, lastError: a.lastError, lastErrorAt: a.lastErrorAt, timeline });
       }
     }

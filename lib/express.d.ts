@@ -69,7 +69,7 @@ export interface HistoryOptions {
   maxTenants: number;
   /** Accounts with counters per tenant, likewise. Default 200. */
   maxAccounts: number;
-  /** Connection state changes kept per folder for the timeline. Default 50. */
+  /** Connection state changes kept per tenant (all its folders) for the timeline. Default 500. */
   transitions: number;
   /** pushLatencyMs samples kept per tenant. Default 100. */
   latencySamples: number;

@@ -90,7 +90,8 @@ test('counters: messages today (reset at the UTC day), reconnects, push latency 
   h.record('t', 'main', status('idle', 'authenticated')); // back: one reconnect
   let [a] = h.snapshot('t').accounts;
   expect(a).toMatchObject({ messagesToday: 2, reconnects: 1 });
-  expect(a.timeline[0].states.map((s) => s.state)).toEqual(['idle', 'disconnected', 'idle']);
+  expect(a.timeline).toEqual([{ folder: 'INBOX', states: [
+    { at: expect.any(Number), state: 'idle' }, { at: expect.any(Number), state: 'disconnected' }, { at: expect.any(Number), state: 'idle' }] }]);
   expect(h.snapshot('t').latency.map((l) => l.ms)).toEqual([3]);
   h.record('t', 'main', mail(3, { pushLatencyMs: 5 }));
   h.record('t', 'main', mail(4, { pushLatencyMs: 7 }));
@@ -136,4 +137,43 @@ test('invalid options throw a TypeError naming the option', () => {
   expect(() => new DashboardHistory({ eventsPerTenant: 0 })).toThrow(TypeError);
   expect(() => new DashboardHistory({ ringSize: 5 })).toThrow(/history\.ringSize/);
   expect(() => new DashboardHistory('big')).toThrow(/history/);
+});
+
+test('state changes: one bounded ring per tenant, grouped per account and folder', () => {
+  const h = new DashboardHistory({ transitions: 4 }, clock());
+  h.record('t', 'a', status('connecting', 'disconnected'));
+  h.record('t', 'a', status('idle', 'authenticated', { folder: 'Sent' }));
+  for (const state of ['idle', 'disconnected', 'idle']) h.record('t', 'b', status(state, 'x'));
+  const timeline = Object.fromEntries(h.snapshot('t').accounts.map((x) => [x.accountId, x.timeline]));
+  // The oldest (a's INBOX 'connecting') went: four are kept for the whole tenant.
+  expect(timeline.a).toEqual([{ folder: 'Sent', states: [expect.objectContaining({ state: 'idle' })] }]);
+  expect(timeline.b[0].states.map((x) => x.state)).toEqual(['idle', 'disconnected', 'idle']);
+});
+
+test('filled to every bound it stops growing (heap measured and logged, not asserted)', () => {
+  const h = new DashboardHistory({}, clock());
+  const o = h.options;
+  const fill = (round) => {
+    for (let t = 0; t < o.maxTenants + 10; t++) {
+      for (let a = 0; a < 30; a++) {
+        h.record(`tenant-${t}`, `acc-${round}-${a}`, mail(a, { pushLatencyMs: 1, envelope: { subject: 's'.repeat(300), from: [] } }));
+        h.record(`tenant-${t}`, `acc-${round}-${a}`, status('idle', 'authenticated', { folder: `f${a}` }));
+      }
+    }
+  };
+  fill(0);
+  global.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  for (let round = 1; round <= 8; round++) fill(round);
+  global.gc?.();
+  const after = process.memoryUsage().heapUsed;
+  expect(h.tenants.size).toBe(o.maxTenants);
+  for (const t of h.tenants.values()) {
+    expect(t.events.items.length).toBeLessThanOrEqual(o.eventsPerTenant);
+    expect(t.transitions.items.length).toBeLessThanOrEqual(o.transitions);
+    expect(t.latency.items.length).toBeLessThanOrEqual(o.latencySamples);
+    expect(t.accounts.size).toBeLessThanOrEqual(o.maxAccounts);
+  }
+  console.log(`dashboard history at its default bounds: heap ${(before / 1048576).toFixed(1)} MiB after the first fill, `
+    + `${(after / 1048576).toFixed(1)} MiB after 8 more (${global.gc ? 'after GC' : 'no --expose-gc: includes garbage'})`);
 });
