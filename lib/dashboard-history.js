@@ -10,7 +10,11 @@
 const { optionError } = require('./errors');
 const { publicError } = require('./http');
 
-const DEFAULTS = Object.freeze({ eventsPerTenant: 200, maxTenants: 100, maxAccounts: 200, transitions: 500, latencySamples: 100, minutes: 30 });
+// adminEvents: the newest events (and latency samples) of all tenants together that an admin's snapshot
+// carries; every tenant at its full ring would be a response of several megabytes.
+const DEFAULTS = Object.freeze({
+  eventsPerTenant: 200, maxTenants: 100, maxAccounts: 200, transitions: 500, latencySamples: 100, minutes: 30, adminEvents: 1000,
+});
 const MAX_TEXT = 200; // a subject or address list is cut here: the ring's size must not depend on strangers
 const DAY_MS = 86400000;
 const MINUTE_MS = 60000;
@@ -181,6 +185,10 @@ class DashboardHistory {
     for (let m = newest - this.options.minutes + 1; m <= newest; m++) out.perMinute.push({ at: m * MINUTE_MS, count: perMinute.get(m) || 0 });
     out.events.sort((x, y) => x.at - y.at);
     out.latency.sort((x, y) => x.at - y.at);
+    if (tenant === null) {
+      out.events = out.events.slice(-this.options.adminEvents);
+      out.latency = out.latency.slice(-this.options.adminEvents);
+    }
     return out;
   }
 }

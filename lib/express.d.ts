@@ -75,6 +75,8 @@ export interface HistoryOptions {
   latencySamples: number;
   /** Minutes of events-per-minute counts. Default 30. */
   minutes: number;
+  /** An admin's history (every tenant) carries the newest this many events and latency samples. Default 1000. */
+  adminEvents: number;
 }
 
 /** One remembered event: the fields the dashboard shows, no bodies or previews. */

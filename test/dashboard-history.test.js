@@ -132,6 +132,19 @@ test('admin snapshot: every tenant, each entry tagged, owner-less accounts as te
   expect(h.snapshot('t1').events[0].tenant).toBeUndefined();
 });
 
+test('an admin snapshot is cut to the newest adminEvents events and samples', () => {
+  const now = clock();
+  const h = new DashboardHistory({ adminEvents: 3 }, now);
+  for (let i = 1; i <= 4; i++) {
+    now.advance(1);
+    h.record(`t${i % 2}`, 'main', mail(i, { pushLatencyMs: i }));
+  }
+  const all = h.snapshot(null);
+  expect(all.events.map((e) => e.uid)).toEqual([2, 3, 4]);
+  expect(all.latency.map((l) => l.ms)).toEqual([2, 3, 4]);
+  expect(h.snapshot('t1').events.map((e) => e.uid)).toEqual([1, 3]); // a tenant's own is never cut
+});
+
 test('invalid options throw a TypeError naming the option', () => {
   expect(() => new DashboardHistory({ eventsPerTenant: 0 })).toThrow(/history\.eventsPerTenant/);
   expect(() => new DashboardHistory({ eventsPerTenant: 0 })).toThrow(TypeError);
