@@ -103,6 +103,8 @@ TEST(EngineScripted, PushedMessageCarriesWhenItsExistsWasRead) {
   engine.addAccount(account("a", server.port()));
   ASSERT_TRUE(ev.waitFor(Event::Type::AccountReady));
   ASSERT_TRUE(server.waitSeen("IDLE"));
+  // The first sync (no QRESYNC here) must be over, or its SELECT may find the message first.
+  ASSERT_TRUE(ev.waitFor(Event::Type::SyncCompleted));
   auto t0 = server.deliver();
   ASSERT_TRUE(ev.waitFor(Event::Type::NewMessage));
   auto t1 = std::chrono::steady_clock::now();
@@ -119,6 +121,7 @@ TEST(EngineScripted, PushedMessageCarriesWhenItsExistsWasRead) {
   // Not announced: only the sync's SELECT sees it.
   server.deliver(false);
   engine.sync(7, "a", {});
+  ASSERT_TRUE(ev.waitFor(Event::Type::SyncCompleted, 2));
   ASSERT_TRUE(ev.waitFor(Event::Type::NewMessage, 2));
   {
     std::lock_guard<std::mutex> lock(ev.mu);
