@@ -5,6 +5,7 @@
 // reorder the page with bidi controls. Fixture: test/support/dashboard.js.
 
 const { hasChromium, launchBrowser, startDashboard } = require('./support/dashboard');
+const { waitForEvent } = require('./support/wait');
 
 const TOKEN = 'dash-token-123';
 const BLUE = 'blue-token-456';
@@ -27,12 +28,14 @@ const ADMIN = 'root-token-789';
 
   // A second tenant's account, started through the router like a tenant would.
   async function addBlue() {
+    const synced = waitForEvent(fx.engine, 'syncCompleted', (e) => e.accountId === fx.router.accountKey('blue', 'main'));
     const res = await fetch(`${fx.web.base}/imap/idle/start?token=${BLUE}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'main', host: '127.0.0.1', port: fx.imap.port, tls: 'none', allowInsecureAuth: true, user: 'bob', pass: 'blue-pw' }),
     });
     expect(res.status).toBe(201);
+    await synced; // its first sync could otherwise find the test's message before IDLE does
   }
 
   test('an admin sees every tenant\'s accounts and events, with a tenant column', async () => {

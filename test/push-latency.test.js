@@ -17,9 +17,13 @@ describe('pushLatencyMs', () => {
     server = new MockImapServer({ users: { alice: 'pw-latency' }, ...serverOpts });
     await server.listen();
     engine = new MailEngine({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, ...engineOpts });
+    // Without QRESYNC the account's first sync runs once it is watched: a message
+    // appended before that sync's SELECT would be the sync's find, not a push.
+    const synced = waitForEvent(engine, 'syncCompleted');
     await engine.addAccount({
       id: 'acc', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'alice', pass: 'pw-latency',
     });
+    await synced;
   }
 
   afterEach(async () => {
@@ -78,7 +82,9 @@ describe('pushLatencyMs', () => {
     server.setCapability('IDLE', false);
     await server.listen();
     engine = new MailEngine({ idle: { pollMs: 50 } });
+    const synced = waitForEvent(engine, 'syncCompleted');
     await engine.addAccount({ id: 'acc', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, user: 'alice', pass: 'pw-latency' });
+    await synced;
     const { e } = await pushed('polled');
     expect(e).not.toHaveProperty('pushLatencyMs');
   });
@@ -86,9 +92,14 @@ describe('pushLatencyMs', () => {
   test('messages listed by messages() carry none', async () => {
     await start();
     await pushed('first');
-    const listed = [];
-    for await (const m of engine.messages('acc', 'INBOX')) listed.push(m);
-    expect(listed.length).toBe(1);
+    // The mock server runs a SEARCH on its session's view before telling it of new
+    // mail, so a pooled connection may list it only from its next command on.
+    let listed = [];
+    await waitUntil(async () => {
+      listed = [];
+      for await (const m of engine.messages('acc', 'INBOX')) listed.push(m);
+      return listed.length === 1;
+    }, 5000, 'messages() to list the message');
     expect(listed[0]).not.toHaveProperty('pushLatencyMs');
   });
 });

@@ -13,6 +13,7 @@ const { createRouter } = require('../../lib/express');
 const { MockImapServer } = require('imap-push/testing');
 const { engineWithNotifier } = require('./notifier');
 const { listen } = require('./http');
+const { waitForEvent } = require('./wait');
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
@@ -48,9 +49,12 @@ async function startDashboard(browser, { viewport, router: routerOptions } = {})
   app.use('/imap', router);
   const web = await listen(app);
   router.assign('acc', 'ops');
+  // The first sync (the mock server has no QRESYNC) could otherwise find a test's first message before IDLE does.
+  const synced = waitForEvent(engine, 'syncCompleted', (e) => e.accountId === 'acc');
   await engine.addAccount({
     id: 'acc', host: '127.0.0.1', port: imap.port, tls: 'none', allowInsecureAuth: true, user: 'alice', pass: 'dash-pw', folders: ['INBOX', 'Archive'],
   });
+  await synced;
   const context = await browser.newContext(viewport ? { viewport } : {});
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
