@@ -44,8 +44,11 @@ describe('GET /history', () => {
     app.use('/imap', router);
     web = await listen(app);
     ({ request: api, bodies } = client(`${web.base}/imap`));
+    // Each account's first sync (the mock server has no QRESYNC) must be over, or it may find a test's message before IDLE.
+    const synced = ['t1', 't2'].map((t) => waitForEvent(engine, 'syncCompleted', (e) => e.accountId === router.accountKey(t, 'main')));
     expect((await api('POST', '/idle/start', { headers: as('t1'), body: account('main', 'alice') })).status).toBe(201);
     expect((await api('POST', '/idle/start', { headers: as('t2'), body: account('main', 'bob') })).status).toBe(201);
+    await Promise.all(synced);
   });
 
   afterEach(async () => {
