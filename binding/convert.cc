@@ -1,6 +1,7 @@
 #include "convert.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 
@@ -119,6 +120,12 @@ Napi::Value newMessageToJs(const Keys& k, const Napi::Function& make, const imap
   Napi::Object obj = o.As<Napi::Object>();
   if (e.hasPreview) k.set(obj, Key::preview, e.preview);
   if (e.message) k.set(obj, Key::message, toJs(k, *e.message));
+  // Read here, on the JS thread just before the event is emitted, so it covers
+  // the envelope fetch, any enrichment, the batch and the thread hop.
+  if (e.existsSeenAt) {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - *e.existsSeenAt).count();
+    k.set(obj, Key::pushLatencyMs, Napi::Number::New(env, ms));
+  }
   return obj;
 }
 

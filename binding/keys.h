@@ -15,7 +15,7 @@ namespace binding {
   X(accountId) X(folder) X(uid) X(seq) X(flags) X(size) X(modseq) X(preview) X(message) X(requestId)       \
   X(errorCode) X(errorMessage) X(subject) X(from) X(sender) X(to) X(cc) X(bcc) X(replyTo) X(date)          \
   X(messageId) X(inReplyTo) X(name) X(address) X(headers) X(references) X(text) X(html) X(attachments)     \
-  X(filename) X(contentType) X(disposition) X(contentId) X(content) X(truncated)
+  X(filename) X(contentType) X(disposition) X(contentId) X(content) X(truncated) X(pushLatencyMs)
 
 enum class Key : unsigned char {
 #define BINDING_KEY_ENUM(n) n,

@@ -57,6 +57,77 @@ export interface RouterOptions {
   lookup?: (hostname: string, options: { all: true; verbatim: true }) => Promise<Array<{ address: string; family: number }>>;
   /** Bounds on tenant-set options and per-tenant quotas; see TenantLimits for the defaults. */
   limits?: Partial<TenantLimits>;
+  /** How much GET /history (the dashboard's start) keeps; see HistoryOptions for the defaults. */
+  history?: Partial<HistoryOptions>;
+}
+
+/** Every bound is an integer from 1 to 100000. */
+export interface HistoryOptions {
+  /** Recent events kept per tenant (a ring: the oldest goes). Default 200. */
+  eventsPerTenant: number;
+  /** Tenants kept; past it the least recently active one is forgotten. Default 100. */
+  maxTenants: number;
+  /** Accounts with counters per tenant, likewise. Default 200. */
+  maxAccounts: number;
+  /** Connection state changes kept per tenant (all its folders) for the timeline. Default 500. */
+  transitions: number;
+  /** pushLatencyMs samples kept per tenant. Default 100. */
+  latencySamples: number;
+  /** Minutes of events-per-minute counts. Default 30. */
+  minutes: number;
+  /** An admin's history (every tenant) carries the newest this many events and latency samples. Default 1000. */
+  adminEvents: number;
+}
+
+/** One remembered event: the fields the dashboard shows, no bodies or previews. */
+export interface HistoryEvent {
+  /** Epoch ms when the router saw it. */
+  at: number;
+  type: 'newMessage' | 'messageDeleted' | 'flagsChanged' | 'connectionStatus' | 'folderReset' | 'folderUpdated' | 'syncCompleted' | 'push';
+  accountId: string;
+  folder?: string;
+  /** Admins only: the owner, null for an account the app added and never assigned. */
+  tenant?: string | null;
+  uid?: number;
+  /** newMessage: subject and senders ("Name <address>, …"), each cut at 200 characters, and the Date header as ISO text. */
+  subject?: string | null;
+  from?: string | null;
+  date?: string | null;
+  pushLatencyMs?: number;
+  flags?: string[];
+  state?: string;
+  previous?: string;
+  uidValidity?: number;
+  merged?: number;
+  ok?: boolean;
+  durationMs?: number;
+  source?: string;
+  error?: { code: string; message: string };
+}
+
+export interface HistoryAccount {
+  tenant?: string | null;
+  accountId: string;
+  /** newMessage events since 00:00 UTC. */
+  messagesToday: number;
+  /** Times a folder reached idle again after having been idle. */
+  reconnects: number;
+  lastError: { code: string; message: string; folder?: string } | null;
+  lastErrorAt: number | null;
+  timeline: Array<{ folder: string; states: Array<{ at: number; state: string }> }>;
+}
+
+/** GET /history. */
+export interface HistoryResponse {
+  admin: boolean;
+  /** The caller's tenant (absent for admins, whose entries each name theirs). */
+  tenant?: string;
+  now: number;
+  /** Oldest first. */
+  events: HistoryEvent[];
+  latency: Array<{ at: number; ms: number; accountId: string; folder?: string; tenant?: string | null }>;
+  perMinute: Array<{ at: number; count: number }>;
+  accounts: HistoryAccount[];
 }
 
 export interface TenantLimits {
@@ -91,6 +162,6 @@ export interface ImapPushRouter extends Router {
 /**
  * Routes: POST /idle/start, POST /idle/stop, GET /idle/status[/:accountId],
  * GET /idle/admin/all, GET /events (SSE), GET /health, GET /metrics,
- * GET /dashboard, POST /push/gmail, POST /push/graph.
+ * GET /history, GET /dashboard, POST /push/gmail, POST /push/graph.
  */
 export function createRouter(engine: MailEngine, options: RouterOptions): ImapPushRouter;

@@ -4,9 +4,6 @@
 // Events, health, Prometheus metrics, the dashboard and provider push
 // webhooks.   app.use('/imap', createRouter(engine, { authorize }))
 
-const fs = require('fs');
-const path = require('path');
-const crypto = require('crypto');
 const express = require('express');
 const { optionError } = require('./errors');
 const { sendError, sendMappedError, isObject, publicError } = require('./http');
@@ -17,6 +14,8 @@ const { folderTotals } = require('./notify');
 const { gmailHandler, graphHandler } = require('./push');
 const { createMetrics } = require('./metrics');
 const { mountActions } = require('./express-actions');
+const { loadDashboard } = require('./dashboard-page');
+const { DashboardHistory } = require('./dashboard-history');
 
 const DEFAULT_HEARTBEAT_MS = 15000;
 
@@ -65,20 +64,6 @@ function drained(res) {
   });
 }
 
-/** The dashboard page and a CSP that admits exactly its inline script and style. */
-function loadDashboard() {
-  const html = fs.readFileSync(path.join(__dirname, 'dashboard.html'), 'utf8');
-  const hash = (re) => {
-    const m = re.exec(html);
-    return m ? `'sha256-${crypto.createHash('sha256').update(m[1]).digest('base64')}'` : "'none'";
-  };
-  const csp = [
-    "default-src 'none'", `script-src ${hash(/<script>([\s\S]*?)<\/script>/)}`, `style-src ${hash(/<style>([\s\S]*?)<\/style>/)}`,
-    "connect-src 'self'", "img-src 'self' data:", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
-  ].join('; ');
-  return { html, csp };
-}
-
 function checkOptions(options) {
   if (!isObject(options)) throw optionError('options', 'must be an object');
   const { authorize, heartbeatMs = DEFAULT_HEARTBEAT_MS, logger, accountPolicy } = options;
@@ -86,7 +71,11 @@ function checkOptions(options) {
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1) throw optionError('heartbeatMs', 'must be a positive integer');
   if (logger !== undefined && typeof logger !== 'function') throw optionError('logger', 'must be a function');
   if (accountPolicy !== undefined && typeof accountPolicy !== 'function') throw optionError('accountPolicy', 'must be a function');
-  return { limits: normalizeLimits(options.limits), hostPolicy: createHostPolicy({ allowHosts: options.allowHosts, lookup: options.lookup }) };
+  return {
+    limits: normalizeLimits(options.limits),
+    hostPolicy: createHostPolicy({ allowHosts: options.allowHosts, lookup: options.lookup }),
+    history: new DashboardHistory(options.history),
+  };
 }
 
 /** The notification API: an explicit notifier, else the engine's own (MailEngine#subscribe/events/health). */
@@ -98,7 +87,7 @@ function notificationsOf(engine, notifier) {
 
 function createRouter(engine, options = {}) {
   if (!engine || typeof engine.addAccount !== 'function') throw optionError('engine', 'must be a MailEngine');
-  const { limits, hostPolicy } = checkOptions(options);
+  const { limits, hostPolicy, history } = checkOptions(options);
   const { authorize, heartbeatMs = DEFAULT_HEARTBEAT_MS, accountPolicy } = options;
   const logger = options.logger || ((message) => console.warn(message));
   const notifications = notificationsOf(engine, options.notifier);
@@ -108,6 +97,11 @@ function createRouter(engine, options = {}) {
   const metrics = createMetrics(notifications);
   const dashboard = loadDashboard();
   const streams = new Set(); // AbortControllers of open SSE responses
+  // Recorded under the owner's name and id at the time, for the dashboard's history.
+  const unrecord = notifications.subscribe({}, (item) => {
+    const entry = tenancy.entry(item.accountId);
+    history.record(entry ? entry.tenant : null, entry ? entry.id : item.accountId, item);
+  });
 
   const router = express.Router();
   router.use(express.json({ limit: '100kb' }));
@@ -274,7 +268,14 @@ function createRouter(engine, options = {}) {
     res.set('Content-Type', metrics.contentType).send(await metrics.render());
   }));
 
+  // The dashboard's start: the caller's recent events and counters; an admin's cover every tenant.
+  router.get('/history', authenticate, (req, res) => {
+    const { tenant, admin } = req.imapPushAuth;
+    sendJson(res, 200, { admin, ...(admin ? {} : { tenant }), ...history.snapshot(admin ? null : tenant) });
+  });
+
   // The page holds no data; everything it shows comes from authorized endpoints.
+  // Also answers /dashboard/ (the page finds the API either way).
   router.get('/dashboard', (req, res) => {
     res.set({ 'Content-Security-Policy': dashboard.csp, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
     res.type('html').send(dashboard.html);
@@ -321,6 +322,7 @@ function createRouter(engine, options = {}) {
   /** Ends open event streams and detaches from the notifications. The engine is left running. */
   router.close = () => {
     for (const controller of streams) controller.abort();
+    unrecord();
     if (metrics) metrics.close();
   };
   return router;

@@ -235,6 +235,14 @@ export interface NewMessageEvent extends FolderEvent {
   preview?: string;
   /** The parsed message, when the account has fetchBodies. */
   message?: ParsedMessage;
+  /**
+   * Only on a message pushed while its folder sat in IDLE: milliseconds from
+   * the engine reading the untagged EXISTS off the socket (steady clock) to
+   * handing this event to JS, covering the envelope fetch, any preview or body
+   * fetch and the thread hop. Absent for messages found by a sync, a catch-up
+   * after a reconnect, polling or messages().
+   */
+  pushLatencyMs?: number;
 }
 
 export interface MessageDeletedEvent extends FolderEvent {

@@ -42,8 +42,8 @@ test('engine option keys agree', () => {
 
 test('newMessage payload keys agree with NewMessageEvent and Envelope', () => {
   const m = newMessage('a', 'INBOX', 1, 1, 1, [], 1, null, 5, 's', [], [], [], [], [], [], null, null, null);
-  // preview and message are set by the binding after this builder (convert.cc newMessageToJs).
-  const runtime = [...Object.keys(m), 'preview', 'message'].sort();
+  // preview, message and pushLatencyMs are set by the binding after this builder (convert.cc newMessageToJs).
+  const runtime = [...Object.keys(m), 'preview', 'message', 'pushLatencyMs'].sort();
   expect(runtime).toEqual(keys(typeOf('NewMessageEvent')));
   expect(Object.keys(m.envelope).sort()).toEqual(keys(typeOf('Envelope')));
 });

@@ -52,6 +52,7 @@ void ImapClient::onTlsUpgraded() {
 void ImapClient::onData(const char* data, size_t len) {
   if (tlsSwitching_) return;  // plaintext after "OK Begin TLS" is an injection attempt
   lastReceivedAt_ = uv_now(shared_->loop);
+  receivedSteady_ = std::chrono::steady_clock::now();
   std::vector<Response> out;
   bool ok = parser_.feed(data, len, out);
   for (const auto& r : out) {

@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -73,6 +74,9 @@ class ImapClient : private Connection::Handler {
   // Loop time (uv_now) of the last bytes from the server, e.g. an untagged
   // "* OK Still here" that no handler sees.
   uint64_t lastReceivedAt() const { return lastReceivedAt_; }
+  // Steady-clock time the bytes now being handled were read: uv_now is the
+  // loop pass's cached millisecond, too coarse to time a push.
+  std::chrono::steady_clock::time_point receivedSteady() const { return receivedSteady_; }
   // Frees the parser's buffers and scratch space, which otherwise keep the
   // capacity the largest response needed. For a connection about to sit
   // idle; a no-op while a response is partially received.
@@ -132,6 +136,7 @@ class ImapClient : private Connection::Handler {
   uv_timer_t* timer_ = nullptr;
   int timerPurpose_ = kNoTimer;
   uint64_t lastReceivedAt_ = 0;
+  std::chrono::steady_clock::time_point receivedSteady_;
   std::shared_ptr<char> alive_ = std::make_shared<char>(0);  // guards late token callbacks
   uint64_t generation_ = 0;                                   // one per connect()
 

@@ -1,6 +1,7 @@
 // Plain event structs: the only thing that leaves the engine thread.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -70,6 +71,10 @@ struct Event {
   bool hasPreview = false;
   std::string preview;
   std::shared_ptr<ParsedMessage> message;  // fetchBodies / fetchMessage
+  // NewMessage pushed by IDLE: when the untagged EXISTS that announced it was
+  // read (steady clock). The binding turns it into pushLatencyMs as it hands
+  // the event to JS; a message found by a sync or a catch-up has none.
+  std::optional<std::chrono::steady_clock::time_point> existsSeenAt;
 
   ConnState state = ConnState::Disconnected;
   ConnState previous = ConnState::Disconnected;

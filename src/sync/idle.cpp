@@ -42,6 +42,8 @@ void IdleSession::onStateChange(ConnState prev, ConnState next, const std::strin
     fetchingNew_ = resolvingFlags_ = probing_ = false;
     idling_ = idleActive_ = doneSent_ = doneWanted_ = refreshing_ = false;
     serverUidNext_ = 0;
+    existsSeenAt_.reset();
+    fetchSeenAt_.reset();
   }
   Event e = imap::folderEvent(Event::Type::ConnectionStatus, *rt_);
   e.previous = prev;
@@ -240,10 +242,13 @@ void IdleSession::watching() {
 void IdleSession::fetchNew() {
   newPending_ = false;
   fetchingNew_ = true;
+  fetchSeenAt_ = existsSeenAt_;
+  existsSeenAt_.reset();
   uint32_t from = rt_->fs.uidNext ? rt_->fs.uidNext : 1;
   const char* items = modseqAware() ? kNewMessageItemsModseq : kNewMessageItems;
   send("UID FETCH " + std::to_string(from) + ":* " + items, [this](const Response& r) {
     fetchingNew_ = false;
+    fetchSeenAt_.reset();
     if (r.status != "OK") {
       fail("PROTOCOL_ERROR", "fetching new messages failed: " + describe(r));
       return;

@@ -89,6 +89,10 @@ class IdleSession : public ImapClient {
 
   uint32_t exists_ = 0;  // this connection's message count
   bool newPending_ = false;
+  // When the EXISTS behind newPending_ was read, if it came while watching in
+  // IDLE, and the same for the new-message fetch in flight: its messages were
+  // pushed, and their events carry it (catch-ups after a reconnect do not).
+  std::optional<std::chrono::steady_clock::time_point> existsSeenAt_, fetchSeenAt_;
   std::set<uint32_t> flagSeqs_;     // flag changes seen without a UID
   bool fetchingNew_ = false;
   bool resolvingFlags_ = false;

@@ -42,7 +42,11 @@ void IdleSession::onExists(uint32_t n) {
     selecting_->exists = n;
     return;
   }
-  if (n > exists_) newPending_ = true;
+  if (n > exists_) {
+    newPending_ = true;
+    // Only mail announced while watching in IDLE was pushed; polling finds it.
+    if (!existsSeenAt_ && state() == ConnState::Idle && !polling_) existsSeenAt_ = receivedSteady();
+  }
   rt_->fs.exists = exists_ = n;
   if (newPending_ && idling_) sendDone();
 }
@@ -94,7 +98,9 @@ void IdleSession::onFetch(uint32_t seq, const Value& items) {
       if (f.flags && mayExist(*rt_, f.uid)) reportFlags(seq, f);
       return;
     }
-    owner_->emit(newMessageEvent(*rt_, seq, f));
+    Event e = newMessageEvent(*rt_, seq, f);
+    e.existsSeenAt = fetchSeenAt_;
+    owner_->emit(std::move(e));
     return;
   }
   if (!f.flags || selecting_) return;

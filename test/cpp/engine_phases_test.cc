@@ -93,6 +93,44 @@ TEST(EngineScripted, AccountComesUpAndSyncsOverThePool) {
   closeCleanly(engine, ev);
 }
 
+// pushLatencyMs' source: a message announced by EXISTS while the folder sits
+// in IDLE carries when that EXISTS was read; one a sync finds carries nothing.
+TEST(EngineScripted, PushedMessageCarriesWhenItsExistsWasRead) {
+  ScriptServer server;
+  Events ev;
+  Engine engine(EngineConfig{}, ev.sink());
+  ev.engine = &engine;
+  engine.addAccount(account("a", server.port()));
+  ASSERT_TRUE(ev.waitFor(Event::Type::AccountReady));
+  ASSERT_TRUE(server.waitSeen("IDLE"));
+  // The first sync (no QRESYNC here) must be over, or its SELECT may find the message first.
+  ASSERT_TRUE(ev.waitFor(Event::Type::SyncCompleted));
+  auto t0 = server.deliver();
+  ASSERT_TRUE(ev.waitFor(Event::Type::NewMessage));
+  auto t1 = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(ev.mu);
+    for (const auto& e : ev.all)
+      if (e.type == Event::Type::NewMessage) {
+        EXPECT_EQ(e.uid, 1u);
+        ASSERT_TRUE(e.existsSeenAt.has_value());
+        EXPECT_GE(*e.existsSeenAt, t0);  // read after the server queued it ...
+        EXPECT_LE(*e.existsSeenAt, t1);  // ... and before the event was here
+      }
+  }
+  // Not announced: only the sync's SELECT sees it.
+  server.deliver(false);
+  engine.sync(7, "a", {});
+  ASSERT_TRUE(ev.waitFor(Event::Type::SyncCompleted, 2));
+  ASSERT_TRUE(ev.waitFor(Event::Type::NewMessage, 2));
+  {
+    std::lock_guard<std::mutex> lock(ev.mu);
+    for (const auto& e : ev.all)
+      if (e.type == Event::Type::NewMessage && e.uid == 2) EXPECT_FALSE(e.existsSeenAt.has_value());
+  }
+  closeCleanly(engine, ev);
+}
+
 // Removal while the session waits for the greeting, for LOGIN's answer, for
 // SELECT's, and while it idles: one AccountRemoved, nothing left on the loop.
 class EngineRemovePhase : public ::testing::TestWithParam<const char*> {};

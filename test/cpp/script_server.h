@@ -2,6 +2,8 @@
 // per connection, plain answers to what the engine sends. `holdAt(cmd)` makes
 // it stop answering at that command (or "GREETING"), so a test can act while a
 // session sits in exactly that phase; release() lets everything go on.
+// `deliver()` adds a message and tells the sessions in IDLE (`* N EXISTS`);
+// UID FETCH then answers with each message's envelope.
 #pragma once
 
 #include <arpa/inet.h>
@@ -10,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -54,6 +57,15 @@ class ScriptServer {
     hold_.clear();
     cv_.notify_all();
   }
+  // One more message in the (single) mailbox, announced to every session in IDLE
+  // within one poll interval unless `announce` is false (then only a SELECT
+  // finds it). Returns when it was queued (steady clock).
+  std::chrono::steady_clock::time_point deliver(bool announce = true) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++messages_;
+    if (announce) ++announce_;
+    return std::chrono::steady_clock::now();
+  }
   // True once some session reached `command` (upper-case verb, or GREETING).
   bool waitSeen(const std::string& command, int ms = 5000) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -91,8 +103,18 @@ class ScriptServer {
   }
 
   // One line, or false on EOF, error or stop (polled, so a stop is seen).
-  bool readLine(int fd, std::string& buf, std::string& line) {
+  // While `idling`, new messages are announced between polls.
+  bool readLine(int fd, std::string& buf, std::string& line, bool idling = false, uint32_t* announced = nullptr) {
     for (;;) {
+      if (idling && announced) {
+        uint32_t n = 0;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (*announced < announce_) n = messages_;
+          *announced = announce_;
+        }
+        if (n && !sendAll(fd, "* " + std::to_string(n) + " EXISTS\r\n")) return false;
+      }
       size_t eol = buf.find("\r\n");
       if (eol != std::string::npos) {
         line = buf.substr(0, eol);
@@ -100,7 +122,7 @@ class ScriptServer {
         return true;
       }
       pollfd p{fd, POLLIN, 0};
-      int r = poll(&p, 1, 100);
+      int r = poll(&p, 1, idling ? 10 : 100);
       if (stop_) return false;
       if (r <= 0) continue;
       char tmp[4096];
@@ -113,9 +135,16 @@ class ScriptServer {
   void serve(int fd) {
     static const std::string caps = "IMAP4rev1 IDLE UIDPLUS";
     std::string buf, line, idleTag;
+    bool idling = false;
+    uint32_t announced = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      announced = announce_;  // a new session learns the count from SELECT
+    }
     if (reach("GREETING") && sendAll(fd, "* OK [CAPABILITY " + caps + "] ready\r\n")) {
-      while (readLine(fd, buf, line)) {
+      while (readLine(fd, buf, line, idling, &announced)) {
         if (line == "DONE") {
+          idling = false;
           if (!sendAll(fd, idleTag + " OK idle done\r\n")) break;
           continue;
         }
@@ -133,12 +162,25 @@ class ScriptServer {
         std::string out;
         if (verb == "CAPABILITY") out = "* CAPABILITY " + caps + "\r\n" + tag + " OK\r\n";
         else if (verb == "LOGIN") out = tag + " OK [CAPABILITY " + caps + "] logged in\r\n";
-        else if (verb == "SELECT" || verb == "EXAMINE")
-          out = "* 0 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 1] n\r\n" + tag + " OK [READ-WRITE] selected\r\n";
+        else if (verb == "SELECT" || verb == "EXAMINE") {
+          uint32_t n = count();
+          out = "* " + std::to_string(n) + " EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT " + std::to_string(n + 1) +
+                "] n\r\n" + tag + " OK [READ-WRITE] selected\r\n";
+        } else if (verb == "UID FETCH") {
+          // Every message from the set's first UID on ("N:*"), as the engine asks for new mail.
+          size_t at = rest.find(' ', 10);
+          uint32_t from = static_cast<uint32_t>(std::stoul(rest.substr(10, at - 10)));
+          for (uint32_t uid = std::max(from, 1u); uid <= count(); ++uid)
+            out += "* " + std::to_string(uid) + " FETCH (UID " + std::to_string(uid) +
+                   " FLAGS () INTERNALDATE \"01-Jan-2026 00:00:00 +0000\" RFC822.SIZE 10 ENVELOPE (NIL \"m" +
+                   std::to_string(uid) + "\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n";
+          out += tag + " OK\r\n";
+        }
         else if (verb == "STATUS") out = "* STATUS INBOX (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 7)\r\n" + tag + " OK\r\n";
         else if (verb == "UID SEARCH" || verb == "SEARCH") out = "* SEARCH\r\n" + tag + " OK\r\n";
         else if (verb == "IDLE") {
           idleTag = tag;
+          idling = true;
           out = "+ idling\r\n";
         } else if (verb == "LOGOUT") {
           sendAll(fd, "* BYE bye\r\n" + tag + " OK\r\n");
@@ -159,4 +201,11 @@ class ScriptServer {
   std::condition_variable cv_;
   std::string hold_;
   std::set<std::string> seen_;
+  uint32_t messages_ = 0;  // UIDs 1..messages_, sequence number = UID
+  uint32_t announce_ = 0;  // bumped by deliver(): sessions compare it with what they announced
+
+  uint32_t count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return messages_;
+  }
 };

@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     const subject: string = m.envelope.subject;
     const preview: string | undefined = m.preview;
     const body: ParsedMessage | undefined = m.message;
-    void [uid, subject, preview, body?.text];
+    const latency: number | undefined = m.pushLatencyMs;
+    void [uid, subject, preview, body?.text, latency];
   });
   engine.on('messageDeleted', (e) => { const u: number = e.uid; void u; });
   engine.on('flagsChanged', (e) => { void e.flags.length; });
@@ -173,7 +174,7 @@ async function mockServer(): Promise<void> {
 void mockServer;
 
 import { createRouter } from '../../lib/express';
-import type { TenantLimits } from '../../lib/express';
+import type { TenantLimits, HistoryResponse, HistoryOptions } from '../../lib/express';
 
 function router(engine: MailEngine): void {
   const limits: Partial<TenantLimits> = { maxFolders: 5, maxConnectionsPerTenant: 12 };
@@ -189,5 +190,12 @@ function router(engine: MailEngine): void {
   createRouter(engine, { authorize: () => ({ tenant: 't' }), allowHosts: '10.0.0.0/8' });
   // @ts-expect-error no such limit
   createRouter(engine, { authorize: () => ({ tenant: 't' }), limits: { maxFolder: 5 } });
+  const history: Partial<HistoryOptions> = { eventsPerTenant: 50, maxTenants: 10 };
+  createRouter(engine, { authorize: () => ({ tenant: 't' }), history });
+  // @ts-expect-error no such history option
+  createRouter(engine, { authorize: () => ({ tenant: 't' }), history: { ringSize: 5 } });
+  const shown = (h: HistoryResponse): string[] => h.events.map((e) => `${e.tenant ?? ''} ${e.subject ?? ''} ${e.pushLatencyMs ?? ''}`)
+    .concat(h.accounts.map((a) => `${a.messagesToday} ${a.reconnects} ${a.lastError?.code ?? ''}`));
+  void shown;
 }
 void router;
