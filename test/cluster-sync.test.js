@@ -141,5 +141,15 @@ maybe('cluster full sync and status', () => {
     expect(statuses.find((s) => s.type === 'failed')).toMatchObject({ workerId: 'w1', error: { code: 'AUTH_FAILED' } });
     expect(JSON.stringify(statuses)).not.toContain('wrong-password');
     expect(JSON.stringify(statuses)).not.toContain(USERS.user1);
+
+    // Another worker holds user1's lease now (as after a pause past leaseMs): w1 publishes nothing more for it.
+    const w1 = fx.workers[0];
+    const lostLease = new Promise((resolve) => w1.once('leaseLost', resolve));
+    fx.redis.cli('SET', 't:lease:user1', 'w9:999999', 'PX', '60000');
+    const fenced = statuses.length;
+    imap.dropAll();
+    expect(await lostLease).toBe('user1');
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // what w1 might still have written would be read by now
+    expect(statuses.slice(fenced).filter((s) => s.accountId === 'user1')).toEqual([]);
   }, 60000);
 });

@@ -24,7 +24,7 @@ async function startCluster({ users = {}, tokens, prefix = 't', leaseMs = 2000, 
   const inProcess = [];
   const consumers = [];
   const fx = {
-    redis, imap, cluster, prefix, leaseMs,
+    redis, imap, cluster, prefix, leaseMs, workers: inProcess,
     account: (user, extra = {}) => ({ id: user, host: '127.0.0.1', port: imap.port, tls: 'none', allowInsecureAuth: true, user, pass: users[user], ...extra }),
     /** Entries of a topic from now on, as an array that fills up. */
     collect(topic) {
@@ -46,6 +46,9 @@ async function startCluster({ users = {}, tokens, prefix = 't', leaseMs = 2000, 
       const w = new ClusterWorker({ redis: redis.url, prefix, secret: SECRET, leaseMs, id: name, engine: FAST_ENGINE, ...options });
       w.warnings = [];
       w.on('warning', (err) => w.warnings.push(err));
+      const stop = w.stop.bind(w);
+      let stopped = null;
+      w.stop = () => (stopped = stopped || stop()); // a test's own stop, then close()'s
       inProcess.push(w);
       await w.start();
       return w;
