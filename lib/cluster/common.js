@@ -23,7 +23,14 @@ function connect(redis, name) {
   return new Redis(redis, { connectionName: name, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(50 * n, 1000), lazyConnect: false });
 }
 
-function checkCommon({ prefix = 'imap-push', secret } = {}) {
+const CLUSTER_KEYS = ['redis', 'prefix', 'secret'];
+const WORKER_KEYS = [...CLUSTER_KEYS, 'leaseMs', 'engine', 'maxAccounts', 'id', 'getAccessToken'];
+
+/** The options both sides share, checked; `allowed` names every key the caller takes (a typo is a TypeError). */
+function checkCommon(options, allowed) {
+  if (!options || typeof options !== 'object' || Array.isArray(options)) throw optionError('options', 'must be an object');
+  for (const key of Object.keys(options)) if (!allowed.includes(key)) throw optionError(key, 'is not a known option');
+  const { prefix = 'imap-push', secret } = options;
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw optionError('prefix', 'must be 1-64 characters of A-Z a-z 0-9 _ . : -');
   if (typeof secret !== 'string' || secret.length < 16) throw optionError('secret', 'must be a string of at least 16 characters');
   return { prefix };
@@ -88,4 +95,4 @@ function ownerOf(accountId, workerIds) {
   return rank(accountId, workerIds)[0] || null;
 }
 
-module.exports = { connect, checkCommon, keys, sealer, messageId, messageEntry, ownerOf, rank, STREAM_MAXLEN };
+module.exports = { connect, checkCommon, CLUSTER_KEYS, WORKER_KEYS, keys, sealer, messageId, messageEntry, ownerOf, rank, STREAM_MAXLEN };

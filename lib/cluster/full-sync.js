@@ -30,6 +30,7 @@ const GROUP = 'owners';
 const BATCH = 100;
 const MAX_RUNNING = 4; // syncs at once per worker; the rest wait for a later tick
 const MAX_TRIES = 3; // a request failing this often on one worker is answered ok: false
+const FULL_SYNC_KEYS = ['folders', 'since'];
 const consumerOf = (id) => `account:${id}`;
 
 const ROUTE_FN = `local function route(stream, group)
@@ -66,7 +67,7 @@ function checkOptions(options) {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw optionError('options', 'must be an object');
   for (const key of Object.keys(options)) {
-    if (key !== 'folders' && key !== 'since') throw optionError(key, 'is not a requestFullSync() option');
+    if (!FULL_SYNC_KEYS.includes(key)) throw optionError(key, 'is not a requestFullSync() option');
   }
   const out = {};
   const { folders, since } = options;
@@ -217,4 +218,4 @@ class FullSync {
   }
 }
 
-module.exports = { FullSync, requestFullSync, forgetFullSyncs, checkOptions };
+module.exports = { FullSync, requestFullSync, forgetFullSyncs, checkOptions, FULL_SYNC_KEYS };

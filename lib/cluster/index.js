@@ -10,7 +10,7 @@
 // and takes requests on ${prefix}:EmailFullSync (full-sync.js).
 
 const { ImapPushError, optionError } = require('../errors');
-const { connect, checkCommon, keys, sealer } = require('./common');
+const { connect, checkCommon, CLUSTER_KEYS, keys, sealer } = require('./common');
 const { checkStoredAccount } = require('./accounts');
 const { requestFullSync, forgetFullSyncs } = require('./full-sync');
 const { ClusterWorker } = require('./worker');
@@ -20,7 +20,7 @@ const TOPICS = ['EmailNewMessage', 'EmailChanged', 'EmailStatus'];
 class Cluster {
   constructor(options = {}) {
     const { redis, secret } = options;
-    this._prefix = checkCommon(options).prefix;
+    this._prefix = checkCommon(options, CLUSTER_KEYS).prefix;
     if (typeof redis !== 'string') throw optionError('redis', 'must be a redis:// URL');
     this._k = keys(this._prefix);
     this._sealer = sealer(secret);

@@ -13,7 +13,8 @@ const crypto = require('crypto');
 const { EventEmitter } = require('events');
 const { MailEngine } = require('..');
 const { optionError } = require('../errors');
-const { connect, checkCommon, keys, sealer, messageEntry, STREAM_MAXLEN } = require('./common');
+const { normalizeEngineOptions } = require('../options');
+const { connect, checkCommon, WORKER_KEYS, keys, sealer, messageEntry, STREAM_MAXLEN } = require('./common');
 const { loads, placer } = require('./placement');
 const { engineAccount } = require('./accounts');
 const { FullSync } = require('./full-sync');
@@ -38,10 +39,11 @@ class ClusterWorker extends EventEmitter {
   constructor(options = {}) {
     super();
     const { redis, leaseMs = 10000, secret, engine = {}, maxAccounts = Infinity, id, getAccessToken } = options;
-    this._prefix = checkCommon(options).prefix;
+    this._prefix = checkCommon(options, WORKER_KEYS).prefix;
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 1000) throw optionError('leaseMs', 'must be an integer of at least 1000');
     if (maxAccounts !== Infinity && (!Number.isSafeInteger(maxAccounts) || maxAccounts < 1)) throw optionError('maxAccounts', 'must be a positive integer');
     if (typeof redis !== 'string') throw optionError('redis', 'must be a redis:// URL');
+    normalizeEngineOptions(engine); // a bad engine option fails here, not at start()
     if (getAccessToken !== undefined && typeof getAccessToken !== 'function') {
       throw optionError('getAccessToken', "must be a function returning { accessToken, expiresAt } for the accounts stored with auth: 'oauth'");
     }
