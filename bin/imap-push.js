@@ -17,7 +17,7 @@ const USAGE = `usage:
   imap-push watch --host H [--port P] [--tls implicit|starttls|none] --user U
                   (--pass-env VAR | --token-env VAR) [--folder F ...] [--id ID] [--allow-insecure-auth]
   imap-push cluster-worker --redis URL [--prefix P] [--lease-ms N] [--config engine.json] [--max-accounts N]
-                  [--token-module FILE]          secret from IMAP_PUSH_SECRET; FILE exports getAccessToken`;
+                  [--token-module FILE]          secret from IMAP_PUSH_SECRET (URL also from IMAP_PUSH_REDIS); FILE exports getAccessToken`;
 
 function printEvent(event, payload, extra = {}) {
   const line = { event, ...extra, ...payload };
@@ -87,12 +87,14 @@ async function watch(v) {
 // the exit. The secret comes from the environment only: argv shows in ps.
 async function clusterWorker(v) {
   const { ClusterWorker } = require('../lib/cluster');
-  if (!v.redis) throw new Error('cluster-worker needs --redis redis://host:port');
+  // A URL with a password belongs in the environment, like the secret.
+  const redis = v.redis || process.env.IMAP_PUSH_REDIS;
+  if (!redis) throw new Error('cluster-worker needs --redis redis://host:port (or IMAP_PUSH_REDIS in the environment)');
   const secret = fromEnv('IMAP_PUSH_SECRET', 'cluster-worker');
   const int = (name) => (v[name] === undefined ? undefined : /^\d+$/.test(v[name]) ? Number(v[name]) : NaN);
   const tokens = v['token-module'] ? require(require('path').resolve(v['token-module'])) : null;
   const worker = new ClusterWorker({
-    redis: v.redis, prefix: v.prefix, secret, leaseMs: int('lease-ms'), maxAccounts: int('max-accounts'),
+    redis, prefix: v.prefix, secret, leaseMs: int('lease-ms'), maxAccounts: int('max-accounts'),
     engine: v.config ? loadEngineConfig(v.config) : {},
     getAccessToken: tokens ? tokens.getAccessToken || tokens : undefined,
   });

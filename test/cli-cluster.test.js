@@ -85,6 +85,7 @@ maybe('CLI cluster-worker', () => {
     expect(withAccounts.stderr()).toMatch(/only the key 'engine'/);
     expect(withAccounts.stderr()).not.toContain('Hunter2');
 
+    delete process.env.IMAP_PUSH_REDIS;
     const noRedis = startCli(['cluster-worker'], { IMAP_PUSH_SECRET: SECRET });
     expect(await noRedis.exited).toBe(1);
     expect(noRedis.stderr()).toMatch(/--redis/);
