@@ -64,6 +64,22 @@ maybe('CLI cluster-worker', () => {
     expect(out).not.toContain(USERS.carol);
   }, 60000);
 
+  test("--token-module: the worker's getAccessToken for auth: 'oauth' accounts", async () => {
+    fx = await startCluster({ users: USERS, tokens: { carol: 'carol-oauth-token' }, accounts: [] });
+    const tokens = path.join(dir, 'tokens.js');
+    fs.writeFileSync(tokens, "exports.getAccessToken = async ({ user }) => ({ accessToken: `${user}-oauth-token`, expiresAt: Date.now() + 3600000 });\n");
+    const account = fx.account('carol', { auth: 'oauth' });
+    delete account.pass;
+    await fx.cluster.addAccount(account);
+    const cli = startCli(['cluster-worker', '--redis', fx.redis.url, '--prefix', 't', '--lease-ms', '2000', '--token-module', tokens],
+      { IMAP_PUSH_SECRET: SECRET });
+    await waitUntil(() => cli.lines.some((l) => l.event === 'accountWatched' && l.accountId === 'carol'), 15000, 'carol watched');
+    expect(fx.imap.commandLog.some((e) => e.command === 'AUTHENTICATE' && /^XOAUTH2/.test(e.args))).toBe(true);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(JSON.stringify(cli.lines) + cli.stderr()).not.toContain('carol-oauth-token');
+  }, 60000);
+
   test('refuses to start without IMAP_PUSH_SECRET, with a bad number, or with accounts in its config, quoting none of it', async () => {
     delete process.env.IMAP_PUSH_SECRET; // the children inherit this process's environment
     const noSecret = startCli(['cluster-worker', '--redis', 'redis://127.0.0.1:1'], {});
