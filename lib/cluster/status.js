@@ -4,7 +4,7 @@
 // holds it, written under that account's lease like every other entry:
 //   { type: 'watched', accountId, workerId, at, folders }
 //   { type: 'connection', accountId, workerId, at, folder, state, previous, error? }
-//   { type: 'failed', accountId, workerId, at, error }         the worker could not start it and released it
+//   { type: 'failed', accountId, workerId, at, error, retryInMs }  the worker could not start it, released it, and waits
 //   { type: 'fullSync', accountId, workerId, at, requestId, ok, folders?, messages?, error? }
 // Only the connection states that change whether a folder is watched are
 // published (idle, error, disconnected; and any change that carries an

@@ -20,6 +20,8 @@ const { engineAccount } = require('./accounts');
 const { FullSync } = require('./full-sync');
 const { StatusTopic, errorFields } = require('./status');
 
+const MAX_RETRY_MS = 5 * 60 * 1000;
+
 // Takes a free lease with the next fencing token: 0 when it is held.
 const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local t = redis.call('INCR', KEYS[2])
@@ -59,6 +61,9 @@ class ClusterWorker extends EventEmitter {
     this._chain = Promise.resolve(); // publishes, in event order
     this._ticking = null;
     this._watching = new Set(); // account starts in progress: addAccount and catch-up, outside the tick
+    // accountId -> { until, delayMs }: an account that failed to start (a wrong password, a server down) is not
+    // taken again before `until`, doubling up to MAX_RETRY_MS, so a bad login is not retried every tick.
+    this._backoff = new Map();
     this._fullSync = new FullSync(this);
     this._status = new StatusTopic(this);
   }
@@ -126,7 +131,7 @@ class ClusterWorker extends EventEmitter {
       }
     }
     for (const id of ids) {
-      if (this._owned.has(id) || place(id, false) !== this.id) continue;
+      if (this._owned.has(id) || place(id, false) !== this.id || (this._backoff.get(id) || { until: 0 }).until > Date.now()) continue;
       const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
       if (!token) continue;
       // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
@@ -161,11 +166,15 @@ class ClusterWorker extends EventEmitter {
       }
       if (this._owned.get(id) !== held) return;
       await this._status.publish(id, { type: 'watched', folders: held.folders }, held);
-      if (this._owned.get(id) === held) this.emit('accountWatched', id);
+      if (this._owned.get(id) !== held) return;
+      this._backoff.delete(id);
+      this.emit('accountWatched', id);
     } catch (err) {
       if (this._owned.get(id) !== held) return;
       this.emit('warning', Object.assign(new Error(`account ${id}: ${err.code || 'ERROR'}`), { code: err.code, accountId: id }));
-      await this._status.publish(id, { type: 'failed', error: errorFields(err) }, held).catch(() => {});
+      const delayMs = Math.min(((this._backoff.get(id) || {}).delayMs || this._leaseMs / 2) * 2, MAX_RETRY_MS);
+      this._backoff.set(id, { until: Date.now() + delayMs, delayMs });
+      await this._status.publish(id, { type: 'failed', error: errorFields(err), retryInMs: delayMs }, held).catch(() => {});
       await this._drop(id, true);
     }
   }
