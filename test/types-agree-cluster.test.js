@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const ts = require('typescript');
 const cluster = require('imap-push/cluster');
-const { CLUSTER_KEYS, WORKER_KEYS, messageEntry } = require('../lib/cluster/common');
+const { CLUSTER_KEYS, WORKER_KEYS, TOPICS, messageEntry } = require('../lib/cluster/common');
 const { FULL_SYNC_KEYS } = require('../lib/cluster/full-sync');
 
 const file = path.join(__dirname, '..', 'lib', 'cluster.d.ts');
@@ -30,6 +30,10 @@ test('option keys: exactly the ones the constructors and requestFullSync accept'
 test('ClusterMessage has the keys of a published message entry', () => {
   const m = messageEntry({ accountId: 'a', folder: 'INBOX', uid: 1, uidValidity: 1, envelope: {}, flags: [], message: {} });
   expect(Object.keys(m).sort()).toEqual(keys(typeOf('ClusterMessage')));
+});
+
+test('TopicPayloads has a payload type for each topic consume() reads', () => {
+  expect(keys(typeOf('TopicPayloads'))).toEqual([...TOPICS].sort());
 });
 
 test('ClusterWorkerEvents names every event the cluster code emits', () => {

@@ -23,6 +23,8 @@ function connect(redis, name) {
   return new Redis(redis, { connectionName: name, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(50 * n, 1000), lazyConnect: false });
 }
 
+// What consume() reads: the topics workers publish (EmailFullSync is the workers' own queue).
+const TOPICS = ['EmailNewMessage', 'EmailChanged', 'EmailStatus'];
 const CLUSTER_KEYS = ['redis', 'prefix', 'secret'];
 const WORKER_KEYS = [...CLUSTER_KEYS, 'leaseMs', 'engine', 'maxAccounts', 'id', 'getAccessToken'];
 
@@ -95,4 +97,4 @@ function ownerOf(accountId, workerIds) {
   return rank(accountId, workerIds)[0] || null;
 }
 
-module.exports = { connect, checkCommon, CLUSTER_KEYS, WORKER_KEYS, keys, sealer, messageId, messageEntry, ownerOf, rank, STREAM_MAXLEN };
+module.exports = { connect, checkCommon, CLUSTER_KEYS, WORKER_KEYS, TOPICS, keys, sealer, messageId, messageEntry, ownerOf, rank, STREAM_MAXLEN };

@@ -10,12 +10,11 @@
 // and takes requests on ${prefix}:EmailFullSync (full-sync.js).
 
 const { ImapPushError, optionError } = require('../errors');
-const { connect, checkCommon, CLUSTER_KEYS, keys, sealer } = require('./common');
+const { connect, checkCommon, CLUSTER_KEYS, TOPICS, keys, sealer } = require('./common');
 const { checkStoredAccount } = require('./accounts');
 const { requestFullSync, forgetFullSyncs } = require('./full-sync');
 const { ClusterWorker } = require('./worker');
 
-const TOPICS = ['EmailNewMessage', 'EmailChanged', 'EmailStatus'];
 
 class Cluster {
   constructor(options = {}) {
