@@ -119,6 +119,7 @@ class ClusterWorker extends EventEmitter {
     await r.zremrangebyscore(this._k.workers, '-inf', now - this._leaseMs);
     const live = await r.zrangebyscore(this._k.workers, now - this._leaseMs, '+inf');
     const ids = new Set(await r.hkeys(this._k.accounts));
+    for (const id of this._backoff.keys()) if (!ids.has(id)) this._backoff.delete(id);
     const place = placer(this.id, this._maxAccounts, () => this._owned.size, live, await loads(r, this._k, live));
     for (const [id, held] of [...this._owned]) {
       if (!ids.has(id)) {
@@ -131,7 +132,7 @@ class ClusterWorker extends EventEmitter {
       }
     }
     for (const id of ids) {
-      if (this._owned.has(id) || place(id, false) !== this.id || (this._backoff.get(id) || { until: 0 }).until > Date.now()) continue;
+      if (this._owned.has(id) || place(id, false) !== this.id || this._backoff.get(id)?.until > now) continue;
       const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
       if (!token) continue;
       // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
@@ -172,7 +173,7 @@ class ClusterWorker extends EventEmitter {
     } catch (err) {
       if (this._owned.get(id) !== held) return;
       this.emit('warning', Object.assign(new Error(`account ${id}: ${err.code || 'ERROR'}`), { code: err.code, accountId: id }));
-      const delayMs = Math.min(((this._backoff.get(id) || {}).delayMs || this._leaseMs / 2) * 2, MAX_RETRY_MS);
+      const delayMs = Math.min((this._backoff.get(id)?.delayMs || this._leaseMs / 2) * 2, MAX_RETRY_MS);
       this._backoff.set(id, { until: Date.now() + delayMs, delayMs });
       await this._status.publish(id, { type: 'failed', error: errorFields(err), retryInMs: delayMs }, held).catch(() => {});
       await this._drop(id, true);
