@@ -54,8 +54,10 @@ maybe('cluster full sync and status', () => {
     const { requestId: all } = await cluster.requestFullSync('user1');
     const { requestId: archive } = await cluster.requestFullSync('user2', { folders: ['Archive'] });
     expect(fx.redis.cli('XPENDING', 't:EmailFullSync', 'owners')).toMatch(/account:user1/);
+    const startedAt = Date.now();
     await fx.startWorker('w1');
     await waitUntil(() => synced(statuses, news, all) && synced(statuses, news, archive), 20000, 'both full syncs done');
+    console.log(`full sync: 150 + 30 messages published ${Date.now() - startedAt} ms after the worker started (lease ${fx.leaseMs} ms)`);
 
     expect(doneEntry(statuses, all)).toMatchObject({ accountId: 'user1', workerId: 'w1', ok: true, messages: 150, folders: [{ folder: 'INBOX', messages: 150 }] });
     expect(doneEntry(statuses, archive)).toMatchObject({ accountId: 'user2', ok: true, messages: 30, folders: [{ folder: 'Archive', messages: 30 }] });
@@ -102,8 +104,10 @@ maybe('cluster full sync and status', () => {
     expect(fx.redis.cli('XPENDING', 't:EmailFullSync', 'owners', '-', '+', '10', 'account:user1')).toContain(requestId);
 
     imap.neverAnswer(null);
+    const killedAt = Date.now();
     fx.spawnWorker('w2');
     await waitUntil(() => synced(statuses, news, requestId), fx.leaseMs + 20000, 'the full sync done by w2');
+    console.log(`full sync failover: 120 messages published by w2 ${Date.now() - killedAt} ms after w1's SIGKILL (lease ${fx.leaseMs} ms)`);
     expect(doneEntry(statuses, requestId)).toMatchObject({ workerId: 'w2', ok: true, messages: 120 });
     expect(syncedUids(news, requestId, 'user1', 'INBOX').size).toBe(120);
     expect(Number(fx.redis.cli('XLEN', 't:EmailFullSync'))).toBe(0);

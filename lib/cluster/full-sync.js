@@ -108,14 +108,9 @@ class Lost extends Error {}
 class FullSync {
   constructor(worker) {
     this._w = worker;
-    this._ready = new WeakSet(); // held records whose start (catch-up) is done
     this._running = new Map(); // accountId -> promise
     this._failures = new Map(); // request id -> failed tries here
     this._stopping = false;
-    worker.on('accountWatched', (id) => {
-      const held = worker._owned.get(id);
-      if (held) this._ready.add(held);
-    });
   }
 
   static commands() {
@@ -132,7 +127,7 @@ class FullSync {
       if (this._running.size >= MAX_RUNNING) break;
       const id = name.startsWith('account:') ? name.slice('account:'.length) : null;
       const held = id && w._owned.get(id);
-      if (!held || !this._ready.has(held) || this._running.has(id) || !(Number(count) > 0)) continue;
+      if (!held || !held.watched || this._running.has(id) || !(Number(count) > 0)) continue;
       const run = this._run(id, held).catch((err) => { if (!(err instanceof Lost)) w.emit('warning', err); })
         .finally(() => this._running.delete(id));
       this._running.set(id, run);

@@ -169,6 +169,7 @@ class ClusterWorker extends EventEmitter {
       await this._status.publish(id, { type: 'watched', folders: held.folders }, held);
       if (this._owned.get(id) !== held) return;
       this._backoff.delete(id);
+      held.watched = true; // caught up: a full sync may run now
       this.emit('accountWatched', id);
     } catch (err) {
       if (this._owned.get(id) !== held) return;
