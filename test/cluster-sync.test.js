@@ -42,6 +42,7 @@ maybe('cluster full sync and status', () => {
 
     await expect(cluster.requestFullSync('nobody')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT', accountId: 'nobody' });
     await expect(cluster.requestFullSync('nobody')).rejects.toBeInstanceOf(ImapPushError);
+    await expect(cluster.requestFullSync(undefined)).rejects.toMatchObject({ name: 'TypeError', option: 'id' });
     for (const [options, option] of [[{ folders: 'INBOX' }, 'folders'], [{ folders: [] }, 'folders'], [{ folders: ['A', 'A'] }, 'folders'],
       [{ since: 'not a date' }, 'since'], [{ limit: 5 }, 'limit'], ['INBOX', 'options']]) {
       await expect(cluster.requestFullSync('user1', options)).rejects.toMatchObject({ name: 'TypeError', option });

@@ -83,6 +83,7 @@ function checkOptions(options) {
 
 /** Cluster side: adds the request, already delivered to the account's consumer. */
 async function requestFullSync(redis, k, accountId, options) {
+  if (typeof accountId !== 'string' || accountId === '') throw optionError('id', 'must be a non-empty string');
   const checked = checkOptions(options);
   const entry = await redis.eval(REQUEST, 2, k.accounts, k.stream('EmailFullSync'), accountId,
     JSON.stringify({ accountId, options: checked }), GROUP);
