@@ -102,7 +102,7 @@ interface StatusBase {
 export type EmailStatusPayload =
   | (StatusBase & { type: 'watched'; folders: string[] })
   | (StatusBase & { type: 'connection'; folder: string; state: ConnectionState; previous: ConnectionState; error?: StatusError })
-  /** Released; this worker takes it again after retryInMs (doubling per failure, at most 5 minutes). */
+  /** Released; this worker takes it again after retryInMs (leaseMs / 3, doubling per failure, at most 5 minutes). */
   | (StatusBase & { type: 'failed'; error: StatusError; retryInMs: number })
   | (StatusBase & {
       type: 'fullSync';

@@ -62,7 +62,7 @@ class ClusterWorker extends EventEmitter {
     this._ticking = null;
     this._watching = new Set(); // account starts in progress: addAccount and catch-up, outside the tick
     // accountId -> { until, delayMs }: an account that failed to start (a wrong password, a server down) is not
-    // taken again before `until`, doubling up to MAX_RETRY_MS, so a bad login is not retried every tick.
+    // taken again before `until`, a tick at first, doubling up to MAX_RETRY_MS, so a bad login is not retried every tick.
     this._backoff = new Map();
     this._fullSync = new FullSync(this);
     this._status = new StatusTopic(this);
@@ -174,7 +174,8 @@ class ClusterWorker extends EventEmitter {
     } catch (err) {
       if (this._owned.get(id) !== held) return;
       this.emit('warning', Object.assign(new Error(`account ${id}: ${err.code || 'ERROR'}`), { code: err.code, accountId: id }));
-      const delayMs = Math.min((this._backoff.get(id)?.delayMs || this._leaseMs / 2) * 2, MAX_RETRY_MS);
+      // The first retry comes a tick later, as it would without backoff: a passing fault costs no more than before.
+      const delayMs = Math.min(this._backoff.has(id) ? this._backoff.get(id).delayMs * 2 : Math.floor(this._leaseMs / 3), MAX_RETRY_MS);
       this._backoff.set(id, { until: Date.now() + delayMs, delayMs });
       await this._status.publish(id, { type: 'failed', error: errorFields(err), retryInMs: delayMs }, held).catch(() => {});
       await this._drop(id, true);
