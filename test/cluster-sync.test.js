@@ -69,16 +69,22 @@ maybe('cluster full sync and status', () => {
     expect(syncedUids(news, archive, 'user2', 'Archive').size).toBe(30);
     expect(news.some((p) => p.fullSync === archive && p.messages.some((m) => m.folder === 'INBOX'))).toBe(false);
 
-    // The id is the one live pushes carry, so a consumer dedupes a full sync against what it has.
+    // The id is the one live pushes carry, so a consumer dedupes a full sync against what it has. A session learns
+    // of new mail at its next command (RFC 3501 7.3.1), so the pooled connection a sync runs on may not list a
+    // message that came in a moment before (IDLE publishes that one): a later sync does, at the latest the second.
     const before = news.length;
     imap.appendMessage('INBOX', { subject: 'live one' });
     await waitUntil(() => news.slice(before).some((p) => p.accountId === 'user1' && !p.fullSync), 10000, 'the live push');
     const live = news.slice(before).find((p) => p.accountId === 'user1' && !p.fullSync).messages[0];
-    const { requestId: again } = await cluster.requestFullSync('user1', { since: new Date(Date.now() - 86400000) });
-    await waitUntil(() => synced(statuses, news, again), 20000, 'the third full sync');
-    // since: only the live one is newer than 2020.
-    expect(news.filter((p) => p.fullSync === again).flatMap((p) => p.messages).map((m) => [m.id, m.uid, m.envelope.subject]))
-      .toEqual([[live.id, live.uid, 'live one']]);
+    let resynced = [];
+    for (let attempt = 0; attempt < 3 && !resynced.length; attempt++) {
+      // since: of the 151 messages only the live one is newer than 2020.
+      const { requestId: again } = await cluster.requestFullSync('user1', { since: new Date(Date.now() - 86400000) });
+      await waitUntil(() => synced(statuses, news, again), 20000, 'a since full sync');
+      expect(doneEntry(statuses, again).messages).toBeLessThanOrEqual(1);
+      resynced = news.filter((p) => p.fullSync === again).flatMap((p) => p.messages);
+    }
+    expect(resynced.map((m) => [m.id, m.uid, m.envelope.subject])).toEqual([[live.id, live.uid, 'live one']]);
 
     // Acknowledged and deleted: the stream holds only what is outstanding, and nothing is pending.
     expect(Number(fx.redis.cli('XLEN', 't:EmailFullSync'))).toBe(0);
