@@ -5,16 +5,19 @@
 //   imap-push demo [--interval 1000] [--count 0]
 //   imap-push watch --config accounts.json
 //   imap-push watch --host imap.example.com --user me --pass-env IMAP_PASS [--tls starttls] [--folder INBOX]
+//   imap-push cluster-worker --redis redis://host:6379 [--prefix P] [--lease-ms N] [--config engine.json] [--max-accounts N]
 
 const { parseArgs } = require('util');
 const { MailEngine } = require('../lib');
-const { loadConfig } = require('../lib/config-file');
+const { loadConfig, loadEngineConfig } = require('../lib/config-file');
 
 const USAGE = `usage:
   imap-push demo [--interval ms] [--count n]     built-in local server, one message per interval
   imap-push watch --config file.json             {"engine": {...}, "accounts": [{...}]}
   imap-push watch --host H [--port P] [--tls implicit|starttls|none] --user U
-                  (--pass-env VAR | --token-env VAR) [--folder F ...] [--id ID] [--allow-insecure-auth]`;
+                  (--pass-env VAR | --token-env VAR) [--folder F ...] [--id ID] [--allow-insecure-auth]
+  imap-push cluster-worker --redis URL [--prefix P] [--lease-ms N] [--config engine.json] [--max-accounts N]
+                  [--token-module FILE]          secret from IMAP_PUSH_SECRET (URL also from IMAP_PUSH_REDIS); FILE exports getAccessToken`;
 
 function printEvent(event, payload, extra = {}) {
   const line = { event, ...extra, ...payload };
@@ -80,6 +83,33 @@ async function watch(v) {
   }
 }
 
+// A ClusterWorker until SIGTERM/SIGINT, which hand its accounts over before
+// the exit. The secret comes from the environment only: argv shows in ps.
+async function clusterWorker(v) {
+  const { ClusterWorker } = require('../lib/cluster');
+  // A URL with a password belongs in the environment, like the secret.
+  const redis = v.redis || process.env.IMAP_PUSH_REDIS;
+  if (!redis) throw new Error('cluster-worker needs --redis redis://host:port (or IMAP_PUSH_REDIS in the environment)');
+  const secret = fromEnv('IMAP_PUSH_SECRET', 'cluster-worker');
+  const int = (name) => (v[name] === undefined ? undefined : /^\d+$/.test(v[name]) ? Number(v[name]) : NaN);
+  const tokens = v['token-module'] ? require(require('path').resolve(v['token-module'])) : null;
+  const worker = new ClusterWorker({
+    redis, prefix: v.prefix, secret, leaseMs: int('lease-ms'), maxAccounts: int('max-accounts'),
+    engine: v.config ? loadEngineConfig(v.config) : {},
+    getAccessToken: tokens ? tokens.getAccessToken || tokens : undefined,
+  });
+  for (const name of ['accountWatched', 'accountReleased', 'leaseLost']) worker.on(name, (accountId) => printEvent(name, { accountId, workerId: worker.id }));
+  worker.on('fullSyncDone', (accountId, requestId) => printEvent('fullSyncDone', { accountId, requestId }));
+  worker.on('warning', (err) => printEvent('warning', { accountId: err.accountId, error: err }));
+  stopOnSignals(async () => {
+    printEvent('workerStopping', { workerId: worker.id, accounts: worker.accounts().length });
+    await worker.stop();
+    printEvent('workerStopped', { workerId: worker.id });
+  });
+  await worker.start();
+  printEvent('workerStarted', { workerId: worker.id, pid: process.pid });
+}
+
 async function demo(v) {
   const { MockImapServer } = require('imap-push/testing');
   const interval = Number(v.interval || 1000);
@@ -131,15 +161,18 @@ async function main() {
       user: { type: 'string' }, 'pass-env': { type: 'string' }, 'token-env': { type: 'string' },
       folder: { type: 'string', multiple: true }, id: { type: 'string' }, 'allow-insecure-auth': { type: 'boolean' },
       interval: { type: 'string' }, count: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      redis: { type: 'string' }, prefix: { type: 'string' }, 'lease-ms': { type: 'string' }, 'max-accounts': { type: 'string' },
+      'token-module': { type: 'string' },
     },
   });
   const mode = positionals[0];
-  if (values.help || !['demo', 'watch'].includes(mode)) {
+  const modes = { demo, watch, 'cluster-worker': clusterWorker };
+  if (values.help || !Object.hasOwn(modes, mode)) {
     process.stderr.write(`${USAGE}\n`);
     process.exitCode = values.help ? 0 : 2;
     return;
   }
-  await (mode === 'demo' ? demo(values) : watch(values));
+  await modes[mode](values);
 }
 
 main().catch((err) => {

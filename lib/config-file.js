@@ -122,8 +122,8 @@ function lineAndColumn(text, offset) {
 const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Reads and checks a config file; throws a one-line ConfigError. Returns { engine, accounts }. */
-function loadConfig(file) {
+// The file's top-level object, or a ConfigError saying why not.
+function readObject(file, shape) {
   let text;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -137,20 +137,29 @@ function loadConfig(file) {
     throw new ConfigError(file, `line ${line}, column ${column}`, `not valid JSON: expected ${bad.expected}`);
   }
   const config = JSON.parse(text);
-  if (!isObject(config)) throw new ConfigError(file, null, `expected an object like ${SHAPE}, got ${kind(config)}`);
-  for (const key of Object.keys(config)) {
-    if (key !== 'engine' && key !== 'accounts') throw new ConfigError(file, null, "expected only the keys 'engine' and 'accounts' at the top level");
-  }
+  if (!isObject(config)) throw new ConfigError(file, null, `expected an object like ${shape}, got ${kind(config)}`);
+  return config;
+}
+
+function engineOptionsOf(file, config) {
   if (config.engine !== undefined && !isObject(config.engine)) throw new ConfigError(file, "'engine'", `expected an object of engine options, got ${kind(config.engine)}`);
-  if (config.accounts === undefined) throw new ConfigError(file, null, `'accounts' is missing: expected ${SHAPE}`);
-  if (!Array.isArray(config.accounts)) throw new ConfigError(file, "'accounts'", `expected an array of account objects, got ${kind(config.accounts)}`);
-  if (config.accounts.length === 0) throw new ConfigError(file, "'accounts'", 'is empty: expected at least one account object');
-  let engineOptions;
   try {
-    engineOptions = normalizeEngineOptions(config.engine || {});
+    return normalizeEngineOptions(config.engine || {});
   } catch (err) {
     throw new ConfigError(file, "'engine'", err.message);
   }
+}
+
+/** Reads and checks a config file; throws a one-line ConfigError. Returns { engine, accounts }. */
+function loadConfig(file) {
+  const config = readObject(file, SHAPE);
+  for (const key of Object.keys(config)) {
+    if (key !== 'engine' && key !== 'accounts') throw new ConfigError(file, null, "expected only the keys 'engine' and 'accounts' at the top level");
+  }
+  const engineOptions = engineOptionsOf(file, config);
+  if (config.accounts === undefined) throw new ConfigError(file, null, `'accounts' is missing: expected ${SHAPE}`);
+  if (!Array.isArray(config.accounts)) throw new ConfigError(file, "'accounts'", `expected an array of account objects, got ${kind(config.accounts)}`);
+  if (config.accounts.length === 0) throw new ConfigError(file, "'accounts'", 'is empty: expected at least one account object');
   const ids = new Map();
   config.accounts.forEach((account, i) => {
     const where = `accounts[${i}]`;
@@ -166,4 +175,14 @@ function loadConfig(file) {
   return { engine: config.engine || {}, accounts: config.accounts };
 }
 
-module.exports = { loadConfig, syntaxError, ConfigError };
+/** A cluster worker's config, {"engine": {...}}: its accounts come from Redis. Returns the engine options. */
+function loadEngineConfig(file) {
+  const config = readObject(file, '{"engine": {...}}');
+  for (const key of Object.keys(config)) {
+    if (key !== 'engine') throw new ConfigError(file, null, "expected only the key 'engine' (a cluster worker's accounts come from Redis, through Cluster.addAccount)");
+  }
+  engineOptionsOf(file, config);
+  return config.engine || {};
+}
+
+module.exports = { loadConfig, loadEngineConfig, syntaxError, ConfigError };

@@ -2,27 +2,13 @@
 
 // The CLI: demo mode end to end, and watch mode from a JSON config.
 
-const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const readline = require('readline');
 const { MockImapServer } = require('imap-push/testing');
 const { waitUntil } = require('./support/wait');
 
-const CLI = path.join(__dirname, '..', 'bin', 'imap-push.js');
-
-function startCli(args, env = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines = [];
-  let stderr = '';
-  readline.createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
-  child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  const kill = setTimeout(() => child.kill('SIGKILL'), 20000);
-  exited.then(() => clearTimeout(kill));
-  return { child, lines, exited, stderr: () => stderr };
-}
+const { startCli } = require('./support/cli');
 
 describe('CLI', () => {
   test('demo prints each push with its latency and exits after --count', async () => {

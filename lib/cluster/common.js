@@ -23,7 +23,16 @@ function connect(redis, name) {
   return new Redis(redis, { connectionName: name, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(50 * n, 1000), lazyConnect: false });
 }
 
-function checkCommon({ prefix = 'imap-push', secret } = {}) {
+// What consume() reads: the topics workers publish (EmailFullSync is the workers' own queue).
+const TOPICS = ['EmailNewMessage', 'EmailChanged', 'EmailStatus'];
+const CLUSTER_KEYS = ['redis', 'prefix', 'secret'];
+const WORKER_KEYS = [...CLUSTER_KEYS, 'leaseMs', 'engine', 'maxAccounts', 'id', 'getAccessToken'];
+
+/** The options both sides share, checked; `allowed` names every key the caller takes (a typo is a TypeError). */
+function checkCommon(options, allowed) {
+  if (!options || typeof options !== 'object' || Array.isArray(options)) throw optionError('options', 'must be an object');
+  for (const key of Object.keys(options)) if (!allowed.includes(key)) throw optionError(key, 'is not a known option');
+  const { prefix = 'imap-push', secret } = options;
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw optionError('prefix', 'must be 1-64 characters of A-Z a-z 0-9 _ . : -');
   if (typeof secret !== 'string' || secret.length < 16) throw optionError('secret', 'must be a string of at least 16 characters');
   return { prefix };
@@ -38,6 +47,9 @@ const keys = (p) => ({
   state: (id) => `${p}:state:${id}`, // hash folder -> { uidValidity, lastUid }
   stream: (topic) => `${p}:${topic}`,
 });
+
+// Every topic a worker publishes is capped, approximately (MAXLEN ~), at this many entries.
+const STREAM_MAXLEN = 100000;
 
 // AES-256-GCM under a key derived from the secret; the account id is the
 // associated data, so a sealed blob cannot be moved to another account.
@@ -66,19 +78,23 @@ function messageId(accountId, folder, uidValidity, uid) {
   return crypto.createHash('sha256').update(JSON.stringify([accountId, folder, uidValidity, uid])).digest('base64url').slice(0, 22);
 }
 
-// Rendezvous hashing: each account goes to the live worker with the highest
-// score, so a worker joining or leaving moves only its own share.
-function ownerOf(accountId, workerIds) {
-  let best = null;
-  let bestScore = -1n;
-  for (const w of workerIds) {
-    const score = crypto.createHash('sha256').update(`${w}\0${accountId}`).digest().readBigUInt64BE(0);
-    if (score > bestScore) {
-      best = w;
-      bestScore = score;
-    }
-  }
-  return best;
+/** One message of an EmailNewMessage payload, from a newMessage event or a messages() item. */
+function messageEntry(m) {
+  return { id: messageId(m.accountId, m.folder, m.uidValidity, m.uid), folder: m.folder, uid: m.uid, uidValidity: m.uidValidity,
+    envelope: m.envelope, flags: m.flags, ...(m.message ? { body: m.message } : {}) };
 }
 
-module.exports = { connect, checkCommon, keys, sealer, messageId, ownerOf };
+// Rendezvous hashing: each account goes to the live worker with the highest
+// score, so a worker joining or leaving moves only its own share.
+const score = (w, accountId) => crypto.createHash('sha256').update(`${w}\0${accountId}`).digest().readBigUInt64BE(0);
+
+/** The workers in the order an account prefers them: best first. */
+function rank(accountId, workerIds) {
+  return workerIds.map((w) => [w, score(w, accountId)]).sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0)).map(([w]) => w);
+}
+
+function ownerOf(accountId, workerIds) {
+  return rank(accountId, workerIds)[0] || null;
+}
+
+module.exports = { connect, checkCommon, CLUSTER_KEYS, WORKER_KEYS, TOPICS, keys, sealer, messageId, messageEntry, ownerOf, rank, STREAM_MAXLEN };

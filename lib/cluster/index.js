@@ -6,17 +6,20 @@
 // who owns what, and consumes the topics the workers publish:
 //   ${prefix}:EmailNewMessage   { accountId, provider: 'imap', messages: [{ id, folder, uid, uidValidity, envelope, flags, body? }] }
 //   ${prefix}:EmailChanged      { type: 'messageDeleted' | 'flagsChanged', accountId, folder, uid, flags? }
+//   ${prefix}:EmailStatus       { type: 'watched' | 'connection' | 'failed' | 'fullSync', accountId, workerId, at, ... } (status.js)
+// and takes requests on ${prefix}:EmailFullSync (full-sync.js).
 
 const { ImapPushError, optionError } = require('../errors');
-const { connect, checkCommon, keys, sealer } = require('./common');
+const { connect, checkCommon, CLUSTER_KEYS, TOPICS, keys, sealer } = require('./common');
+const { checkStoredAccount } = require('./accounts');
+const { requestFullSync, forgetFullSyncs } = require('./full-sync');
 const { ClusterWorker } = require('./worker');
 
-const TOPICS = ['EmailNewMessage', 'EmailChanged'];
 
 class Cluster {
   constructor(options = {}) {
     const { redis, secret } = options;
-    this._prefix = checkCommon(options).prefix;
+    this._prefix = checkCommon(options, CLUSTER_KEYS).prefix;
     if (typeof redis !== 'string') throw optionError('redis', 'must be a redis:// URL');
     this._k = keys(this._prefix);
     this._sealer = sealer(secret);
@@ -26,10 +29,8 @@ class Cluster {
 
   /** Stores the account for the workers; the one rendezvous hashing picks starts watching it on its next tick. */
   async addAccount(account) {
-    if (!account || typeof account !== 'object') throw optionError('account', 'must be an account object');
+    checkStoredAccount(account);
     const { id } = account;
-    if (typeof id !== 'string' || !/^[^\s:]{1,200}$/.test(id)) throw optionError('id', 'must be 1-200 characters without spaces or colons');
-    if (typeof account.getAccessToken === 'function') throw optionError('getAccessToken', 'cannot be stored in Redis; give workers their own');
     const added = await this.redis.hsetnx(this._k.accounts, id, this._sealer.seal(id, account));
     if (!added) throw Object.assign(new ImapPushError('ACCOUNT_EXISTS', `account '${id}' already exists`), { accountId: id });
     return { accountId: id };
@@ -39,28 +40,38 @@ class Cluster {
   async removeAccount(id) {
     const removed = await this.redis.hdel(this._k.accounts, id);
     await this.redis.del(this._k.state(id));
+    await forgetFullSyncs(this.redis, this._k, id);
     if (!removed) throw Object.assign(new ImapPushError('UNKNOWN_ACCOUNT', `no account '${id}'`), { accountId: id });
   }
 
-  /** { [accountId]: workerId } for every account with a live lease. */
+  /**
+   * Re-publishes the account's messages to EmailNewMessage, on whichever worker owns it (now or after a failover).
+   * options: { folders?: string[] (default: the watched ones), since?: Date | string | number (IMAP SINCE: by day) }.
+   */
+  async requestFullSync(id, options) {
+    return requestFullSync(this.redis, this._k, id, options);
+  }
+
+  /** { [accountId]: workerId | null } for every account: null while no worker holds its lease. */
   async owners() {
     const ids = await this.redis.hkeys(this._k.accounts);
     const leases = ids.length ? await this.redis.mget(ids.map((id) => this._k.lease(id))) : [];
     const out = {};
     ids.forEach((id, i) => {
-      if (leases[i]) out[id] = leases[i].slice(0, leases[i].lastIndexOf(':'));
+      out[id] = leases[i] ? leases[i].slice(0, leases[i].lastIndexOf(':')) : null;
     });
     return out;
   }
 
-  /** [{ id, pid, host, accounts, heartbeatAt }] of the workers heard from within their lease. */
+  /** [{ id, pid, host, accounts, maxAccounts (null: no limit), heartbeatAt }] of the workers heard from within their lease. */
   async workers() {
     const ids = await this.redis.zrange(this._k.workers, 0, -1);
     const out = [];
     for (const id of ids) {
       const w = await this.redis.hgetall(this._k.worker(id));
       if (!w.heartbeatAt) continue;
-      out.push({ id, pid: Number(w.pid), host: w.host, accounts: Number(w.accounts), heartbeatAt: Number(w.heartbeatAt) });
+      out.push({ id, pid: Number(w.pid), host: w.host, accounts: Number(w.accounts), maxAccounts: w.maxAccounts ? Number(w.maxAccounts) : null,
+        heartbeatAt: Number(w.heartbeatAt) });
     }
     return out;
   }

@@ -13,9 +13,14 @@ const crypto = require('crypto');
 const { EventEmitter } = require('events');
 const { MailEngine } = require('..');
 const { optionError } = require('../errors');
-const { connect, checkCommon, keys, sealer, messageId, ownerOf } = require('./common');
+const { normalizeEngineOptions } = require('../options');
+const { connect, checkCommon, WORKER_KEYS, keys, sealer, messageEntry, STREAM_MAXLEN } = require('./common');
+const { loads, placer } = require('./placement');
+const { engineAccount } = require('./accounts');
+const { FullSync } = require('./full-sync');
+const { StatusTopic, errorFields } = require('./status');
 
-const STREAM_MAXLEN = 100000;
+const MAX_RETRY_MS = 5 * 60 * 1000;
 
 // Takes a free lease with the next fencing token: 0 when it is held.
 const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -35,11 +40,16 @@ return 1`;
 class ClusterWorker extends EventEmitter {
   constructor(options = {}) {
     super();
-    const { redis, leaseMs = 10000, secret, engine = {}, maxAccounts = Infinity, id } = options;
-    this._prefix = checkCommon(options).prefix;
+    const { redis, leaseMs = 10000, secret, engine = {}, maxAccounts = Infinity, id, getAccessToken } = options;
+    this._prefix = checkCommon(options, WORKER_KEYS).prefix;
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 1000) throw optionError('leaseMs', 'must be an integer of at least 1000');
     if (maxAccounts !== Infinity && (!Number.isSafeInteger(maxAccounts) || maxAccounts < 1)) throw optionError('maxAccounts', 'must be a positive integer');
     if (typeof redis !== 'string') throw optionError('redis', 'must be a redis:// URL');
+    normalizeEngineOptions(engine); // a bad engine option fails here, not at start()
+    if (getAccessToken !== undefined && typeof getAccessToken !== 'function') {
+      throw optionError('getAccessToken', "must be a function returning { accessToken, expiresAt } for the accounts stored with auth: 'oauth'");
+    }
+    this._getAccessToken = getAccessToken;
     this.id = id || `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this._redisUrl = redis;
     this._leaseMs = leaseMs;
@@ -51,14 +61,19 @@ class ClusterWorker extends EventEmitter {
     this._chain = Promise.resolve(); // publishes, in event order
     this._ticking = null;
     this._watching = new Set(); // account starts in progress: addAccount and catch-up, outside the tick
+    // accountId -> { until, delayMs }: an account that failed to start (a wrong password, a server down) is not
+    // taken again before `until`, a tick at first, doubling up to MAX_RETRY_MS, so a bad login is not retried every tick.
+    this._backoff = new Map();
+    this._fullSync = new FullSync(this);
+    this._status = new StatusTopic(this);
   }
 
   async start() {
     this.redis = connect(this._redisUrl, `imap-push-worker-${this.id}`);
-    for (const [name, lua] of Object.entries({ acquire: ACQUIRE, renew: RENEW, release: RELEASE, publish: PUBLISH })) {
-      this.redis.defineCommand(`imapPush${name}`, { numberOfKeys: name === 'publish' ? 3 : name === 'acquire' ? 2 : 1, lua });
-    }
+    const commands = { acquire: [2, ACQUIRE], renew: [1, RENEW], release: [1, RELEASE], publish: [3, PUBLISH], ...FullSync.commands() };
+    for (const [name, [numberOfKeys, lua]] of Object.entries(commands)) this.redis.defineCommand(`imapPush${name}`, { numberOfKeys, lua });
     this.engine = new MailEngine(this._engineOptions);
+    this._status.attach(this.engine);
     this.engine.on('newMessage', (m) => this._queue(() => this._publishNew(m)));
     for (const name of ['messageDeleted', 'flagsChanged']) {
       this.engine.on(name, (e) => this._queue(() => this._publishChange(name, e)));
@@ -71,6 +86,7 @@ class ClusterWorker extends EventEmitter {
   async stop() {
     clearInterval(this._timer);
     await this._ticking;
+    await this._fullSync.stop();
     await Promise.all([...this._watching]);
     await this._chain;
     for (const id of [...this._owned.keys()]) await this._drop(id, true);
@@ -97,41 +113,46 @@ class ClusterWorker extends EventEmitter {
     const now = Date.now();
     const r = this.redis;
     await r.zadd(this._k.workers, now, this.id);
-    await r.hset(this._k.worker(this.id), { pid: process.pid, host: os.hostname(), accounts: this._owned.size, heartbeatAt: now });
+    await r.hset(this._k.worker(this.id), { pid: process.pid, host: os.hostname(), accounts: this._owned.size, heartbeatAt: now,
+      maxAccounts: this._maxAccounts === Infinity ? '' : this._maxAccounts });
     await r.pexpire(this._k.worker(this.id), this._leaseMs * 2);
     await r.zremrangebyscore(this._k.workers, '-inf', now - this._leaseMs);
     const live = await r.zrangebyscore(this._k.workers, now - this._leaseMs, '+inf');
     const ids = new Set(await r.hkeys(this._k.accounts));
+    for (const id of this._backoff.keys()) if (!ids.has(id)) this._backoff.delete(id);
+    const place = placer(this.id, this._maxAccounts, () => this._owned.size, live, await loads(r, this._k, live));
     for (const [id, held] of [...this._owned]) {
       if (!ids.has(id)) {
         await this._drop(id, true); // removed from the cluster
       } else if (!(await r.imapPushrenew(this._k.lease(id), held.lease, this._leaseMs))) {
         await this._drop(id, false); // lost: someone else holds it now
         this.emit('leaseLost', id);
-      } else if (ownerOf(id, live) !== this.id) {
+      } else if (place(id, true) !== this.id) {
         await this._drop(id, true); // rebalanced: hand over
       }
     }
     for (const id of ids) {
-      if (this._owned.has(id) || this._owned.size >= this._maxAccounts || ownerOf(id, live) !== this.id) continue;
+      if (this._owned.has(id) || place(id, false) !== this.id || this._backoff.get(id)?.until > now) continue;
       const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
       if (!token) continue;
       // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
       const started = this._watch(id, `${this.id}:${token}`).finally(() => this._watching.delete(started));
       this._watching.add(started);
     }
+    await this._fullSync.poll();
   }
 
   async _watch(id, lease) {
-    const sealed = await this.redis.hget(this._k.accounts, id);
     // caught: "folder:uid" the catch-up published, so IDLE's report of the same message is not a second entry.
     // catching: folder -> the highest UID IDLE reported while its catch-up runs, which the stored lastUid may
     // not pass until the catch-up is done (lastUid means: everything up to here is in the stream).
     const held = { lease, folders: [], state: new Map(), caught: new Set(), catching: new Map() };
+    // Counted at once: the tick that took it may take more, up to maxAccounts.
     this._owned.set(id, held);
     try {
-      const account = this._sealer.open(id, sealed);
-      const status = await this.engine.addAccount({ ...account, id });
+      const sealed = await this.redis.hget(this._k.accounts, id);
+      const account = engineAccount(id, this._sealer.open(id, sealed), this._getAccessToken);
+      const status = await this.engine.addAccount(account);
       if (this._owned.get(id) !== held) {
         // Dropped while it was being added (lost, rebalanced or removed): nothing may watch it here.
         await this.engine.removeAccount(id).catch(() => {});
@@ -144,10 +165,19 @@ class ClusterWorker extends EventEmitter {
         const saved = stored[folder] ? JSON.parse(stored[folder]) : null;
         await this._catchUp(id, held, folder, saved);
       }
-      if (this._owned.get(id) === held) this.emit('accountWatched', id);
+      if (this._owned.get(id) !== held) return;
+      await this._status.publish(id, { type: 'watched', folders: held.folders }, held);
+      if (this._owned.get(id) !== held) return;
+      this._backoff.delete(id);
+      held.watched = true; // caught up: a full sync may run now
+      this.emit('accountWatched', id);
     } catch (err) {
       if (this._owned.get(id) !== held) return;
       this.emit('warning', Object.assign(new Error(`account ${id}: ${err.code || 'ERROR'}`), { code: err.code, accountId: id }));
+      // The first retry comes a tick later, as it would without backoff: a passing fault costs no more than before.
+      const delayMs = Math.min(this._backoff.has(id) ? this._backoff.get(id).delayMs * 2 : Math.floor(this._leaseMs / 3), MAX_RETRY_MS);
+      this._backoff.set(id, { until: Date.now() + delayMs, delayMs });
+      await this._status.publish(id, { type: 'failed', error: errorFields(err), retryInMs: delayMs }, held).catch(() => {});
       await this._drop(id, true);
     }
   }
@@ -199,8 +229,7 @@ class ClusterWorker extends EventEmitter {
     const payload = JSON.stringify({
       accountId: m.accountId,
       provider: 'imap',
-      messages: [{ id: messageId(m.accountId, m.folder, m.uidValidity, m.uid), folder: m.folder, uid: m.uid, uidValidity: m.uidValidity,
-        envelope: m.envelope, flags: m.flags, ...(m.message ? { body: m.message } : {}) }],
+      messages: [messageEntry(m)],
     });
     await this._write(m.accountId, held, payload, m.folder);
   }
@@ -232,7 +261,10 @@ class ClusterWorker extends EventEmitter {
     if (!held) return;
     this._owned.delete(id);
     await this.engine.removeAccount(id).catch(() => {});
-    if (release) await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});
+    if (release) {
+      await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});
+      this.emit('accountReleased', id);
+    }
   }
 }
 
