@@ -6,6 +6,7 @@
 // Throughout each test an IdleWatch counts, from the mock server's own
 // events, how many sessions watch each account: never more than one.
 
+const { ClusterWorker } = require('imap-push/cluster');
 const { FaultProxy } = require('../soak/proxy');
 const { redisAvailable } = require('./support/redis');
 const { startRig } = require('./support/cluster-rig');
@@ -32,6 +33,7 @@ maybe('cluster faults on Redis', () => {
     await waitUntil(async () => (await rig.allOwned()) && new Set(Object.values(await rig.owners())).size === 2, 15000,
       'every account owned, by both workers');
     await waitUntil(() => rig.allWatchedOnce(), 15000, 'one watcher per account');
+    await waitUntil(() => rig.allRecorded(), 15000, "every account's sync state in Redis");
     return { w1, w2 };
   }
   const w1Accounts = async () => Object.entries(await rig.owners()).filter(([, w]) => w === 'w1').map(([id]) => id);
@@ -89,6 +91,29 @@ maybe('cluster faults on Redis', () => {
       expect(paused.filter((e) => e.owner === staleLease[id])).toEqual([]);
     }
   }, 90000);
+
+  test('fencing: a write under a lease another worker holds now is refused, and the account is dropped at once', async () => {
+    rig = await startRig({ leaseMs: LEASE_MS });
+    // In this process, with a lease long enough that no renewal (which would notice first) comes before the write.
+    const solo = new ClusterWorker(rig.workerOptions('solo', { lease: 60000 }));
+    const lost = [];
+    solo.on('leaseLost', (id) => lost.push(id));
+    try {
+      await solo.start();
+      await waitUntil(async () => rig.allWatchedOnce() && (await rig.allRecorded()), 15000, 'solo watching every account');
+      rig.redis.cli('SET', 't:lease:user1', 'intruder:999999', 'PX', '60000'); // as if another worker had taken it meanwhile
+      rig.imap.appendMessage('INBOX', { subject: 'under a stolen lease' });
+      await rig.waitPublished('under a stolen lease', rig.names.filter((id) => id !== 'user1'));
+      await waitUntil(() => lost.includes('user1') && rig.watch.count('user1') === 0, 5000, 'user1 lost and no longer watched');
+      const entries = await rig.streamEntries();
+      expect(entries.filter((e) => e.payload.accountId === 'user1' && e.payload.messages[0].envelope.subject === 'under a stolen lease')).toEqual([]);
+      expect(entries.every((e) => /^solo:\d+$/.test(e.owner))).toBe(true);
+      expect(rig.redis.cli('GET', 't:lease:user1').trim()).toBe('intruder:999999');
+      expect(solo.accounts()).not.toContain('user1');
+    } finally {
+      await solo.stop();
+    }
+  }, 60000);
 
   test('a network cut between a worker and Redis: it stops watching before its leases end, the other takes over, it rejoins', async () => {
     const proxy = new FaultProxy();

@@ -39,9 +39,12 @@ async function startRig({ leaseMs, accounts = 6, persist = false }) {
     },
 
     /** A worker process; redisUrl lets one reach Redis through a proxy. */
-    spawnWorker(name, { redisUrl = redis.url } = {}) {
-      const child = fork(CHILD, [JSON.stringify({ redis: redisUrl, prefix: PREFIX, secret: SECRET, leaseMs, id: name,
-        engine: { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } } })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    workerOptions(name, { redisUrl = redis.url, lease = leaseMs } = {}) {
+      return { redis: redisUrl, prefix: PREFIX, secret: SECRET, leaseMs: lease, id: name, engine: { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } } };
+    },
+
+    spawnWorker(name, opts) {
+      const child = fork(CHILD, [JSON.stringify(rig.workerOptions(name, opts))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const w = { name, child, messages: [] };
       child.on('message', (m) => w.messages.push(m));
       workers.push(w);
@@ -62,6 +65,15 @@ async function startRig({ leaseMs, accounts = 6, persist = false }) {
     allWatchedOnce() {
       const w = rig.watch.watched();
       return w.length === rig.names.length && w.every((u, i) => u === rig.names[i]);
+    },
+
+    /**
+     * Every account's first owner has recorded where its folders stand: the cluster publishes the mail that
+     * arrives after that (what arrives before its first record is the account's past, never published).
+     */
+    async allRecorded() {
+      const n = await Promise.all(rig.names.map((id) => cluster.redis.exists(`${PREFIX}:state:${id}`)));
+      return n.every((x) => x === 1);
     },
 
     /** The accounts with an entry for a message of this subject in EmailNewMessage, as consumed. */
