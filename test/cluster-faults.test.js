@@ -6,9 +6,9 @@
 // Throughout each test an IdleWatch counts, from the mock server's own
 // events, how many sessions watch each account: never more than one.
 
-const { ClusterWorker } = require('imap-push/cluster');
+const { Cluster, ClusterWorker } = require('imap-push/cluster');
 const { FaultProxy } = require('../soak/proxy');
-const { redisAvailable } = require('./support/redis');
+const { startRedis, redisAvailable } = require('./support/redis');
 const { startRig } = require('./support/cluster-rig');
 const { waitUntil, sleep } = require('./support/wait');
 
@@ -30,12 +30,15 @@ maybe('cluster faults on Redis', () => {
     rig = await startRig({ leaseMs: opts.leaseMs || LEASE_MS, persist: opts.persist });
     const w1 = rig.spawnWorker('w1', { redisUrl: opts.w1Redis && opts.w1Redis(rig) });
     const w2 = rig.spawnWorker('w2');
-    await waitUntil(async () => (await rig.allOwned()) && new Set(Object.values(await rig.owners())).size === 2, 15000,
-      'every account owned, by both workers');
+    await waitUntil(() => ownedByBoth(), 15000, 'every account owned, by both workers');
     await waitUntil(() => rig.allWatchedOnce(), 15000, 'one watcher per account');
     await waitUntil(() => rig.allRecorded(), 15000, "every account's sync state in Redis");
     return { w1, w2 };
   }
+  const ownedByBoth = async () => {
+    const by = new Set(Object.values(await rig.owners()));
+    return (await rig.allOwned()) && by.has('w1') && by.has('w2');
+  };
   const w1Accounts = async () => Object.entries(await rig.owners()).filter(([, w]) => w === 'w1').map(([id]) => id);
   const noOverlap = () => expect(rig.watch.overlaps()).toEqual([]);
 
@@ -77,7 +80,7 @@ maybe('cluster faults on Redis', () => {
     rig.imap.appendMessage('INBOX', { subject: 'after the resume' });
     await rig.waitPublished('after the resume');
     // Back in the cluster, w1 gets its share again, without two watchers at any moment.
-    await waitUntil(async () => rig.allWatchedOnce() && new Set(Object.values(await rig.owners())).size === 2, 15000, 'w1 back');
+    await waitUntil(async () => rig.allWatchedOnce() && (await ownedByBoth()), 15000, 'w1 back');
     noOverlap();
     const entries = await rig.streamEntries();
     for (const id of lost) {
@@ -138,8 +141,7 @@ maybe('cluster faults on Redis', () => {
       expect(w1.child.exitCode).toBe(null);
       const healedAt = Date.now();
       proxy.heal();
-      await waitUntil(async () => rig.allWatchedOnce() && (await rig.owners()) && new Set(Object.values(await rig.owners())).size === 2,
-        15000, 'w1 rejoining with its share');
+      await waitUntil(async () => rig.allWatchedOnce() && (await ownedByBoth()), 15000, 'w1 rejoining with its share');
       console.log(`network cut healed: w1 watching its share again ${Date.now() - healedAt} ms later`);
       rig.imap.appendMessage('INBOX', { subject: 'after the heal' });
       await rig.waitPublished('after the heal');
@@ -195,4 +197,19 @@ maybe('cluster faults on Redis', () => {
     await rig.waitPublished('after the re-add');
     noOverlap();
   }, 60000);
+
+  test('Cluster.close() returns while Redis is down, its consumers stopped', async () => {
+    const redis = await startRedis();
+    const cluster = new Cluster({ redis: redis.url, prefix: 't', secret: 'cluster-faults-secret-0123456789' });
+    cluster.consume('EmailNewMessage', { group: 'store', consumer: 'c1', blockMs: 200 }, () => {});
+    try {
+      await sleep(300);
+      await redis.crash();
+      await sleep(4000); // long enough that ioredis sits between two reconnect attempts, not in one
+      const closed = await Promise.race([cluster.close().then(() => 'closed'), sleep(5000).then(() => 'still closing after 5 s')]);
+      expect(closed).toBe('closed');
+    } finally {
+      await redis.stop();
+    }
+  }, 30000);
 });
