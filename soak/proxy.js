@@ -2,8 +2,9 @@
 // A TCP relay in front of Dovecot that can hurt each connection on demand: cut it (RST), half-close
 // it (FIN towards the app while the server side stays open), stall it (stop relaying, keep both
 // sockets open, as a hung middlebox would), slow it (hold every chunk back), or refuse new
-// connections for a while (server unreachable). The upstream port can change, because a restarted
-// Dovecot listens on a fresh port.
+// connections for a while (server unreachable), or blackhole everything (every connection, and
+// every new one, stalled until heal(): a network cut that TCP rides out). The upstream port can
+// change, because a restarted Dovecot listens on a fresh port.
 const net = require('net');
 
 class FaultProxy {
@@ -11,6 +12,7 @@ class FaultProxy {
     this.upstreamPort = null;
     this.conns = new Set();
     this.refusing = false;
+    this.blackholed = false;
     this.server = net.createServer((client) => this._accept(client));
   }
 
@@ -27,7 +29,7 @@ class FaultProxy {
       return;
     }
     const upstream = net.connect(this.upstreamPort, '127.0.0.1');
-    const conn = { client, upstream, stalled: false, delayMs: 0, held: [], halfClosed: false };
+    const conn = { client, upstream, stalled: this.blackholed, delayMs: 0, held: [], halfClosed: false };
     this.conns.add(conn);
     const drop = () => {
       if (!this.conns.delete(conn)) return;
@@ -104,9 +106,15 @@ class FaultProxy {
     setTimeout(() => { this.refusing = false; }, ms).unref();
   }
 
+  blackhole() {
+    this.blackholed = true;
+    for (const conn of this.conns) conn.stalled = true;
+  }
+
   // Ends every fault in progress (the final settle phase) without cutting anyone.
   heal() {
     this.refusing = false;
+    this.blackholed = false;
     for (const conn of this.conns) {
       conn.delayMs = 0;
       conn.stalled = false;

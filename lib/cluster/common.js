@@ -16,11 +16,11 @@ function loadRedis() {
 }
 
 /** An ioredis client from a URL (or an existing client's options). */
-function connect(redis, name) {
+function connect(redis, name, extra = {}) {
   const Redis = loadRedis();
   if (typeof redis !== 'string' || !/^rediss?:\/\//.test(redis)) throw optionError('redis', 'must be a redis:// or rediss:// URL');
   // Retry forever with a bounded delay: a restarted Redis is reconnected to, never given up on.
-  return new Redis(redis, { connectionName: name, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(50 * n, 1000), lazyConnect: false });
+  return new Redis(redis, { connectionName: name, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(50 * n, 1000), lazyConnect: false, ...extra });
 }
 
 // What consume() reads: the topics workers publish (EmailFullSync is the workers' own queue).

@@ -88,13 +88,18 @@ class Cluster {
     const stream = this._k.stream(topic);
     const r = this.redis.duplicate(); // XREADGROUP BLOCK holds its connection
     let running = true;
+    // ioredis never settles the commands of a client disconnected between two reconnect attempts (Redis down
+    // for a while): every wait on Redis here also ends when the consumer stops, so stop() cannot hang on one.
+    let signalStop;
+    const stopping = new Promise((resolve) => { signalStop = resolve; });
+    const call = (p) => Promise.race([p, stopping.then(() => { throw new Error('consumer stopped'); })]);
     const handle = async (entries) => {
       for (const [entryId, fields] of entries || []) {
         if (!running) return;
         const i = fields.indexOf('payload');
         try {
           await handler(JSON.parse(fields[i + 1]), entryId);
-          await r.xack(stream, group, entryId);
+          await call(r.xack(stream, group, entryId));
         } catch {
           // left pending: claimed again after claimMs
         }
@@ -104,12 +109,12 @@ class Cluster {
       while (running) {
         try {
           // Again after a Redis restart, which forgets the group.
-          await r.xgroup('CREATE', stream, group, '0', 'MKSTREAM').catch((err) => {
+          await call(r.xgroup('CREATE', stream, group, '0', 'MKSTREAM').catch((err) => {
             if (!/BUSYGROUP/.test(err.message)) throw err;
-          });
-          const [, claimed] = await r.xautoclaim(stream, group, consumer, claimMs, '0-0', 'COUNT', 100);
+          }));
+          const [, claimed] = await call(r.xautoclaim(stream, group, consumer, claimMs, '0-0', 'COUNT', 100));
           await handle(claimed);
-          const res = await r.xreadgroup('GROUP', group, consumer, 'COUNT', 100, 'BLOCK', blockMs, 'STREAMS', stream, '>');
+          const res = await call(r.xreadgroup('GROUP', group, consumer, 'COUNT', 100, 'BLOCK', blockMs, 'STREAMS', stream, '>'));
           if (res) await handle(res[0][1]);
         } catch {
           // Redis away: try again shortly, for as long as the consumer runs.
@@ -120,6 +125,7 @@ class Cluster {
     const c = {
       stop: async () => {
         running = false;
+        signalStop();
         r.disconnect();
         await loop.catch(() => {});
         this._consumers.delete(c);

@@ -6,7 +6,9 @@
 // the ones that fall to it. Every write it makes for an account (a stream
 // entry, sync state) runs in Redis only while the lease still holds its
 // fencing token, so a worker that was paused past its lease cannot publish
-// for an account another worker owns now.
+// for an account another worker owns now. And it stops watching an account
+// on its own clock once its lease may have ended unrenewed (Redis down, a
+// network cut, the process paused), before anyone else can take it.
 
 const os = require('os');
 const crypto = require('crypto');
@@ -31,9 +33,10 @@ const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('
 return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
-// The stream entry and the state it accounts for, together, only under the lease.
+// The stream entry and the state it accounts for, together, only under the lease. The entry
+// names the lease it was written under ("workerId:fence"), for audits of who published what.
 const PUBLISH = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] ~= '' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'payload', ARGV[2]) end
+if ARGV[2] ~= '' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'payload', ARGV[2], 'owner', ARGV[1]) end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[4]) end
 return 1`;
 
@@ -69,7 +72,16 @@ class ClusterWorker extends EventEmitter {
   }
 
   async start() {
-    this.redis = connect(this._redisUrl, `imap-push-worker-${this.id}`);
+    // A command that gets no answer (a network cut keeps the socket open) fails after a tick, so the
+    // next tick runs instead of every later one waiting on it.
+    this.redis = connect(this._redisUrl, `imap-push-worker-${this.id}`, { commandTimeout: Math.floor(this._leaseMs / 3) });
+    // ioredis reports each failed reconnect as an 'error'; the worker rides the outage out, and says so once.
+    this.redis.on('error', (err) => {
+      if (this._redisDown) return;
+      this._redisDown = true;
+      this.emit('warning', Object.assign(new Error(`redis unavailable: ${err.code || err.message}`), { code: 'REDIS_UNAVAILABLE' }));
+    });
+    this.redis.on('ready', () => { this._redisDown = false; });
     const commands = { acquire: [2, ACQUIRE], renew: [1, RENEW], release: [1, RELEASE], publish: [3, PUBLISH], ...FullSync.commands() };
     for (const [name, [numberOfKeys, lua]] of Object.entries(commands)) this.redis.defineCommand(`imapPush${name}`, { numberOfKeys, lua });
     this.engine = new MailEngine(this._engineOptions);
@@ -124,7 +136,7 @@ class ClusterWorker extends EventEmitter {
     for (const [id, held] of [...this._owned]) {
       if (!ids.has(id)) {
         await this._drop(id, true); // removed from the cluster
-      } else if (!(await r.imapPushrenew(this._k.lease(id), held.lease, this._leaseMs))) {
+      } else if (!(await this._renew(id, held))) {
         await this._drop(id, false); // lost: someone else holds it now
         this.emit('leaseLost', id);
       } else if (place(id, true) !== this.id) {
@@ -133,22 +145,49 @@ class ClusterWorker extends EventEmitter {
     }
     for (const id of ids) {
       if (this._owned.has(id) || place(id, false) !== this.id || this._backoff.get(id)?.until > now) continue;
+      const sentAt = Date.now();
       const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
       if (!token) continue;
       // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
-      const started = this._watch(id, `${this.id}:${token}`).finally(() => this._watching.delete(started));
+      const started = this._watch(id, `${this.id}:${token}`, sentAt).finally(() => this._watching.delete(started));
       this._watching.add(started);
     }
     await this._fullSync.poll();
   }
 
-  async _watch(id, lease) {
+  // Renews the lease: false when it is lost. One the deadline dropped while the renewal was on its way is
+  // given back, as the renewal may just have extended it, so the next owner need not wait for it to expire.
+  async _renew(id, held) {
+    const sentAt = Date.now();
+    const ok = this._owned.get(id) === held && await this.redis.imapPushrenew(this._k.lease(id), held.lease, this._leaseMs);
+    if (this._owned.get(id) !== held) {
+      if (ok) await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});
+      return true;
+    }
+    if (ok) this._holdUntil(id, held, sentAt);
+    return !!ok;
+  }
+
+  // Redis counts the lease from when it ran the command, which is after sentAt: measured from sentAt, the
+  // lease is over no sooner than sentAt + leaseMs. A quarter lease earlier the account stops being watched
+  // here, whatever Redis could be told, so that a new owner never finds this one still on the server.
+  _holdUntil(id, held, sentAt) {
+    clearTimeout(held.deadline);
+    const left = sentAt + this._leaseMs - Math.floor(this._leaseMs / 4) - Date.now();
+    held.deadline = setTimeout(() => {
+      if (this._owned.get(id) !== held) return;
+      this._drop(id, true).then(() => this.emit('leaseLost', id), (err) => this.emit('warning', err));
+    }, Math.max(0, left));
+  }
+
+  async _watch(id, lease, sentAt) {
     // caught: "folder:uid" the catch-up published, so IDLE's report of the same message is not a second entry.
     // catching: folder -> the highest UID IDLE reported while its catch-up runs, which the stored lastUid may
     // not pass until the catch-up is done (lastUid means: everything up to here is in the stream).
     const held = { lease, folders: [], state: new Map(), caught: new Set(), catching: new Map() };
     // Counted at once: the tick that took it may take more, up to maxAccounts.
     this._owned.set(id, held);
+    this._holdUntil(id, held, sentAt);
     try {
       const sealed = await this.redis.hget(this._k.accounts, id);
       const account = engineAccount(id, this._sealer.open(id, sealed), this._getAccessToken);
@@ -238,16 +277,35 @@ class ClusterWorker extends EventEmitter {
     const held = this._owned.get(e.accountId);
     if (!held) return;
     const payload = JSON.stringify({ type: name, accountId: e.accountId, folder: e.folder, uid: e.uid, flags: e.flags });
-    const ok = await this.redis.imapPushpublish(this._k.lease(e.accountId), this._k.stream('EmailChanged'), this._k.state(e.accountId),
-      held.lease, payload, '', '', STREAM_MAXLEN);
-    if (!ok) await this._lost(e.accountId);
+    await this._publish(e.accountId, held, 'EmailChanged', payload, '', '');
   }
 
   async _write(id, held, payload, folder) {
-    const st = held.state.get(folder);
-    const ok = await this.redis.imapPushpublish(this._k.lease(id), this._k.stream('EmailNewMessage'), this._k.state(id),
-      held.lease, payload, folder, JSON.stringify(st), STREAM_MAXLEN);
-    if (!ok) await this._lost(id);
+    await this._publish(id, held, 'EmailNewMessage', payload, folder, JSON.stringify(held.state.get(folder)));
+  }
+
+  // A write Redis did not take (down, unreachable) is tried again rather than skipped: a later one would store
+  // a lastUid past it, and the message would be lost. Until the account is dropped (its deadline ends the
+  // retries when Redis stays away), or for one lease at most: then it is dropped and released, and whoever
+  // takes it next catches up from the state Redis has.
+  async _publish(id, held, topic, payload, folder, state) {
+    const giveUpAt = Date.now() + this._leaseMs;
+    for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1000)) {
+      try {
+        const ok = await this.redis.imapPushpublish(this._k.lease(id), this._k.stream(topic), this._k.state(id),
+          held.lease, payload, folder, state, STREAM_MAXLEN);
+        if (!ok) await this._lost(id);
+        return;
+      } catch (err) {
+        if (this._owned.get(id) !== held) return;
+        if (Date.now() >= giveUpAt) {
+          await this._drop(id, true);
+          throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (this._owned.get(id) !== held) return;
+      }
+    }
   }
 
   async _lost(id) {
@@ -260,6 +318,7 @@ class ClusterWorker extends EventEmitter {
     const held = this._owned.get(id);
     if (!held) return;
     this._owned.delete(id);
+    clearTimeout(held.deadline);
     await this.engine.removeAccount(id).catch(() => {});
     if (release) {
       await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});

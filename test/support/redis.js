@@ -1,8 +1,11 @@
 'use strict';
 
 // A real Redis (Debian's redis-server) on 127.0.0.1 under a temp dir, for the
-// cluster tests, started and stopped like test/support/dovecot.js: no
-// persistence, a free port, bounded waits.
+// cluster tests, started and stopped like test/support/dovecot.js: a free
+// port, bounded waits. No persistence unless asked for: { persist: true } is
+// an append-only file fsynced on every write, as a production Redis holding
+// leases and sync state would run; crash() and start() bring it down and back
+// on the same port.
 
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
@@ -41,14 +44,15 @@ function ping(port, timeoutMs) {
   });
 }
 
-async function startRedis() {
+async function startRedis({ persist = false } = {}) {
   if (!redisAvailable()) throw new Error(`redis-server not found at ${REDIS_BIN} (apt-get install redis-server)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-redis-'));
+  const durability = persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   let child;
   let port;
   async function start() {
-    port = await freePort();
-    child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
+    if (!port) port = await freePort();
+    child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...durability,
       '--protected-mode', 'yes', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
     for (let i = 0; i < 100; i++) {
       if (await ping(port, 200)) return;
@@ -58,14 +62,14 @@ async function startRedis() {
     throw new Error('redis-server did not answer within 5 s');
   }
   await start();
-  const stopChild = () => new Promise((resolve) => {
-    if (!child || child.exitCode !== null) return resolve();
+  const stopChild = (signal = 'SIGTERM') => new Promise((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
   return {
     get url() {
@@ -74,14 +78,15 @@ async function startRedis() {
     get port() {
       return port;
     },
-    /** A crash and a restart on the same port, with nothing kept (no persistence). */
+    /** A crash and a restart on the same port: without persistence nothing is kept. */
     async restart() {
-      await stopChild();
-      const keep = port;
-      child = spawn(REDIS_BIN, ['--port', String(keep), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-        { stdio: ['ignore', 'ignore', 'inherit'] });
-      for (let i = 0; i < 100 && !(await ping(keep, 200)); i++) await new Promise((r) => setTimeout(r, 50));
+      await stopChild('SIGKILL');
+      await start();
     },
+    /** Killed (SIGKILL, no shutdown save) and left down until start(). */
+    crash: () => stopChild('SIGKILL'),
+    /** Up again on the same port, from the append-only file when persistent. */
+    start,
     async stop() {
       await stopChild();
       fs.rmSync(dir, { recursive: true, force: true });
