@@ -16,11 +16,12 @@ const SECRET = 'cluster-bench-secret-0123456789';
 const PREFIX = 'bench';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Polls pred (sync or async) every stepMs until it holds or timeoutMs passes; returns whether it held.
+// Polls pred (sync or async) every stepMs until it holds (its truthy value is returned) or timeoutMs passes (false).
 async function until(pred, timeoutMs, stepMs = 100) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (await pred()) return true;
+    const v = await pred();
+    if (v) return v;
     if (Date.now() > end) return false;
     await sleep(stepMs);
   }
@@ -172,4 +173,4 @@ async function startRig({ servers, accounts }) {
   };
 }
 
-module.exports = { startRig, addAccounts, until, sleep, usedMemory, keyMemory, streamAdded, readStream, PREFIX };
+module.exports = { startRig, addAccounts, until, sleep, usedMemory, keyMemory, streamAdded, readStream, PREFIX, SECRET };

@@ -16,11 +16,15 @@
 //     One step of the many-accounts simulation: every worker starts at once; time until every account
 //     is watched (or how far it got), then a hold of --hold-ms with every tick timed (and the lease
 //     renewals in it), RSS per worker, Redis memory, one message per account through the stream.
+//   node bench/cluster.js --scenario tick [--leases 100,1000,3000,10000] [--accounts-list 1000,10000,30000,100000]
+//     What one tick costs as the accounts grow, measured alone (bench/cluster-tick.js): K lease renewals one
+//     round trip at a time (as the tick does) and all at once, and the rendezvous pass over N accounts.
 //   --limit-ms N    the whole run gives up (cleaning up) after N ms; default 14 min
 const os = require('os');
 const { parseArgs } = require('util');
-const { startRig, addAccounts, until, sleep, usedMemory, keyMemory, streamAdded, readStream, PREFIX } = require('./cluster-rig');
+const { startRig, addAccounts, until, sleep, usedMemory, keyMemory, streamAdded, readStream, PREFIX, SECRET } = require('./cluster-rig');
 const { median } = require('./stats');
+const { tickCosts } = require('./cluster-tick');
 
 const { values: opt } = parseArgs({
   options: {
@@ -35,17 +39,20 @@ const { values: opt } = parseArgs({
     'hold-ms': { type: 'string', default: '20000' },
     'max-accounts': { type: 'string', default: '15000' },
     'limit-ms': { type: 'string', default: String(14 * 60 * 1000) },
+    leases: { type: 'string', default: '100,1000,3000,10000' },
+    'accounts-list': { type: 'string', default: '1000,10000,30000,100000' },
   },
 });
 const SIM = opt.scenario === 'sim';
+const TICK = opt.scenario === 'tick';
 const num = (v, d) => (v === undefined ? d : Number(v));
 const W = num(opt.workers, SIM ? 10 : 3);
 const N = num(opt.accounts, SIM ? 1000 : 300);
-const S = num(opt.servers, SIM ? Math.max(2, Math.ceil(N / 10000)) : 3);
+const S = TICK ? 0 : num(opt.servers, SIM ? Math.max(2, Math.ceil(N / 10000)) : 3);
 const LEASE = num(opt['lease-ms'], SIM ? 10000 : 3000);
 const MESSAGES = num(opt.messages, SIM ? 1 : 10);
 const GAP = Number(opt.gap);
-const log = (s) => process.stderr.write(`[cluster ${opt.scenario} n=${N}] ${s}\n`);
+const log = (s) => process.stderr.write(`[cluster ${opt.scenario}${TICK ? '' : ` n=${N}`}] ${s}\n`);
 const summary = (xs) => (xs.length ? { n: xs.length, min: Math.min(...xs), median: median(xs), max: Math.max(...xs) } : { n: 0 });
 // The loop's timers must not hold ticks up: engine polling is not the thing measured.
 const ENGINE = { reconnect: { initialDelayMs: 200, maxDelayMs: 2000 } };
@@ -62,6 +69,8 @@ async function settle(rig, fl, limitMs, t0, { owners = false, progress = [] } = 
       progress.push({ s: Math.round((now - t0) / 1000), watched: fl.watched.size, idling: c.idling, connections: c.connections, lost: fl.stats.lost });
       log(`${fl.watched.size} watched, ${c.idling} in IDLE on the mocks, ${fl.stats.lost} leases lost, ${fl.stats.warnings} warnings`);
     }
+    // Thrashing: more leases lost than there are accounts. It does not settle; waiting longer only costs time.
+    if (fl.stats.lost > N) return 'thrashing';
     if (fl.watched.size < N) return false;
     if (new Set([...fl.watched.values()].map((v) => v.worker)).size < fl.workers.filter((w) => !w.exited).length) return false;
     if ((await rig.mockCount()).idling !== N) return false;
@@ -69,7 +78,7 @@ async function settle(rig, fl, limitMs, t0, { owners = false, progress = [] } = 
     const o = await rig.cluster.owners();
     return [...fl.watched].every(([id, v]) => o[id] === v.worker);
   }, limitMs, SIM ? 1000 : 50);
-  return ok ? Date.now() - t0 : null;
+  return ok === true ? Date.now() - t0 : null;
 }
 
 async function memory(redis, base, ids) {
@@ -213,7 +222,7 @@ async function sim(rig) {
   const mockRss = await rig.mockRss();
   const held = { watched: fl.watched.size, leased: Object.keys(owners).length, ...(await rig.mockCount()), leasesLostInHold: fl.stats.lost - lost0 };
   log(`hold: ${JSON.stringify(held)}; ticks ${JSON.stringify(tickSummary(hold).ms)}`);
-  const throughput = await burst(rig, 'sim', MESSAGES, Math.max(60000, N * MESSAGES));
+  const throughput = await burst(rig, 'sim', MESSAGES, watchedMs === null ? 15000 : Math.max(60000, N * MESSAGES));
   log(`${throughput.added} of ${throughput.expected} events in ${throughput.spanMs} ms`);
   const afterMessages = await memory(r, base, ids);
   return {
@@ -232,6 +241,13 @@ async function sim(rig) {
   };
 }
 
+async function tick(rig) {
+  const list = (v) => v.split(',').map(Number);
+  const out = await tickCosts({ redisUrl: rig.redisServer.url, prefix: PREFIX, secret: SECRET, leaseMs: num(opt['lease-ms'], 10000),
+    leaseCounts: list(opt.leases), accountCounts: list(opt['accounts-list']), workers: num(opt.workers, 10), log });
+  return { scenario: 'tick', load: os.loadavg()[0], ...out };
+}
+
 async function main() {
   const rig = await startRig({ servers: S, accounts: N });
   let stopping = null;
@@ -242,7 +258,7 @@ async function main() {
   }, Number(opt['limit-ms']));
   for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => stop().finally(() => process.exit(1)));
   try {
-    const out = SIM ? await sim(rig) : await core(rig);
+    const out = SIM ? await sim(rig) : TICK ? await tick(rig) : await core(rig);
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
     clearTimeout(limit);
