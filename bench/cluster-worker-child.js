@@ -5,7 +5,7 @@
 // To the parent (IPC): { type: 'watched' | 'lost', id, t } per account (t is
 // Date.now(), one clock for every process on the machine), { type: 'warning' }
 // (counted, first few kept), and answers to requests { rid, cmd }:
-//   stats    -> { rss, heapUsed, owned, ticks: [{ at, ms, cpuMs, renewMs, renews, owned }] } (ticks since the last stats)
+//   stats    -> { rss, baseRss, heapUsed, owned, ticks: [{ at, ms, cpuMs, renewMs, renews, owned }] } (ticks since the last stats)
 //   hashCost -> wall and CPU ms one rendezvous pass over every stored account takes (ownerOf against the live workers),
 //               which each tick does once for the accounts it holds and once for all of them
 // The tick is timed from outside the worker (its _tickOnce wrapped), and so is
@@ -15,6 +15,7 @@ const { ClusterWorker } = require('imap-push/cluster');
 const { ownerOf, keys } = require('../lib/cluster/common');
 
 const opts = JSON.parse(process.argv[2]);
+const baseRss = process.memoryUsage().rss; // node and the addon loaded, no engine yet
 const worker = new ClusterWorker(opts);
 const send = (m) => process.connected && process.send(m);
 let ticks = [];
@@ -70,7 +71,7 @@ const handlers = {
     const out = ticks;
     ticks = [];
     const mem = process.memoryUsage();
-    return { rss: mem.rss, heapUsed: mem.heapUsed, owned: worker.accounts().length, warnings, ticks: out };
+    return { rss: mem.rss, baseRss, heapUsed: mem.heapUsed, owned: worker.accounts().length, warnings, ticks: out };
   },
   async hashCost() {
     const k = keys(opts.prefix);
