@@ -7,6 +7,8 @@ const { markers, writeBlock, measure, render } = require('./blocks');
 
 const MARKERS = markers('cluster');
 
+const watchLimit = (accounts) => (accounts <= 1000 ? 90000 : accounts <= 3000 ? 120000 : 150000);
+
 function config(quick) {
   return quick
     ? { core: [{ workers: 3, accounts: 30, leaseMs: 2000, messages: 3 }], tick: { leases: [100, 1000], accounts: [1000, 10000] },
@@ -17,8 +19,8 @@ function config(quick) {
       // Two series, the default lease and a 60 s one, each stepped up until a step does not hold. Bounded:
       // a step that loses more leases than it has accounts stops waiting for them.
       sim: [
-        [1000, 10000, 30000, 100000].map((accounts) => ({ accounts, leaseMs: 10000, watchLimitMs: accounts > 1000 ? 240000 : 90000 })),
-        [10000, 30000, 100000].map((accounts) => ({ accounts, leaseMs: 60000, watchLimitMs: 180000 })),
+        [1000, 3000, 10000, 30000, 100000].map((accounts) => ({ accounts, leaseMs: 10000, watchLimitMs: watchLimit(accounts) })),
+        [3000, 10000, 30000, 100000].map((accounts) => ({ accounts, leaseMs: 60000, watchLimitMs: watchLimit(accounts) })),
       ],
       holdMs: 20000,
     };
