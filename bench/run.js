@@ -10,12 +10,14 @@
 //                                 messages (envelope), flag/move/search/messages() on Dovecot
 //                                 (actions), JS event-loop lag (lag), MIME parsing against
 //                                 postal-mime and mailparser (mime), and 1,000 / 10,000 idle TLS
-//                                 connections (scale); ImapFlow side by side wherever it applies
+//                                 connections (scale), imap-push/cluster on Redis: failover, throughput,
+//                                 memory, 1k-100k accounts over 10 workers (cluster); ImapFlow side by side
+//                                 wherever it applies
 //   node bench/run.js --quick     one short run each; prints only, unless --out FILE
 //   node bench/run.js --out FILE  write the report to FILE instead of BENCHMARKS.md
 //   node bench/run.js --no-write  print only
 //   node bench/run.js --only push,lag   some sections (comma-separated). push, envelope, actions, lag,
-//                                 mime and scale have blocks of their own, which this rewrites; the first
+//                                 mime, scale and cluster have blocks of their own, which this rewrites; the first
 //                                 three share one block, which only a run of all three rewrites
 //                                 (else it prints, or writes to --out FILE)
 const { spawn, execFileSync } = require('child_process');
@@ -42,6 +44,7 @@ const BLOCKS = {
   lag: require('./lag-report'),
   mime: require('./mime-report'),
   scale: require('./scale-report'),
+  cluster: require('./cluster-report'),
 };
 const SECTIONS = [...MAIN_SECTIONS, ...Object.keys(BLOCKS)];
 const ONLY = args.only ? args.only.split(',').map((x) => x.trim()).filter(Boolean) : null;

@@ -108,3 +108,24 @@ withDovecot('latency against Dovecot: each delivered message arrives', () => {
   expect(out.runs.map((r) => r.n)).toEqual([3, 3]);
   expect(out.samples).toHaveLength(6);
 }, 200000);
+
+const { redisAvailable } = require('./support/redis');
+const withRedis = redisAvailable() ? test : test.skip;
+
+withRedis('cluster: failover, throughput and memory on Redis with workers in processes; every gap message published', () => {
+  const out = lastJson(['bench/cluster.js', '--scenario', 'core', '--workers', '2', '--accounts', '6', '--servers', '2', '--lease-ms', '2000',
+    '--messages', '2', '--gap', '2']);
+  expect(out.throughput).toMatchObject({ expected: 12, added: 12, complete: true, missing: 0 });
+  expect(out.failover).toMatchObject({ allMoved: true, gapComplete: true, gapMissing: 0 });
+  expect(out.failover.watchedMs.n).toBe(out.failover.held);
+  expect(out.memory.afterMessages.keys.streamLength).toBeGreaterThanOrEqual(12);
+}, 200000);
+
+withRedis('cluster: one small simulation step settles and reports its ticks', () => {
+  const out = lastJson(['bench/cluster.js', '--scenario', 'sim', '--workers', '3', '--accounts', '30', '--lease-ms', '3000', '--hold-ms', '3000',
+    '--watch-limit-ms', '60000']);
+  expect(out.watchedMs).not.toBeNull();
+  expect(out.held).toMatchObject({ watched: 30, leased: 30, idling: 30 });
+  expect(out.holdTicks.ticks).toBeGreaterThan(0);
+  expect(out.throughput).toMatchObject({ expected: 30, added: 30, missing: 0 });
+}, 200000);
