@@ -4,7 +4,7 @@
 // with a tenant column), at phone width, and with subjects that try to
 // reorder the page with bidi controls. Fixture: test/support/dashboard.js.
 
-const { hasChromium, launchBrowser, startDashboard } = require('./support/dashboard');
+const { hasChromium, useDashboard } = require('./support/dashboard');
 const { waitForEvent } = require('./support/wait');
 
 const TOKEN = 'dash-token-123';
@@ -12,19 +12,8 @@ const BLUE = 'blue-token-456';
 const ADMIN = 'root-token-789';
 
 (hasChromium ? describe : describe.skip)('dashboard views in Chromium', () => {
-  let browser;
+  const dashboard = useDashboard();
   let fx;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    if (browser) await browser.close();
-  });
-  afterEach(async () => {
-    if (fx) await fx.close();
-    fx = null;
-  });
 
   // A second tenant's account, started through the router like a tenant would.
   async function addBlue() {
@@ -40,7 +29,7 @@ const ADMIN = 'root-token-789';
 
   test('an admin sees every tenant\'s accounts and events, with a tenant column', async () => {
     // The tenant starts its account through the router, so loopback must be allowed.
-    fx = await startDashboard(browser, { router: { allowHosts: ['127.0.0.1'] } });
+    fx = await dashboard.start({ router: { allowHosts: ['127.0.0.1'] } });
     await addBlue();
     const { page, waitForText, imap } = fx;
     await fx.open(`dashboard?token=${ADMIN}`);
@@ -75,7 +64,7 @@ const ADMIN = 'root-token-789';
   });
 
   test('fits a 375 px phone: no sideways overflow, even with long unbroken subjects', async () => {
-    fx = await startDashboard(browser, { viewport: { width: 375, height: 800 } });
+    fx = await dashboard.start({ viewport: { width: 375, height: 800 } });
     const { page, imap, waitForText } = fx;
     await fx.open(`dashboard?token=${TOKEN}`);
     await waitForText('#stream', 'live');
@@ -91,7 +80,7 @@ const ADMIN = 'root-token-789';
   });
 
   test('isolates bidi text: a U+202E in a subject reorders nothing around it', async () => {
-    fx = await startDashboard(browser);
+    fx = await dashboard.start();
     const { page, imap, waitForText } = fx;
     await fx.open(`dashboard?token=${TOKEN}`);
     await waitForText('#stream', 'live');

@@ -8,7 +8,7 @@
 // dashboard-views.test.js.
 
 const { waitForEvent } = require('./support/wait');
-const { hasChromium, CHROMIUM, launchBrowser, startDashboard } = require('./support/dashboard');
+const { hasChromium, CHROMIUM, useDashboard } = require('./support/dashboard');
 
 const TOKEN = 'dash-token-123';
 
@@ -17,20 +17,11 @@ if (!hasChromium) {
 }
 
 (hasChromium ? describe : describe.skip)('dashboard in Chromium', () => {
-  let browser;
+  const dashboard = useDashboard();
   let fx;
 
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    if (browser) await browser.close();
-  });
   beforeEach(async () => {
-    fx = await startDashboard(browser);
-  });
-  afterEach(async () => {
-    await fx.close();
+    fx = await dashboard.start();
   });
 
   test('renders the connections and updates live when mail arrives', async () => {

@@ -8,15 +8,9 @@ const express = require('express');
 const { MailEngine } = require('..');
 const { createRouter } = require('../lib/express');
 const { MockImapServer } = require('imap-push/testing');
-const { listen, client } = require('./support/http');
+const { listen, client, authorize, as } = require('./support/http');
 const { waitUntil } = require('./support/wait');
 
-function authorize(req) {
-  const tenant = req.get('x-tenant');
-  if (!tenant) throw new Error('no credentials');
-  return { tenant, admin: false };
-}
-const as = (tenant) => ({ 'x-tenant': tenant });
 // Loopback is what this test's mock server is on; tenants elsewhere get no such allowance.
 const ROUTER_OPTIONS = { allowHosts: ['127.0.0.1'] };
 

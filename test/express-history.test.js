@@ -10,17 +10,11 @@ const { createRouter } = require('../lib/express');
 const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, waitUntil } = require('./support/wait');
 const { engineWithNotifier } = require('./support/notifier');
-const { listen, client, openSse } = require('./support/http');
+const { listen, client, openSse, authorize, as } = require('./support/http');
 
 const PASS_A = 'alice-Hist-pw-1';
 const PASS_B = 'bob-Hist-pw-2';
 
-function authorize(req) {
-  const tenant = req.get('x-tenant');
-  if (!tenant) throw new Error('no credentials');
-  return { tenant, admin: req.get('x-admin') === '1' };
-}
-const as = (tenant, admin = false) => ({ 'x-tenant': tenant, ...(admin ? { 'x-admin': '1' } : {}) });
 
 describe('GET /history', () => {
   let imap;

@@ -11,16 +11,10 @@ const { MailEngine } = require('..');
 const { createRouter } = require('../lib/express');
 const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, waitUntil } = require('./support/wait');
-const { listen, client, openSse } = require('./support/http');
+const { listen, client, openSse, authorize, as } = require('./support/http');
 
 const PASS = 'tenant-Secret-pw-7';
 
-function authorize(req) {
-  const tenant = req.get('x-tenant');
-  if (!tenant) throw new Error('no credentials');
-  return { tenant, admin: req.get('x-admin') === '1' };
-}
-const as = (tenant, admin = false) => ({ 'x-tenant': tenant, ...(admin ? { 'x-admin': '1' } : {}) });
 
 const everything = []; // every response body and router log line of this file
 

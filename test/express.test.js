@@ -12,22 +12,13 @@ const { createRouter } = require('../lib/express');
 const { MockImapServer } = require('imap-push/testing');
 const { waitForEvent, waitUntil } = require('./support/wait');
 const { engineWithNotifier } = require('./support/notifier');
-const { listen, client, openSse } = require('./support/http');
+const { listen, client, openSse, authorize, as } = require('./support/http');
 
 const ROOT = path.join(__dirname, '..');
 const PASS_A = 'alice-Secret-pw-1';
 const PASS_B = 'bob-Secret-pw-2';
 const TOKEN = 'oauth-Secret-token-3';
 
-// Header-based auth for tests: x-tenant names the tenant, x-admin: 1 makes it an admin.
-function authorize(req) {
-  const tenant = req.get('x-tenant');
-  if (!tenant) throw new Error('no credentials');
-  if (tenant === 'banned') throw Object.assign(new Error('banned tenant'), { status: 403 });
-  return { tenant, admin: req.get('x-admin') === '1' };
-}
-
-const as = (tenant, admin = false) => ({ 'x-tenant': tenant, ...(admin ? { 'x-admin': '1' } : {}) });
 
 describe('Express router', () => {
   let imap;

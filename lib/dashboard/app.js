@@ -48,16 +48,23 @@
     cell(tr, e.tenant ?? '—', 'tenant', true);
   }
 
+  // A new row of one of the per-account tables: its placeholder hidden, the row keyed by account (and tenant, for
+  // an admin), starting with the tenant and account cells.
+  function accountTr(placeholder, e) {
+    $(placeholder).hidden = true;
+    const tr = document.createElement('tr');
+    tr.dataset.account = e.accountId;
+    if (admin) tr.dataset.tenant = e.tenant ?? '';
+    tenantCell(tr, e);
+    cell(tr, e.accountId, 'account', true);
+    return tr;
+  }
+
   function accountRow(e) {
     const key = keyOf(e);
     let a = accounts.get(key);
     if (!a) {
-      $('no-accounts').hidden = true;
-      const tr = document.createElement('tr');
-      tr.dataset.account = e.accountId;
-      if (admin) tr.dataset.tenant = e.tenant ?? '';
-      tenantCell(tr, e);
-      cell(tr, e.accountId, 'account', true);
+      const tr = accountTr('no-accounts', e);
       a = { tenant: e.tenant, accountId: e.accountId, messagesToday: 0, reconnects: 0, lastError: null, day: utcDay() };
       a.cells = { state: cell(tr, '—', 'state'), today: cell(tr, '0', 'today'), reconnects: cell(tr, '0', 'reconnects'), error: cell(tr, '—', 'last-error') };
       $('accounts').appendChild(tr);
@@ -76,13 +83,8 @@
     const key = `${keyOf(e)}\0${e.folder}`;
     let row = folders.get(key);
     if (!row) {
-      $('no-connections').hidden = true;
-      const tr = document.createElement('tr');
-      tr.dataset.account = e.accountId;
+      const tr = accountTr('no-connections', e);
       tr.dataset.folder = e.folder;
-      if (admin) tr.dataset.tenant = e.tenant ?? '';
-      tenantCell(tr, e);
-      cell(tr, e.accountId, 'account', true);
       cell(tr, e.folder, 'folder', true);
       row = { tr, e: { tenant: e.tenant, accountId: e.accountId, folder: e.folder }, transitions: [] };
       Object.assign(row, { state: cell(tr, '', 'state'), mode: cell(tr, ''), last: cell(tr, '—', 'last-event', true), when: cell(tr, '', 'when') });
@@ -126,11 +128,7 @@
     const key = keyOf(e);
     let row = syncs.get(key);
     if (!row) {
-      $('no-syncs').hidden = true;
-      const tr = document.createElement('tr');
-      tr.dataset.account = e.accountId;
-      tenantCell(tr, e);
-      cell(tr, e.accountId, 'account', true);
+      const tr = accountTr('no-syncs', e);
       row = {
         count: 0, failed: 0, totalMs: 0,
         cells: { count: cell(tr, '0', 'count'), failed: cell(tr, '0', 'failed'), lastMs: cell(tr, '—', 'last-duration'),

@@ -68,16 +68,25 @@ void closeCleanly(Engine& engine, Events& ev) {
   EXPECT_TRUE(engine.loopClosedCleanly());
 }
 
+// An engine with account "a" on a scripted server; up() waits until its
+// session sits in IDLE. Members in this order: the sink outlives the engine.
+struct Idling {
+  ScriptServer server;
+  Events ev;
+  Engine engine{EngineConfig{}, ev.sink()};
+  Idling() {
+    ev.engine = &engine;
+    engine.addAccount(account("a", server.port()));
+  }
+  bool up() { return ev.waitFor(Event::Type::AccountReady) && server.waitSeen("IDLE"); }
+};
+
 }  // namespace
 
 TEST(EngineScripted, AccountComesUpAndSyncsOverThePool) {
-  ScriptServer server;
-  Events ev;
-  Engine engine(EngineConfig{}, ev.sink());
-  ev.engine = &engine;
-  engine.addAccount(account("a", server.port()));
-  ASSERT_TRUE(ev.waitFor(Event::Type::AccountReady));
-  ASSERT_TRUE(server.waitSeen("IDLE"));
+  Idling rig;
+  ASSERT_TRUE(rig.up());
+  auto& [server, ev, engine] = rig;
   engine.sync(42, "a", {});
   ASSERT_TRUE(ev.waitFor(Event::Type::SyncCompleted));
   {
@@ -96,13 +105,9 @@ TEST(EngineScripted, AccountComesUpAndSyncsOverThePool) {
 // pushLatencyMs' source: a message announced by EXISTS while the folder sits
 // in IDLE carries when that EXISTS was read; one a sync finds carries nothing.
 TEST(EngineScripted, PushedMessageCarriesWhenItsExistsWasRead) {
-  ScriptServer server;
-  Events ev;
-  Engine engine(EngineConfig{}, ev.sink());
-  ev.engine = &engine;
-  engine.addAccount(account("a", server.port()));
-  ASSERT_TRUE(ev.waitFor(Event::Type::AccountReady));
-  ASSERT_TRUE(server.waitSeen("IDLE"));
+  Idling rig;
+  ASSERT_TRUE(rig.up());
+  auto& [server, ev, engine] = rig;
   // The first sync (no QRESYNC here) must be over, or its SELECT may find the message first.
   ASSERT_TRUE(ev.waitFor(Event::Type::SyncCompleted));
   auto t0 = server.deliver();

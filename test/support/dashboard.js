@@ -93,4 +93,30 @@ async function startDashboard(browser, { viewport, router: routerOptions } = {})
   return fx;
 }
 
-module.exports = { hasChromium, CHROMIUM, launchBrowser, startDashboard, ARTIFACTS };
+/**
+ * Inside a describe: one browser for its tests, and each test's dashboard closed after it.
+ * start(options) starts one (see startDashboard) and returns it.
+ */
+function useDashboard() {
+  let browser;
+  const ctx = {
+    fx: null,
+    async start(options) {
+      ctx.fx = await startDashboard(browser, options);
+      return ctx.fx;
+    },
+  };
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    if (browser) await browser.close();
+  });
+  afterEach(async () => {
+    if (ctx.fx) await ctx.fx.close();
+    ctx.fx = null;
+  });
+  return ctx;
+}
+
+module.exports = { hasChromium, CHROMIUM, launchBrowser, startDashboard, useDashboard, ARTIFACTS };

@@ -87,4 +87,16 @@ function openSse(url, headers = {}) {
   return opened;
 }
 
-module.exports = { listen, client, openSse };
+// Header-based auth for the router tests: x-tenant names the tenant, x-admin: 1 makes it an admin, and the
+// tenant 'banned' is refused with 403 (any other missing credentials give the router's 401).
+function authorize(req) {
+  const tenant = req.get('x-tenant');
+  if (!tenant) throw new Error('no credentials');
+  if (tenant === 'banned') throw Object.assign(new Error('banned tenant'), { status: 403 });
+  return { tenant, admin: req.get('x-admin') === '1' };
+}
+
+/** The headers that make a request the tenant's (or an admin's) for authorize above. */
+const as = (tenant, admin = false) => ({ 'x-tenant': tenant, ...(admin ? { 'x-admin': '1' } : {}) });
+
+module.exports = { listen, client, openSse, authorize, as };
