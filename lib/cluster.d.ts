@@ -133,7 +133,12 @@ export interface TopicConsumer {
   done: Promise<void>;
 }
 
-export class Cluster {
+export interface ClusterEvents {
+  /** Redis unreachable (code REDIS_UNAVAILABLE), once per outage; calls meanwhile reject. */
+  warning: [ClusterWarning];
+}
+
+export class Cluster extends EventEmitter {
   /** Throws a TypeError naming an invalid option. */
   constructor(options: ClusterOptions);
   /** Rejects with ACCOUNT_EXISTS for a taken id, and a TypeError for an account the engine would refuse. */
@@ -149,6 +154,11 @@ export class Cluster {
   consume<T extends keyof TopicPayloads>(topic: T, options: ConsumeOptions,
     handler: (payload: TopicPayloads[T], entryId: string) => unknown): TopicConsumer;
   close(): Promise<void>;
+
+  on<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): this;
+  once<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): this;
+  off<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): this;
+  emit<K extends keyof ClusterEvents>(event: K, ...args: ClusterEvents[K]): boolean;
 }
 
 export interface ClusterWarning extends Error {

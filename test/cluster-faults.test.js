@@ -198,17 +198,26 @@ maybe('cluster faults on Redis', () => {
     noOverlap();
   }, 60000);
 
-  test('Cluster.close() returns while Redis is down, its consumers stopped', async () => {
+  test('Cluster.close() returns while Redis is down, its consumers stopped; the outage is one warning, not a log line per retry', async () => {
     const redis = await startRedis();
     const cluster = new Cluster({ redis: redis.url, prefix: 't', secret: 'cluster-faults-secret-0123456789' });
+    const warnings = [];
+    cluster.on('warning', (w) => warnings.push(w));
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
     cluster.consume('EmailNewMessage', { group: 'store', consumer: 'c1', blockMs: 200 }, () => {});
+    let timer;
     try {
       await sleep(300);
       await redis.crash();
       await sleep(4000); // long enough that ioredis sits between two reconnect attempts, not in one
-      const closed = await Promise.race([cluster.close().then(() => 'closed'), sleep(5000).then(() => 'still closing after 5 s')]);
+      const tooLong = new Promise((resolve) => { timer = setTimeout(resolve, 5000, 'still closing after 5 s'); });
+      const closed = await Promise.race([cluster.close().then(() => 'closed'), tooLong]);
       expect(closed).toBe('closed');
+      expect(warnings.map((w) => w.code)).toEqual(['REDIS_UNAVAILABLE']);
+      expect(logged).not.toHaveBeenCalled(); // ioredis' "[ioredis] Unhandled error event" for each attempt
     } finally {
+      clearTimeout(timer);
+      logged.mockRestore();
       await redis.stop();
     }
   }, 30000);

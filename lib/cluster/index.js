@@ -10,20 +10,24 @@
 // and takes requests on ${prefix}:EmailFullSync (full-sync.js).
 
 const { ImapPushError, optionError } = require('../errors');
+const EventEmitter = require('events');
+const { reportOutages } = require('./outages');
 const { connect, checkCommon, CLUSTER_KEYS, TOPICS, keys, sealer } = require('./common');
 const { checkStoredAccount } = require('./accounts');
 const { requestFullSync, forgetFullSyncs } = require('./full-sync');
 const { ClusterWorker } = require('./worker');
 
 
-class Cluster {
+class Cluster extends EventEmitter {
   constructor(options = {}) {
+    super();
     const { redis, secret } = options;
     this._prefix = checkCommon(options, CLUSTER_KEYS).prefix;
     if (typeof redis !== 'string') throw optionError('redis', 'must be a redis:// URL');
     this._k = keys(this._prefix);
     this._sealer = sealer(secret);
-    this.redis = connect(redis, 'imap-push-cluster');
+    // Its 'warning's say when Redis is away; there is no 'error' event, so no listener is needed.
+    this.redis = reportOutages(connect(redis, 'imap-push-cluster'), this);
     this._consumers = new Set();
   }
 
@@ -87,6 +91,7 @@ class Cluster {
     if (typeof handler !== 'function') throw optionError('handler', 'must be a function');
     const stream = this._k.stream(topic);
     const r = this.redis.duplicate(); // XREADGROUP BLOCK holds its connection
+    r.on('error', () => {}); // the outage is this.redis's to report
     let running = true;
     // ioredis never settles the commands of a client disconnected between two reconnect attempts (Redis down
     // for a while): every wait on Redis here also ends when the consumer stops, so stop() cannot hang on one.

@@ -24,6 +24,7 @@ async function cluster(): Promise<void> {
     else if (s.type === 'watched') void s.folders.length;
   });
   c.consume('EmailChanged', { group: 'g', consumer: 'c' }, (e) => { const u: number | null = e.uid; void [u, e.flags]; });
+  c.on('warning', (w: ClusterWarning) => void [w.code, w.message]);
   await news.stop();
   await c.close();
   void [requestId, owners, max];
@@ -38,6 +39,8 @@ async function cluster(): Promise<void> {
   await c.requestFullSync('a', { folders: 'INBOX' });
   // @ts-expect-error not a topic
   c.consume('EmailFullSync', { group: 'g', consumer: 'c' }, () => {});
+  // @ts-expect-error Cluster has no such event
+  c.on('accountWatched', () => {});
   // @ts-expect-error the secret is required
   new Cluster({ redis: 'redis://x' });
 }
