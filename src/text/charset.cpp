@@ -189,7 +189,14 @@ bool toUtf8(std::string_view charset, std::string_view in, std::string& out) {
   size_t outLeft = sizeof buf;
   iconv(cd, nullptr, nullptr, &outp, &outLeft);  // return to the initial shift state
   r.append(buf, static_cast<size_t>(outp - buf));
-  out = std::move(r);
+  // Not every gconv module checks what it emits: glibc's UTF-8 decoder (which
+  // aliases such as "+UTF-8" reach) passes code points past U+10FFFF through.
+  if (isValidUtf8(r)) {
+    out = std::move(r);
+  } else {
+    out.clear();
+    appendSanitizedUtf8(r, out);
+  }
   return true;
 }
 

@@ -256,6 +256,17 @@ TEST(EncodedWords, ToUtf8) {
   EXPECT_EQ(out, "unchanged");
 }
 
+// glibc's iconv reads a UTF-8 alias ("+utf-8" normalises to UTF-8) as UTF-8 up
+// to 0x7FFFFFFF and passes code points past U+10FFFF through, so what it
+// returns is sanitised like the direct path (fuzz finding, mime target).
+TEST(EncodedWords, ToUtf8ThroughIconvIsValidUtf8) {
+  std::string out;
+  ASSERT_TRUE(toUtf8("+utf-8", "a\xf4\xac\x8a\x9d" "b", out));
+  EXPECT_EQ(out, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b");
+  ASSERT_TRUE(toUtf8("UTF-8", "\xed\xa0\x80", out));  // a surrogate, on the direct path
+  EXPECT_EQ(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
 // ---- dates ------------------------------------------------------------------
 
 TEST(Dates, Rfc5322) {
