@@ -173,7 +173,7 @@ function createRouter(engine, options = {}) {
     } catch (err) {
       // The engine's id for it is ours: a clash there is the app's own account, reported in the tenant's terms.
       if (err && err.code === 'ACCOUNT_EXISTS') return sendError(res, 409, 'ACCOUNT_EXISTS', `account '${id}' already exists`);
-      sendMappedError(res, err);
+      sendMappedError(res, err, (detail) => refused(auth.tenant, `account '${id}': ${detail}`));
     } finally {
       tenancy.settle(key, added);
     }

@@ -65,11 +65,17 @@ function sendError(res, status, code, message) {
 }
 
 /** Maps a thrown error to a response; unknown errors never echo their message. */
-function sendMappedError(res, err) {
+/**
+ * Answers with the error's code and, for engine errors, a fixed text. `log`, when given, gets the
+ * detail the caller was not shown (the engine's message), so operators with only a router logger see it.
+ */
+function sendMappedError(res, err, log) {
   const code = err && typeof err.code === 'string' ? err.code : null;
   if (code && STATUS_BY_CODE[code] && !UPSTREAM_MESSAGES[code]) return sendError(res, STATUS_BY_CODE[code], code, err.message);
-  if (code && STATUS_BY_CODE[code]) return sendError(res, STATUS_BY_CODE[code], code, publicMessage(code));
-  if (code && (UPSTREAM_MESSAGES[code] || err.name === 'ImapPushError')) return sendError(res, 502, code, publicMessage(code));
+  const withheld = () => { if (log) log(`${code || 'ERROR'}: ${err && err.message}`); };
+  if (code && STATUS_BY_CODE[code]) return withheld(), sendError(res, STATUS_BY_CODE[code], code, publicMessage(code));
+  if (code && (UPSTREAM_MESSAGES[code] || err.name === 'ImapPushError')) return withheld(), sendError(res, 502, code, publicMessage(code));
+  withheld();
   return sendError(res, 500, 'INTERNAL', 'internal error');
 }
 
