@@ -309,6 +309,20 @@ export interface AccountStatus {
   folders: FolderStatus[];
 }
 
+/** syncStarted: a sync() (or syncAll(), an IDLE-triggered or first sync) began; `total` folders to go. */
+export interface SyncStartedEvent {
+  accountId: string;
+  total: number;
+}
+
+/** syncProgress: `done` of `total` folders synced; `folder` is the one just finished. */
+export interface SyncProgressEvent {
+  accountId: string;
+  folder: string;
+  done: number;
+  total: number;
+}
+
 export interface FolderSyncResult {
   folder: string;
   uidValidity: number | null;
@@ -352,8 +366,8 @@ export interface MailEngineEvents {
   batch: [Array<NotificationItem | FolderUpdatedItem>];
   healthCheck: [Health];
   push: [PushEvent];
-  syncStarted: [{ accountId: string; total: number }];
-  syncProgress: [{ accountId: string; folder: string; done: number; total: number }];
+  syncStarted: [SyncStartedEvent];
+  syncProgress: [SyncProgressEvent];
   syncCompleted: [SyncResult];
   newMessage: [NewMessageEvent];
   messageDeleted: [MessageDeletedEvent];
@@ -406,8 +420,8 @@ export interface BodyStructure {
   childNodes?: BodyStructure[];
 }
 
-/** A message as messages() lists it: the newMessage fields. */
-export type ListedMessage = Omit<NewMessageEvent, 'preview' | 'message'> & {
+/** A message as messages() lists it: the newMessage fields, without what only a push or an enriched event carries. */
+export type ListedMessage = Omit<NewMessageEvent, 'preview' | 'message' | 'pushLatencyMs'> & {
   /** With fields: ['bodyStructure']. */
   bodyStructure?: BodyStructure | null;
   /** With fields: ['headers']: lower-case names, raw (undecoded) values, folded lines joined. */

@@ -1,5 +1,5 @@
 /// <reference types="node" />
-// Types for lib/mime.js; to be merged into index.d.ts.
+// Types for lib/mime.js (parseMessage, and fetchMessage's and newMessage's `message`); index.d.ts re-exports them.
 
 export interface MessageAddress {
   /** Display name, RFC 2047 decoded; '' when there is none. */

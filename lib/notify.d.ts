@@ -1,7 +1,9 @@
 import type {
   MailEngine, ConnectionState, FolderStatus, NewMessageEvent, MessageDeletedEvent, FlagsChangedEvent,
   ConnectionStatusEvent, FolderEvent, FolderResetEvent, FolderCounts, ConnectionLostEvent, ConnectionRestoredEvent,
+  SyncStartedEvent, SyncProgressEvent, SyncResult,
 } from './index';
+export type { SyncStartedEvent, SyncProgressEvent } from './index';
 
 export interface NotificationOptions {
   /** Flush a batch when it holds this many items. Default 50. */
@@ -12,25 +14,15 @@ export interface NotificationOptions {
   maxQueue?: number;
   /** 'healthCheck' interval (ms); 0 disables it. Default 30000. */
   healthIntervalMs?: number;
+  /**
+   * newMessage carries `preview`: the first this many characters of the text, fetched by a partial
+   * BODY.PEEK of the text part. Default 0 (off).
+   */
+  preview?: number;
 }
 
-// Emitted by the pool/sync layer. (Move to index.d.ts when it lands there.)
-export interface SyncStartedEvent {
-  accountId: string;
-}
-export interface SyncCompletedEvent {
-  accountId: string;
-  ok: boolean;
-  durationMs: number;
-  folders: unknown[];
-  error: { code: string; message: string } | null;
-}
-export interface SyncProgressEvent {
-  accountId: string;
-  folder: string;
-  done: number;
-  total: number;
-}
+/** syncCompleted's payload: the sync() result. */
+export type SyncCompletedEvent = SyncResult;
 /** Emitted by the push webhooks of imap-push/express. */
 export interface PushEvent {
   accountId: string;
@@ -118,11 +110,3 @@ export class Notifier {
 
 export const EVENT_TYPES: readonly NotificationType[];
 
-/*
- * To merge into index.d.ts once MailEngine is wired:
- *   EngineOptions:      notifications?: NotificationOptions;
- *   MailEngineEvents:   batch: [Array<NotificationItem | FolderUpdatedItem>]; healthCheck: [Health]; push: [PushEvent];
- *   class MailEngine:   subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
- *                       events(options?: EventsOptions): AsyncIterableIterator<NotificationItem | FolderUpdatedItem>;
- *                       health(): Health;
- */

@@ -174,9 +174,12 @@ function section(o, key, keys) {
   return v;
 }
 
+const ENGINE_KEYS = ['idle', 'keepalive', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications',
+  'maxQueuedEvents', 'logger'];
+
 function normalizeEngineOptions(options) {
   const o = checkObject(options, 'options');
-  checkKeys(o, ['idle', 'keepalive', 'reconnect', 'timeouts', 'auth', 'pool', 'sync', 'folders', 'stateFile', 'notifications', 'maxQueuedEvents', 'logger'], '');
+  checkKeys(o, ENGINE_KEYS, '');
   const auth = section(o, 'auth', ['refreshBeforeMs', 'tokenTimeoutMs']);
   const pool = section(o, 'pool', ['maxPerAccount', 'maxTotal', 'healthCheckMs', 'idleTimeoutMs']);
   const sync = section(o, 'sync', ['maxConcurrent', 'debounceMs', 'initial', 'flagWindow']);
@@ -286,5 +289,5 @@ function normalizeAccount(account, engineOptions) {
 }
 
 module.exports = {
-  normalizeEngineOptions, normalizeAccount, shortestReconnectMs, ACCOUNT_KEYS, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS, MAX_BODY_BYTES, MIN_TIMER_MS,
+  normalizeEngineOptions, normalizeAccount, shortestReconnectMs, ACCOUNT_KEYS, ENGINE_KEYS, ENGINE_DEFAULTS, MAX_IDLE_REFRESH_MS, MAX_BODY_BYTES, MIN_TIMER_MS,
 };

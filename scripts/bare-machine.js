@@ -156,8 +156,12 @@ async function packed() {
   if (!fs.existsSync(prebuild)) throw new Error(`no prebuild at ${prebuild}: run npm run prebuild first`);
   const app = path.join(root, 'root', 'app');
   fs.mkdirSync(app, { recursive: true });
-  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', app],
-    { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  // Packed as a publish packs it: the prepack hook (scripts/prepack.js) runs, without its opt-out, and refuses
+  // a missing or stale prebuild. It writes to stderr only, so stdout stays npm's JSON.
+  const packEnv = { ...process.env };
+  delete packEnv.IMAP_PUSH_PACK_WITHOUT_PREBUILD;
+  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', app],
+    { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: packEnv }));
   const tools = await inRoot("for t in cc c++ gcc g++ cmake make; do command -v $t; done; dpkg-query -W -f='${Package}\\n' | grep -- '-dev$' || true", { allowFail: true });
   expect(tools.out.trim() === '', `the bare root has no compiler, cmake, make or -dev package (${tools.out.trim() || 'none'})`);
   const install = await inRoot(`cd /root/app && npm init -y >/dev/null && npm install --no-audit --no-fund --foreground-scripts ./${filename} 2>&1`,

@@ -9,7 +9,9 @@
 // Quiet and quick when everything is there. As root it runs apt-get; as
 // anyone else it prints the command to run and fails. It never runs for an
 // app that installs imap-push as a dependency: that uses the prebuild.
-//   node scripts/setup.js [--test]
+//   node scripts/setup.js [--test] [--check]
+// --check installs nothing: it names what is missing and fails, or says
+// nothing and succeeds.
 
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -41,12 +43,16 @@ function apt(args) {
   return r.status === 0;
 }
 
-/** Installs what `packages` lacks; returns false (having said why) when it cannot. */
-function ensure(packages) {
+/** Installs what `packages` lacks (with check: only says what); returns false (having said why) when it cannot. */
+function ensure(packages, { check = false } = {}) {
   if (!isDebian()) return true; // elsewhere the README's "Build from source" lists the equivalents
   const need = missing(packages);
   if (!need.length) return true;
   const cmd = `apt-get install -y --no-install-recommends ${need.join(' ')}`;
+  if (check) {
+    say(`missing system packages: ${need.join(' ')}. Install them with: ${cmd}`);
+    return false;
+  }
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
     say(`missing system packages: ${need.join(' ')}. Run: sudo ${cmd}`);
     return false;
@@ -72,4 +78,13 @@ function ensure(packages) {
 
 module.exports = { ensure, missing, BUILD, TEST };
 
-if (require.main === module) process.exitCode = ensure(process.argv.includes('--test') ? TEST : BUILD) ? 0 : 1;
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--test' && a !== '--check');
+  if (unknown.length) {
+    say(`unknown argument ${unknown[0]}; usage: node scripts/setup.js [--test] [--check]`);
+    process.exitCode = 2;
+  } else {
+    process.exitCode = ensure(args.includes('--test') ? TEST : BUILD, { check: args.includes('--check') }) ? 0 : 1;
+  }
+}

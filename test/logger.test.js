@@ -93,6 +93,36 @@ describe('logging a real session', () => {
     expect(logged).toEqual([['info', 'disconnected', 1, 50], ['info', 'disconnected', 2, 100], ['info', 'disconnected', 3, 200]]);
   }, 30000);
 
+  test('protocol errors (a malformed line, a BYE) are records with accountId and code; what the line held is not', async () => {
+    server = new MockImapServer({ users: { alice: PASSWORD } });
+    await server.listen();
+    const { log, calls } = capture();
+    engine = new MailEngine({ logger: log, reconnect: { initialDelayMs: 50, maxDelayMs: 100, jitter: 0 } });
+    await engine.addAccount({ host: '127.0.0.1', port: server.port, tls: 'none', allowInsecureAuth: true, id: 'pe', user: 'alice', pass: PASSWORD });
+    const idle = () => engine.status('pe').folders.every((f) => f.state === 'idle');
+    const record = (code) => calls.find((c) => c.args[0].code === code);
+
+    // Unbalanced parentheses after a string holding a subject and the password.
+    server.injectRaw(`* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] "Subject: ${SUBJECT} ${PASSWORD}")))))\r\n`);
+    await waitUntil(() => record('PROTOCOL_ERROR'), 10000, 'a PROTOCOL_ERROR record');
+    await waitUntil(idle, 10000, 'idle again');
+    const malformed = record('PROTOCOL_ERROR');
+    expect(malformed.args[0]).toMatchObject({
+      accountId: 'pe', folder: 'INBOX', state: 'disconnected', previous: 'idle', code: 'PROTOCOL_ERROR',
+      error: expect.stringMatching(/malformed/), attempt: 1, retryInMs: 50,
+    });
+    expect(malformed.args[1]).toBe('connection idle -> disconnected');
+
+    server.byeAll('going away');
+    await waitUntil(() => record('SERVER_BYE'), 10000, 'a SERVER_BYE record');
+    await waitUntil(idle, 10000, 'idle after the BYE');
+    expect(record('SERVER_BYE').args[0]).toMatchObject({ accountId: 'pe', folder: 'INBOX', code: 'SERVER_BYE', attempt: 1 });
+
+    const text = JSON.stringify(calls.map((c) => c.args));
+    expect(text).not.toContain(PASSWORD);
+    expect(text).not.toContain(SUBJECT);
+  }, 30000);
+
   test('console is adapted to (message, fields)', async () => {
     server = new MockImapServer({ users: { alice: PASSWORD } });
     await server.listen();

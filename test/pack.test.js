@@ -24,16 +24,95 @@ const EXPECTED_OUTSIDE_SRC = [
     .map((n) => `lib/testing/${n}.js`),
 ];
 
-test('npm pack --dry-run ships exactly the expected files', () => {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const out = execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
-    cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+// The pack list is checked twice in CI (.ci/run): by `npm test`, before any
+// prebuild exists, with the prepack hook told to let that pass; and after
+// `npm run prebuild` with IMAP_PUSH_REQUIRE_PREBUILD=1, when the hook runs as
+// a publish would and the prebuild must be in the list.
+const requirePrebuild = process.env.IMAP_PUSH_REQUIRE_PREBUILD === '1';
+const root = path.join(__dirname, '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function packList(cwd, env) {
+  const out = execFileSync(npm, ['pack', '--dry-run', '--json'], {
+    cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
-  const files = JSON.parse(out)[0].files.map((f) => f.path).sort();
-  // A prebuild (npm run prebuild) ships when one has been made.
-  const prebuilt = fs.existsSync(path.join(__dirname, '..', prebuildFile())) ? [prebuildFile()] : [];
+  return JSON.parse(out)[0].files.map((f) => f.path).sort();
+}
+
+test('npm pack --dry-run ships exactly the expected files', () => {
+  const env = requirePrebuild ? { IMAP_PUSH_PACK_WITHOUT_PREBUILD: '' } : { IMAP_PUSH_PACK_WITHOUT_PREBUILD: '1' };
+  const files = packList(root, env);
+  // A prebuild (npm run prebuild) ships when one has been made, and must when asked.
+  const present = fs.existsSync(path.join(root, prebuildFile()));
+  const prebuilt = requirePrebuild || present ? [prebuildFile()] : [];
   expect(files.filter((f) => !f.startsWith('src/'))).toEqual([...EXPECTED_OUTSIDE_SRC, ...prebuilt].sort());
   const src = files.filter((f) => f.startsWith('src/'));
   expect(src.length).toBeGreaterThan(0);
   expect(src.filter((f) => !/\.(cpp|h)$|\/README\.md$/.test(f))).toEqual([]);
 }, 120000);
+
+// The prepack hook, through npm itself, in a copy of the package's own
+// package.json and hook: no tarball without the linux-x64 prebuild, nor with
+// one older than the sources, unless IMAP_PUSH_PACK_WITHOUT_PREBUILD=1.
+describe('the prepack hook', () => {
+  const os = require('os');
+  const { REQUIRED } = require('../scripts/prepack');
+  const pkg = require('../package.json');
+  let dir;
+  const write = (rel, text, mtime) => {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    if (mtime) fs.utimesSync(file, mtime, mtime);
+  };
+  const pack = (env = {}) => {
+    try {
+      return { files: packList(dir, { IMAP_PUSH_PACK_WITHOUT_PREBUILD: '', ...env }), err: '' };
+    } catch (err) {
+      return { files: null, err: String(err.stderr) };
+    }
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imap-push-prepack-'));
+    write('package.json', JSON.stringify({ name: 'imap-push', version: pkg.version, scripts: { prepack: pkg.scripts.prepack }, files: pkg.files }));
+    for (const rel of ['scripts/prepack.js', 'lib/platform.js']) write(rel, fs.readFileSync(path.join(root, rel), 'utf8'));
+    const old = new Date(Date.now() - 3600e3);
+    write('src/core/x.cpp', '// source\n', old);
+    write('binding/addon.cc', '// binding\n', old);
+    write('CMakeLists.txt', '# cmake\n', old);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('package.json runs it on pack and publish', () => {
+    expect(pkg.scripts.prepack).toBe('node scripts/prepack.js');
+    expect(REQUIRED).toEqual(['prebuilds/linux-x64/imap_push.glibc.node']);
+  });
+
+  test('refuses without the prebuild', () => {
+    const r = pack();
+    expect(r.files).toBeNull();
+    expect(r.err).toContain('prebuilds/linux-x64/imap_push.glibc.node is missing: run `npm run prebuild` first');
+  }, 60000);
+
+  test('refuses a prebuild older than the sources', () => {
+    write(REQUIRED[0], 'ELF', new Date(Date.now() - 7200e3));
+    const r = pack();
+    expect(r.files).toBeNull();
+    expect(r.err).toMatch(/imap_push\.glibc\.node is older than (src\/core\/x\.cpp|binding\/addon\.cc|CMakeLists\.txt)/);
+  }, 60000);
+
+  test('packs with a current prebuild, and it is in the tarball', () => {
+    write(REQUIRED[0], 'ELF');
+    const r = pack();
+    expect(r.err).toBe('');
+    expect(r.files).toContain(REQUIRED[0]);
+  }, 60000);
+
+  test('IMAP_PUSH_PACK_WITHOUT_PREBUILD=1 packs anyway, saying so on stderr only', () => {
+    const out = execFileSync(npm, ['pack', '--dry-run', '--json'], {
+      cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IMAP_PUSH_PACK_WITHOUT_PREBUILD: '1' },
+    });
+    expect(JSON.parse(out)[0].files.map((f) => f.path)).not.toContain(REQUIRED[0]);
+  }, 60000);
+});

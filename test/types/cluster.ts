@@ -1,7 +1,7 @@
 // Compiled by test/types.test.js with tsc --strict: a user's view of imap-push/cluster.
 // Each @ts-expect-error line must fail to compile, or tsc reports the directive as unused.
-import { Cluster, ClusterWorker } from '../../lib/cluster';
-import type { ClusterAccount, EmailNewMessagePayload, EmailStatusPayload, WorkerInfo, ClusterWarning } from '../../lib/cluster';
+import { Cluster, ClusterWorker } from 'imap-push/cluster';
+import type { ClusterAccount, EmailNewMessagePayload, EmailStatusPayload, WorkerInfo, ClusterWarning } from 'imap-push/cluster';
 
 async function cluster(): Promise<void> {
   const c = new Cluster({ redis: 'redis://127.0.0.1:6379', prefix: 'p', secret: 's'.repeat(16) });

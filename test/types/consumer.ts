@@ -1,12 +1,16 @@
-// Compiled by test/types.test.js with tsc --strict: a user's view of the public types.
+// Compiled by test/types.test.js with tsc --strict: a user's view of the public types, imported by
+// package name as an app would (through package.json's exports, and again through typesVersions).
+// It uses every documented method, option and event (test/types.test.js checks that too).
 // Each @ts-expect-error line must fail to compile, or tsc reports the directive as unused.
-import { MailEngine, parseMessage, ImapPushError } from '../../lib/index';
-import { MockImapServer, makeCerts, DEFAULT_CAPS } from '../../lib/testing';
-import type { MockCommandLogEntry, MockMailbox, MockClientInfo } from '../../lib/testing';
+import { MailEngine, parseMessage, ImapPushError } from 'imap-push';
+import { MockImapServer, makeCerts, DEFAULT_CAPS, DEFAULT_UIDVALIDITY } from 'imap-push/testing';
+import type { MockCommandLogEntry, MockMailbox, MockClientInfo } from 'imap-push/testing';
 import type {
-  CopyResult, AppendResult, QuotaResult, PartStream, FolderCounts,
+  CopyResult, AppendResult, QuotaResult, PartStream, FolderCounts, Logger, Health, PushEvent, NotificationItem,
+  FolderUpdatedItem, NotificationFilter, SyncStartedEvent, SyncProgressEvent,
   AccountOptions, NewMessageEvent, SyncResult, FolderInfo, PoolStats, AccountStatus, ErrorCode, ParsedMessage,
-} from '../../lib/index';
+} from 'imap-push';
+import pino = require('pino');
 
 async function main(): Promise<void> {
   const engine = new MailEngine({
@@ -20,7 +24,18 @@ async function main(): Promise<void> {
     folders: { cacheTtlMs: 1 },
     stateFile: '/tmp/state.db',
     maxQueuedEvents: 10,
+    notifications: { batchSize: 10, batchIntervalMs: 50, maxQueue: 100, healthIntervalMs: 0, preview: 200 },
+    logger: pino({ level: 'debug' }),
   });
+  new MailEngine({ logger: console });
+  const own: Logger = { debug() {}, info() {}, warn() {}, error(fields, msg) { void [fields, msg]; }, child: () => own };
+  new MailEngine({ logger: own });
+  // @ts-expect-error a logger needs debug, info, warn and error
+  new MailEngine({ logger: { info() {}, warn() {}, error() {} } });
+  // @ts-expect-error preview is a number of characters
+  new MailEngine({ notifications: { preview: true } });
+  // @ts-expect-error not a notifications option
+  new MailEngine({ notifications: { batchMs: 5 } });
   const account: AccountOptions = {
     id: 'a', host: '127.0.0.1', port: 143, tls: 'none', tlsOptions: { ca: 'pem', servername: 'x', rejectUnauthorized: true },
     user: 'u', pass: 'p', allowInsecureAuth: true, folders: ['INBOX'], fetchBodies: true, maxBodyBytes: 1024,
@@ -48,8 +63,37 @@ async function main(): Promise<void> {
   engine.on('folderChanged', (e: FolderCounts) => { const badge: number = e.unseen; const m: number | null = e.highestModseq; void [badge, m, e.exists, e.uidNext]; });
   engine.on('connectionLost', (e) => { const c: string = e.error.code; void [c, e.folder]; });
   engine.on('connectionRestored', (e) => { const ms: number = e.downtimeMs; void ms; });
-  engine.on('syncStarted', (e) => { void e.total; });
-  engine.on('syncProgress', (e) => { void (e.done / e.total); });
+  engine.on('syncStarted', (e: SyncStartedEvent) => { void [e.accountId, e.total]; });
+  engine.on('syncProgress', (e: SyncProgressEvent) => { void [e.folder, e.done / e.total]; });
+  engine.on('connectionStatus', (e) => { const n: number | undefined = e.attempt; const ms: number | undefined = e.retryInMs; void [n, ms]; });
+  engine.on('batch', (items: Array<NotificationItem | FolderUpdatedItem>) => {
+    for (const item of items) {
+      if (item.type === 'folderUpdated') void [item.folder, item.merged, item.needsSync];
+      else if (item.type === 'newMessage') void [item.uid, item.envelope.subject, item.preview];
+      else if (item.type === 'syncCompleted') void item.folders.map((f) => f.newMessages);
+      else if (item.type === 'push') void item.source;
+    }
+  });
+  engine.on('healthCheck', (h: Health) => { void [h.isHealthy, h.queueDepth, h.accounts.map((a) => a.lastError?.code)]; });
+  engine.on('push', (p: PushEvent) => { const source: 'gmail' | 'graph' = p.source; void [p.accountId, source]; });
+
+  const filter: NotificationFilter = { accounts: ['a'], folders: ['INBOX'], events: ['newMessage', 'flagsChanged'] };
+  const unsubscribe: () => void = engine.subscribe(filter, (item) => {
+    if (item.type === 'newMessage') void item.envelope.from[0]?.address;
+    else if (item.type === 'flagsChanged') void item.flags;
+  });
+  unsubscribe();
+  // @ts-expect-error not an event type
+  engine.subscribe({ events: ['newMesage'] }, () => {});
+  const aborted = new AbortController();
+  for await (const item of engine.events({ accounts: ['a'], events: ['newMessage'], signal: aborted.signal })) {
+    if (item.type === 'folderUpdated') void item.needsSync;
+    else if (item.type === 'newMessage') void item.uid;
+    aborted.abort();
+  }
+  const health: Health = engine.health();
+  void [health.idleConnections, health.pooledConnections, health.activeSyncs, health.pendingSyncs, health.listeners,
+    health.merged, health.accounts[0]?.folders[0]?.state];
   engine.on('syncCompleted', (r: SyncResult) => { void r.folders.map((f) => f.newMessages); });
 
   const one: SyncResult = await engine.sync('a', { folders: ['INBOX'] });
@@ -76,6 +120,11 @@ async function main(): Promise<void> {
   const found: number[] = await engine.search('a', 'INBOX', {
     seen: false, from: 'a@example.com', since: new Date(), header: { 'X-Tag': 'x' }, or: [{ subject: 'a' }, { not: { flagged: true } }],
   });
+  await engine.search('a', 'INBOX', {
+    answered: true, deleted: false, draft: false, to: 'b', cc: 'c', bcc: 'd', body: 'e', text: 'f',
+    before: '2026-01-01', on: Date.now(), larger: 1, smaller: 1e6, uid: '1:*'.replace('*', '9'), modseq: 5, gmailRaw: 'has:attachment',
+  });
+  await engine.search('a', 'INBOX');
   // @ts-expect-error seen is a boolean
   await engine.search('a', 'INBOX', { seen: 'no' });
   // @ts-expect-error not a search key
@@ -91,6 +140,7 @@ async function main(): Promise<void> {
   const usedBytes: number | undefined = q.storage?.usedBytes;
   // @ts-expect-error raw is bytes or a string
   await engine.append('a', 'INBOX', 42);
+  for await (const m of engine.messages('a', 'INBOX', { uids: [1, 2], before: Date.now() })) void m.uid;
   for await (const m of engine.messages('a', 'INBOX', { since: new Date(), range: { start: 1, end: 50 }, batchSize: 50, fields: ['bodyStructure', 'headers'] })) {
     const subject: string | null = m.envelope.subject;
     const firstPart: string | null | undefined = m.bodyStructure?.childNodes?.[0]?.part;
@@ -100,6 +150,7 @@ async function main(): Promise<void> {
   const partStream: PartStream = await engine.downloadPart('a', 'INBOX', 1, '2.1', { maxBytes: 1024 });
   const partType: string = partStream.contentType;
   const wasCut: boolean = partStream.truncated;
+  void [partStream.transferEncoding, partStream.size];
   partStream.pipe(process.stdout);
   void partType; void wasCut;
   // @ts-expect-error batchSize is a number
@@ -159,7 +210,7 @@ async function mockServer(): Promise<void> {
   const ca: string = tls.caPem;
   const { keyPath } = makeCerts('/tmp/x');
   await server.close();
-  void [port, same, box.uidNext, gone, ca, keyPath.length];
+  void [port, same, box.uidNext, gone, ca, keyPath.length, DEFAULT_UIDVALIDITY];
   // @ts-expect-error users maps a name to a password string
   new MockImapServer({ users: { alice: 1 } });
   // @ts-expect-error STARTTLS is the starttls flag, not a tls mode
@@ -173,8 +224,8 @@ async function mockServer(): Promise<void> {
 }
 void mockServer;
 
-import { createRouter } from '../../lib/express';
-import type { TenantLimits, HistoryResponse, HistoryOptions } from '../../lib/express';
+import { createRouter } from 'imap-push/express';
+import type { TenantLimits, HistoryResponse, HistoryOptions } from 'imap-push/express';
 
 function router(engine: MailEngine): void {
   const limits: Partial<TenantLimits> = { maxFolders: 5, maxConnectionsPerTenant: 12 };
