@@ -289,7 +289,7 @@ describe('where a tenant may connect (item 2)', () => {
     ['an SSH banner', 'SSH-2.0-OpenSSH_9.6p1 Debian-3\r\n', null, /OpenSSH|SSH-2/],
     ['a BAD with a secret', '* OK ready\r\n', (tag) => `${tag} BAD internal error text: secret=hunter2\r\n`, /hunter2|internal error/],
     ['a NO with a secret', '* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n', (tag) => `${tag} NO [AUTHENTICATIONFAILED] user alice: secret=hunter2\r\n`, /hunter2/],
-  ])('%s is never echoed to the tenant; the engine's and the router's loggers have it', async (what, greeting, answer, remoteText) => {
+  ])('%s is never echoed to the tenant; both loggers have it', async (what, greeting, answer, remoteText) => {
     const server = await rawServer(greeting, answer);
     try {
       h = await harness({ routerOptions: { allowHosts: ['127.0.0.1'] } });
