@@ -5,7 +5,7 @@
 // they change comes back as the usual flagsChanged / messageDeleted events
 // from the IDLE watchers, once, like any other client's change.
 
-const { ImapPushError, optionError } = require('./errors');
+const { ImapPushError, optionError, actionError } = require('./errors');
 const { compileCriteria, expandSet, setSize, MAX_RESULT_UIDS } = require('./search');
 
 const MAX_UID = 0xffffffff;
@@ -57,13 +57,6 @@ function storeOptions(options) {
   return unchangedSince;
 }
 
-function actionError(answer) {
-  const err = new ImapPushError(answer.errorCode, answer.errorMessage);
-  err.accountId = answer.accountId;
-  err.folder = answer.folder;
-  return err;
-}
-
 // COPYUID's two sets pair up in order. One that names more UIDs than were
 // asked for, or sets of different sizes, is not a mapping and is dropped.
 function uidMap(copyUid, asked) {
@@ -84,8 +77,7 @@ function install(MailEngine, checkAccountId) {
     const set = uidSet(uids);
     checkFlags(flags, op);
     const unchangedSince = storeOptions(options);
-    engine._checkAccount(accountId);
-    const answer = await engine._request(accountId, (id) => engine._native.storeFlags(id, accountId, folder, set, op, flags, unchangedSince));
+    const answer = await engine._action(accountId, (id) => engine._native.storeFlags(id, accountId, folder, set, op, flags, unchangedSince));
     if (answer.errorCode) throw actionError(answer);
     if (answer.uidSet) {
       // RFC 7162: the rest were changed; these had changed since unchangedSince.
@@ -101,8 +93,7 @@ function install(MailEngine, checkAccountId) {
     checkFolder(folder);
     const set = uidSet(uids);
     checkFolder(destination, 'destination');
-    engine._checkAccount(accountId);
-    const answer = await engine._request(accountId, (id) => engine._native.copyMessages(id, accountId, folder, set, destination, move));
+    const answer = await engine._action(accountId, (id) => engine._native.copyMessages(id, accountId, folder, set, destination, move));
     if (answer.errorCode) throw actionError(answer);
     return { destination, uidMap: uidMap(answer.copyUid, setSize(set)) };
   }
@@ -121,8 +112,7 @@ function install(MailEngine, checkAccountId) {
       checkAccountId(accountId);
       checkFolder(folder);
       const [kinds, texts] = compileCriteria(criteria, uidSet);
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId, (id) => this._native.searchMessages(id, accountId, folder, kinds, texts));
+      const answer = await this._action(accountId, (id) => this._native.searchMessages(id, accountId, folder, kinds, texts));
       if (answer.errorCode) throw actionError(answer);
       if (!answer.uidSet) return [];
       if (setSize(answer.uidSet) > MAX_RESULT_UIDS) {
@@ -145,8 +135,7 @@ function install(MailEngine, checkAccountId) {
       checkAccountId(accountId);
       checkFolder(folder);
       const set = uidSet(uids);
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId, (id) => this._native.deleteMessages(id, accountId, folder, set));
+      const answer = await this._action(accountId, (id) => this._native.deleteMessages(id, accountId, folder, set));
       if (answer.errorCode) throw actionError(answer);
       return { uids: set };
     },

@@ -81,8 +81,7 @@ function install(MailEngine, checkAccountId) {
     checkAccountId(accountId);
     checkPath(path, op === 'rename' ? 'from' : 'path');
     if (op === 'rename') checkPath(to, 'to');
-    engine._checkAccount(accountId);
-    const answer = await engine._request(accountId, (id) => engine._native.folderCommand(id, accountId, op, path, to));
+    const answer = await engine._action(accountId, (id) => engine._native.folderCommand(id, accountId, op, path, to));
     if (answer.errorCode) throw actionError(answer);
     return op === 'rename' ? { path: to, from: path } : { path };
   }
@@ -94,8 +93,7 @@ function install(MailEngine, checkAccountId) {
       checkPath(folder, 'folder');
       const bytes = messageBytes(raw);
       const { flags, internalDate } = appendOptions(options);
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId,
+      const answer = await this._action(accountId,
         (id) => this._native.appendMessage(id, accountId, folder, bytes, flags, internalDate, messageIdOf(bytes)));
       if (answer.errorCode) throw actionError(answer);
       return { uid: answer.uid || null, uidValidity: answer.uidValidity || null };
@@ -119,8 +117,7 @@ function install(MailEngine, checkAccountId) {
     async quota(accountId, folder = 'INBOX') {
       checkAccountId(accountId);
       checkPath(folder, 'folder');
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId, (id) => this._native.getQuota(id, accountId, folder));
+      const answer = await this._action(accountId, (id) => this._native.getQuota(id, accountId, folder));
       if (answer.errorCode) throw actionError(answer);
       return quotaResult(answer);
     },

@@ -106,13 +106,13 @@ describe('move, copy and search against the mock server', () => {
     expect(await engine.copy('a', 'INBOX', 1, 'Archive')).toEqual({ destination: 'Archive', uidMap: {} });
   });
 
-  // An unknown account is UNKNOWN_ACCOUNT here as in every other method (the issue's NOT_FOUND is kept for folders).
-  test('a missing destination is TRYCREATE, a missing source NOT_FOUND, an unknown account UNKNOWN_ACCOUNT', async () => {
+  // An unknown account and a missing folder are both NOT_FOUND; `what` tells them apart.
+  test('a missing destination is TRYCREATE, a missing source NOT_FOUND (folder), an unknown account NOT_FOUND (account)', async () => {
     const { uids } = await start();
     await expect(engine.move('a', 'INBOX', uids[0], 'Nowhere')).rejects.toMatchObject({ code: 'TRYCREATE' });
-    await expect(engine.copy('a', 'Nowhere', uids[0], 'Archive')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(engine.search('a', 'Nowhere', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(engine.move('nobody', 'INBOX', 1, 'Archive')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(engine.copy('a', 'Nowhere', uids[0], 'Archive')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder', folder: 'Nowhere' });
+    await expect(engine.search('a', 'Nowhere', {})).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder' });
+    await expect(engine.move('nobody', 'INBOX', 1, 'Archive')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'account', accountId: 'nobody' });
     await expect(engine.move('a', 'INBOX', 1, '')).rejects.toThrow(/destination/);
     expect(server.mailbox('INBOX').messages).toHaveLength(3);
   });
