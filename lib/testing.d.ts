@@ -141,6 +141,10 @@ export class MockImapServer extends EventEmitter {
   clients(): MockClientInfo[];
 
   hasCapability(name: string): boolean;
+  /**
+   * Turns one capability on or off for what comes next (MOVE, UIDPLUS, ESEARCH, QUOTA, CONDSTORE, QRESYNC, ...).
+   * 'X-GM-EXT-1' also accepts Gmail's X-GM-RAW search key, run as a plain TEXT search.
+   */
   setCapability(name: string, enabled: boolean): void;
 
   mailbox(name?: string): MockMailbox | null;
