@@ -62,8 +62,8 @@ describe('move, copy and search against the mock server', () => {
   let server;
   let engine;
 
-  async function start(caps) {
-    await fx.mock({ caps, setup: (s) => s.createMailbox('Archive'), engineOptions: { reconnect: { initialDelayMs: 50 } } });
+  async function start(caps, account) {
+    await fx.mock({ caps, account, setup: (s) => s.createMailbox('Archive'), engineOptions: { reconnect: { initialDelayMs: 50 } } });
     ({ server, engine } = fx);
     const uids = [1, 2, 3].map((i) => server.appendMessage('INBOX', { subject: `booking ${i}`, from: `guest${i}@example.com` }));
     await waitUntil(() => fx.named('newMessage').length === 3, 5000, 'three newMessage');
@@ -87,6 +87,27 @@ describe('move, copy and search against the mock server', () => {
     await waitUntil(() => events.filter((e) => e.name === 'messageDeleted').length === 2, 5000, 'two messageDeleted');
     await settle(300);
     expect(events.filter((e) => e.name === 'messageDeleted').map((e) => e.uid).sort()).toEqual([uids[0], uids[2]]);
+  });
+
+  test.each([
+    ['with MOVE', undefined],
+    ['without MOVE', without('MOVE')],
+  ])("the app's own move %s between two watched folders: exactly one messageDeleted and one newMessage", async (_, caps) => {
+    const { events, uids } = await start(caps, { folders: ['INBOX', 'Archive'] });
+    const before = events.length;
+    const r = await engine.move('a', 'INBOX', uids[1], 'Archive');
+    expect(r.uidMap).toEqual({ [uids[1]]: 1 });
+    const after = () => events.slice(before);
+    await waitUntil(() => after().some((e) => e.name === 'newMessage') && after().some((e) => e.name === 'messageDeleted'),
+      5000, 'the move in both folders');
+    await settle(500); // a doubled event (IDLE and a sync both reporting it) would show by now
+    expect(after().filter((e) => e.name === 'messageDeleted').map((e) => [e.folder, e.uid])).toEqual([['INBOX', uids[1]]]);
+    expect(after().filter((e) => e.name === 'newMessage').map((e) => [e.folder, e.uid, e.envelope.subject]))
+      .toEqual([['Archive', 1, 'booking 2']]);
+    // Without MOVE the STORE \Deleted before the expunge may show, once, as it would for any client's fallback.
+    const flagged = after().filter((e) => e.name === 'flagsChanged');
+    if (!caps) expect(flagged).toEqual([]);
+    else expect(flagged.length <= 1 && flagged.every((e) => e.uid === uids[1] && e.flags.includes('\\Deleted'))).toBe(true);
   });
 
   test('move without MOVE or UIDPLUS refuses and changes nothing', async () => {
