@@ -498,6 +498,7 @@ export interface SearchCriteria {
   on?: Date | string | number;
   larger?: number;
   smaller?: number;
+  /** Sent compressed; a set longer than 4,000 characters is sent as its span and the answer cut to it (top level only). */
   uid?: Uids;
   modseq?: number;
   /** Gmail's search syntax (X-GM-RAW); UNSUPPORTED elsewhere. */

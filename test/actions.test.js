@@ -19,6 +19,8 @@ describe('uid sets', () => {
     expect(uidSet(7)).toBe('7');
     expect(uidSet([5, 1, 2, 3, 9, 3])).toBe('1:3,5,9');
     expect(uidSet('1:5,9')).toBe('1:5,9');
+    expect(uidSet('9,5:4,1,2,3')).toBe('1:5,9'); // a string is compressed too
+    expect(uidSet('7:3,1:2,10:12,11')).toBe('1:7,10:12');
   });
   test.each([[0], [[]], ['1:*'], ['1;2'], ['01'], ['0:3'], [[1.5]], [2 ** 32], ['1, 2'], [null]])('rejects %p with a TypeError naming uids', (bad) => {
     expect(() => uidSet(bad)).toThrow(TypeError);

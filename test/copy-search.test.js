@@ -7,7 +7,7 @@
 // destination.
 
 const { DEFAULT_CAPS } = require('imap-push/testing');
-const { compileCriteria, setSize, expandSet } = require('../lib/search');
+const { compileCriteria, setSize, expandSet, withinSet } = require('../lib/search');
 const { uidSet } = require('../lib/actions');
 const { dovecotAvailable } = require('./support/dovecot');
 const { useEngineFixture } = require('./support/engine-fixture');
@@ -49,6 +49,16 @@ describe('search criteria', () => {
     for (let i = 0; i < 20; i++) deep = { not: deep };
     expect(() => compileCriteria(deep, uidSet)).toThrow(/deeper than 16/);
     expect(() => compileCriteria({ or: Array.from({ length: 600 }, () => ({ seen: true })) }, uidSet)).toThrow(/too large/);
+  });
+
+  test('a uid set string is sent compressed; one still too long goes as its span, with the set to cut the answer to', () => {
+    expect(compileCriteria({ uid: '5,1,2,3,4,9' }, uidSet)).toEqual(['aa', ['UID', '1:5,9']]);
+    const long = Array.from({ length: 1500 }, (_, i) => 10 * i + 1);
+    const [kinds, texts, within] = compileCriteria({ uid: long, flagged: true }, uidSet);
+    expect([kinds, texts]).toEqual(['aaa', ['UID', '1:14991', 'FLAGGED']]);
+    expect(within).toBe(uidSet(long));
+    expect(withinSet([1, 2, 11, 12, 21, 14991, 15000], within)).toEqual([1, 11, 21, 14991]);
+    expect(() => compileCriteria({ or: [{ uid: long }, { seen: true }] }, uidSet)).toThrow(/criteria\.or\[0\]\.uid.*top-level/);
   });
 
   test('sets are sized without expanding them', () => {

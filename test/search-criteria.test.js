@@ -76,6 +76,22 @@ describe('every search key against the mock server', () => {
     expect(await fx.engine.search('a', 'INBOX', criteriaFor(criteria, uids, modseqOf))).toEqual(want.map((n) => uids[n - 1]));
   });
 
+  test('a uid set too long for one command line goes as its span, and the answer is cut to the set', async () => {
+    const odd = Array.from({ length: 2000 }, (_, i) => 2 * i + 1); // 1,3,...,3999: no ranges to join
+    const lastSearch = () => fx.server.commandLog.filter((c) => c.command === 'UID SEARCH').pop().args;
+    expect(await fx.engine.search('a', 'INBOX', { uid: odd })).toEqual([uids[0], uids[2]]);
+    expect(lastSearch()).toBe('RETURN (ALL) UID 1:3999');
+    expect(await fx.engine.search('a', 'INBOX', { uid: odd.join(','), seen: false })).toEqual([uids[2]]);
+    expect(lastSearch()).toBe('RETURN (ALL) UID 1:3999 UNSEEN');
+    // Inside or / not a span would change the meaning: refused, nothing sent.
+    const sent = fx.server.commandLog.length;
+    await expect(fx.engine.search('a', 'INBOX', { not: { uid: odd } })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'criteria.not.uid' });
+    expect(fx.server.commandLog.length).toBe(sent);
+    // A list that compresses goes whole, compressed.
+    expect(await fx.engine.search('a', 'INBOX', { uid: Array.from({ length: 3000 }, (_, i) => 3000 - i).join(',') })).toEqual(uids);
+    expect(lastSearch()).toBe('RETURN (ALL) UID 1:3000');
+  });
+
   test('gmailRaw goes as X-GM-RAW where the server offers X-GM-EXT-1 (the mock runs it as TEXT)', async () => {
     expect(await fx.engine.search('a', 'INBOX', { gmailRaw: 'amount due' })).toEqual([uids[1]]);
     expect(fx.server.commandLog.filter((c) => c.command === 'UID SEARCH').pop().args).toBe('RETURN (ALL) X-GM-RAW "amount due"');
