@@ -2,7 +2,7 @@
 
 const { EventEmitter } = require('events');
 const { NativeEngine } = require('./binding');
-const { ImapPushError, optionError, accountNotFound, actionError } = require('./errors');
+const { ImapPushError, optionError, accountNotFound } = require('./errors');
 const { normalizeEngineOptions, normalizeAccount, MAX_BODY_BYTES } = require('./options');
 const { Notifier } = require('./notify');
 const { newMessage } = require('./events');
@@ -189,20 +189,6 @@ class MailEngine extends EventEmitter {
     const answer = await this._request(accountId, (id) => this._native.fetchMessage(id, accountId, folder, uid, maxBytes));
     if (answer.errorCode) throw errorFrom(answer);
     return answer.message;
-  }
-
-  /**
-   * A folder's counts, watched or not: { accountId, folder, exists, unseen,
-   * uidNext, highestModseq } from STATUS on a pooled connection. Rejects with
-   * NOT_FOUND (what: 'account' or 'folder'), ...
-   */
-  async folderStatus(accountId, folder) {
-    checkAccountId(accountId);
-    if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
-    const answer = await this._action(accountId, (id) => this._native.folderStatus(id, accountId, folder));
-    if (answer.errorCode) throw Object.assign(actionError(answer), { accountId, folder });
-    const { exists, unseen, uidNext, highestModseq } = answer;
-    return { accountId, folder, exists, unseen, uidNext, highestModseq };
   }
 
   poolStats(accountId) {
