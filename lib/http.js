@@ -75,9 +75,12 @@ function sendError(res, status, code, message, extra) {
  */
 function sendMappedError(res, err, log) {
   const code = err && typeof err.code === 'string' ? err.code : null;
-  if (code === 'NOT_FOUND' && NOT_FOUND_MESSAGES[err.what]) return sendError(res, 404, code, NOT_FOUND_MESSAGES[err.what], { what: err.what });
-  if (code && STATUS_BY_CODE[code] && !UPSTREAM_MESSAGES[code]) return sendError(res, STATUS_BY_CODE[code], code, err.message);
   const withheld = () => { if (log) log(`${code || 'ERROR'}: ${err && err.message}`); };
+  if (code === 'NOT_FOUND' && NOT_FOUND_MESSAGES[err.what]) {
+    withheld();
+    return sendError(res, 404, code, NOT_FOUND_MESSAGES[err.what], { what: err.what });
+  }
+  if (code && STATUS_BY_CODE[code] && !UPSTREAM_MESSAGES[code]) return sendError(res, STATUS_BY_CODE[code], code, err.message);
   if (code && STATUS_BY_CODE[code]) return withheld(), sendError(res, STATUS_BY_CODE[code], code, publicMessage(code));
   if (code && (UPSTREAM_MESSAGES[code] || err.name === 'ImapPushError')) return withheld(), sendError(res, 502, code, publicMessage(code));
   withheld();
