@@ -5,8 +5,8 @@
 // they change comes back as the usual flagsChanged / messageDeleted events
 // from the IDLE watchers, once, like any other client's change.
 
-const { ImapPushError, optionError } = require('./errors');
-const { compileCriteria, expandSet, setSize, MAX_RESULT_UIDS } = require('./search');
+const { ImapPushError, optionError, actionError } = require('./errors');
+const { compileCriteria, expandSet, setSize, withinSet, MAX_RESULT_UIDS } = require('./search');
 
 const MAX_UID = 0xffffffff;
 // RFC 3501 flag: an atom, or "\" and an atom. The engine checks again.
@@ -18,24 +18,34 @@ function checkUid(n, path) {
   if (!Number.isInteger(n) || n < 1 || n > MAX_UID) throw optionError(path, 'must hold integer UIDs between 1 and 4294967295');
 }
 
-/** A number, an array of numbers or a UID set string -> a compressed UID set string. */
+/**
+ * A number, an array of numbers or a UID set string -> the compressed UID set string: ranges ascending, overlapping
+ * and adjacent ones joined ('9,1,2,3,5:4' -> '1:5,9'), so a long list costs the command line as little as it can.
+ */
 function uidSet(uids) {
+  let ranges;
   if (typeof uids === 'string') {
     if (!UID_SET.test(uids)) throw optionError('uids', "must be a UID, an array of UIDs or a UID set like '1:5,9'");
-    for (const part of uids.split(/[,:]/)) checkUid(Number(part), 'uids');
-    return uids;
+    ranges = uids.split(',').map((part) => {
+      const [a, b = a] = part.split(':').map(Number);
+      checkUid(a, 'uids');
+      checkUid(b, 'uids');
+      return a <= b ? [a, b] : [b, a];
+    });
+  } else {
+    const list = typeof uids === 'number' ? [uids] : uids;
+    if (!Array.isArray(list) || list.length === 0) throw optionError('uids', "must be a UID, a non-empty array of UIDs or a UID set like '1:5,9'");
+    for (const n of list) checkUid(n, 'uids');
+    ranges = list.map((n) => [n, n]);
   }
-  const list = typeof uids === 'number' ? [uids] : uids;
-  if (!Array.isArray(list) || list.length === 0) throw optionError('uids', "must be a UID, a non-empty array of UIDs or a UID set like '1:5,9'");
-  for (const n of list) checkUid(n, 'uids');
-  const sorted = [...new Set(list)].sort((a, b) => a - b);
-  const ranges = [];
-  for (const n of sorted) {
-    const last = ranges[ranges.length - 1];
-    if (last && n === last[1] + 1) last[1] = n;
-    else ranges.push([n, n]);
+  ranges.sort((x, y) => x[0] - y[0]);
+  const merged = [];
+  for (const [a, b] of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
   }
-  return ranges.map(([a, b]) => (a === b ? `${a}` : `${a}:${b}`)).join(',');
+  return merged.map(([a, b]) => (a === b ? `${a}` : `${a}:${b}`)).join(',');
 }
 
 function checkFolder(folder, path = 'folder') {
@@ -55,13 +65,6 @@ function storeOptions(options) {
   const { unchangedSince = 0 } = options;
   if (!Number.isSafeInteger(unchangedSince) || unchangedSince < 0) throw optionError('unchangedSince', 'must be a MODSEQ (a non-negative integer)');
   return unchangedSince;
-}
-
-function actionError(answer) {
-  const err = new ImapPushError(answer.errorCode, answer.errorMessage);
-  err.accountId = answer.accountId;
-  err.folder = answer.folder;
-  return err;
 }
 
 // COPYUID's two sets pair up in order. One that names more UIDs than were
@@ -84,8 +87,7 @@ function install(MailEngine, checkAccountId) {
     const set = uidSet(uids);
     checkFlags(flags, op);
     const unchangedSince = storeOptions(options);
-    engine._checkAccount(accountId);
-    const answer = await engine._request(accountId, (id) => engine._native.storeFlags(id, accountId, folder, set, op, flags, unchangedSince));
+    const answer = await engine._action(accountId, (id) => engine._native.storeFlags(id, accountId, folder, set, op, flags, unchangedSince));
     if (answer.errorCode) throw actionError(answer);
     if (answer.uidSet) {
       // RFC 7162: the rest were changed; these had changed since unchangedSince.
@@ -101,8 +103,7 @@ function install(MailEngine, checkAccountId) {
     checkFolder(folder);
     const set = uidSet(uids);
     checkFolder(destination, 'destination');
-    engine._checkAccount(accountId);
-    const answer = await engine._request(accountId, (id) => engine._native.copyMessages(id, accountId, folder, set, destination, move));
+    const answer = await engine._action(accountId, (id) => engine._native.copyMessages(id, accountId, folder, set, destination, move));
     if (answer.errorCode) throw actionError(answer);
     return { destination, uidMap: uidMap(answer.copyUid, setSize(set)) };
   }
@@ -120,15 +121,16 @@ function install(MailEngine, checkAccountId) {
     async search(accountId, folder, criteria) {
       checkAccountId(accountId);
       checkFolder(folder);
-      const [kinds, texts] = compileCriteria(criteria, uidSet);
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId, (id) => this._native.searchMessages(id, accountId, folder, kinds, texts));
+      const [kinds, texts, within] = compileCriteria(criteria, uidSet);
+      const answer = await this._action(accountId, (id) => this._native.searchMessages(id, accountId, folder, kinds, texts));
       if (answer.errorCode) throw actionError(answer);
       if (!answer.uidSet) return [];
       if (setSize(answer.uidSet) > MAX_RESULT_UIDS) {
         throw Object.assign(new ImapPushError('PROTOCOL_ERROR', `the server answered with more than ${MAX_RESULT_UIDS} UIDs`), { accountId, folder });
       }
-      return expandSet(answer.uidSet);
+      const found = expandSet(answer.uidSet);
+      // A uid set too long for the command line went as its span: keep what it names.
+      return within ? withinSet(found, within) : found;
     },
     /** UID STORE +FLAGS: resolves { uids, modseq? }; MODIFIED when unchangedSince lost. */
     addFlags(accountId, folder, uids, flags, options) {
@@ -145,8 +147,7 @@ function install(MailEngine, checkAccountId) {
       checkAccountId(accountId);
       checkFolder(folder);
       const set = uidSet(uids);
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId, (id) => this._native.deleteMessages(id, accountId, folder, set));
+      const answer = await this._action(accountId, (id) => this._native.deleteMessages(id, accountId, folder, set));
       if (answer.errorCode) throw actionError(answer);
       return { uids: set };
     },

@@ -1,9 +1,12 @@
 'use strict';
 
 // The router's mailbox-action routes (issue 16), tenant-scoped like the rest:
-// an account a tenant cannot see answers 404 as if it did not exist. Bodies
-// are validated by the engine's own methods (TypeError -> 400 INVALID_OPTION)
-// and errors mapped as everywhere else in the router.
+// an account a tenant cannot see answers 404 NOT_FOUND (what: 'account'),
+// byte for byte the answer for an id nobody has or one removed meanwhile, as
+// the engine's actions do. A missing folder, message or part is 404 NOT_FOUND
+// with what: 'folder' / 'message' / 'part'. Bodies are validated by the
+// engine's own methods (TypeError -> 400 INVALID_OPTION) and errors mapped as
+// everywhere else in the router: fixed texts, never the server's.
 //
 //   POST   /accounts/:accountId/flags        { folder, uids, add?, remove?, set?, unchangedSince? }
 //   POST   /accounts/:accountId/move         { folder, uids, destination }
@@ -32,16 +35,20 @@ function intParam(q, name, { min, max, dflt }) {
 }
 
 function mountActions(router, engine, { authenticate, safe, accountFor, send = (res, id, result) => res.json(result) }) {
+  // In the caller's terms: the engine's message would name its own key for the account.
+  const noAccount = (res, name) => sendError(res, 404, 'NOT_FOUND', `no account '${name}'`, { what: 'account' });
   // Runs `act(accountId, body)` for an account the caller may see; 404 otherwise.
   const route = (act) => safe(async (req, res) => {
     const id = accountFor(req, req.params.accountId);
-    if (!id) return sendError(res, 404, 'UNKNOWN_ACCOUNT', `no account '${req.params.accountId}'`);
+    if (!id) return noAccount(res, req.params.accountId);
     try {
       const result = await act(id, isObject(req.body) ? req.body : {}, req, res);
       if (result !== undefined) send(res, id, result);
     } catch (err) {
-      // Removed meanwhile: the engine's message would name its own id for the account.
-      if (err && err.code === 'UNKNOWN_ACCOUNT') return sendError(res, 404, 'UNKNOWN_ACCOUNT', `no account '${req.params.accountId}'`);
+      // Removed meanwhile.
+      if (err && (err.code === 'UNKNOWN_ACCOUNT' || (err.code === 'NOT_FOUND' && err.what === 'account'))) {
+        return noAccount(res, req.params.accountId);
+      }
       sendMappedError(res, err);
     }
   });

@@ -51,6 +51,9 @@ const UPSTREAM_MESSAGES = {
   CLOSED: 'the engine is closed',
 };
 
+// A mailbox action's NOT_FOUND says what is missing (err.what); an account is answered by the routes themselves.
+const NOT_FOUND_MESSAGES = { folder: 'no such folder', message: 'no such message', part: 'no such part' };
+
 /** The fixed text for an engine error code: never the engine's own message. */
 const publicMessage = (code) => UPSTREAM_MESSAGES[code] || 'the mail server failed';
 
@@ -60,19 +63,24 @@ const publicError = (err) => {
   return { code, message: publicMessage(code) };
 };
 
-function sendError(res, status, code, message) {
-  res.status(status).json({ error: { code, message } });
+/** { error: { code, message, ...extra } } with this status. */
+function sendError(res, status, code, message, extra) {
+  res.status(status).json({ error: { code, message, ...extra } });
 }
 
-/** Maps a thrown error to a response; unknown errors never echo their message. */
 /**
- * Answers with the error's code and, for engine errors, a fixed text. `log`, when given, gets the
- * detail the caller was not shown (the engine's message), so operators with only a router logger see it.
+ * Answers with the error's code and, for engine errors, a fixed text: never the server's words (COMMAND_FAILED is
+ * 'the server refused a command', though the engine's error carries the server's text). `log`, when given, gets
+ * the detail the caller was not shown (the engine's message), so operators with only a router logger see it.
  */
 function sendMappedError(res, err, log) {
   const code = err && typeof err.code === 'string' ? err.code : null;
-  if (code && STATUS_BY_CODE[code] && !UPSTREAM_MESSAGES[code]) return sendError(res, STATUS_BY_CODE[code], code, err.message);
   const withheld = () => { if (log) log(`${code || 'ERROR'}: ${err && err.message}`); };
+  if (code === 'NOT_FOUND' && NOT_FOUND_MESSAGES[err.what]) {
+    withheld();
+    return sendError(res, 404, code, NOT_FOUND_MESSAGES[err.what], { what: err.what });
+  }
+  if (code && STATUS_BY_CODE[code] && !UPSTREAM_MESSAGES[code]) return sendError(res, STATUS_BY_CODE[code], code, err.message);
   if (code && STATUS_BY_CODE[code]) return withheld(), sendError(res, STATUS_BY_CODE[code], code, publicMessage(code));
   if (code && (UPSTREAM_MESSAGES[code] || err.name === 'ImapPushError')) return withheld(), sendError(res, 502, code, publicMessage(code));
   withheld();

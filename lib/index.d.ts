@@ -16,7 +16,9 @@ export type ConnectionState =
 export type ErrorCode =
   | 'AUTH_FAILED' | 'TLS_FAILED' | 'CONNECT_FAILED' | 'CONNECTION_LOST' | 'TIMEOUT' | 'SERVER_BYE'
   | 'PROTOCOL_ERROR' | 'INSECURE_AUTH' | 'SELECT_FAILED' | 'ACCOUNT_EXISTS' | 'UNKNOWN_ACCOUNT' | 'CLOSED'
-  // src/imap (a command the server answered NO/BAD), src/engine (fetchMessage of a missing UID), binding/addon.cc
+  // src/imap (a command the server answered NO/BAD, with the server's text in the message),
+  // src/engine (fetchMessage of a missing UID), binding/addon.cc.
+  // NOT_FOUND from a mailbox action also means an unknown account: ImapPushError.what tells which.
   | 'COMMAND_FAILED' | 'NOT_FOUND' | 'STATE_FILE_FAILED'
   // mailbox actions (lib/actions.js, src/imap/actions.cpp)
   | 'MODIFIED' | 'UNSUPPORTED' | 'TRYCREATE';
@@ -25,6 +27,12 @@ export class ImapPushError extends Error {
   code: ErrorCode | string;
   accountId?: string;
   folder?: string;
+  /**
+   * NOT_FOUND from a mailbox action (append, search, add/remove/setFlags, move, copy, deleteMessages, messages,
+   * downloadPart, create/rename/delete/subscribe/unsubscribeFolder, quota, folderStatus): what is missing.
+   * 'account' for an account never added or removed meanwhile (the older methods say UNKNOWN_ACCOUNT).
+   */
+  what?: 'account' | 'folder' | 'message' | 'part';
   /** MODIFIED: the UID set a conditional STORE left alone. */
   modified?: string;
   /** MODIFIED: the highest MODSEQ the server reported. */
@@ -35,7 +43,10 @@ export class ImapPushError extends Error {
 export type Uids = number | number[] | string;
 
 export interface StoreOptions {
-  /** CONDSTORE: leave messages changed since this MODSEQ alone (the call then rejects with MODIFIED). */
+  /**
+   * CONDSTORE: leave messages changed since this MODSEQ alone (the call then rejects with MODIFIED). UNSUPPORTED,
+   * before anything is sent, on a server without CONDSTORE.
+   */
   unchangedSince?: number;
 }
 
@@ -386,7 +397,8 @@ export interface MailEngineEvents {
  * TypeError (code 'INVALID_OPTION', `option` names the argument) and engine
  * state by rejecting with an ImapPushError: 'CLOSED' once close() was called
  * (also for requests still pending when it finishes), 'UNKNOWN_ACCOUNT' for an
- * account never added or removed meanwhile. None throws synchronously.
+ * account never added or removed meanwhile; the mailbox actions say
+ * 'NOT_FOUND' with what: 'account' for that instead. None throws synchronously.
  */
 export interface MessagesOptions {
   uids?: Uids;
@@ -486,6 +498,7 @@ export interface SearchCriteria {
   on?: Date | string | number;
   larger?: number;
   smaller?: number;
+  /** Sent compressed; a set longer than 4,000 characters is sent as its span and the answer cut to it (top level only). */
   uid?: Uids;
   modseq?: number;
   /** Gmail's search syntax (X-GM-RAW); UNSUPPORTED elsewhere. */
@@ -508,7 +521,7 @@ export class MailEngine extends EventEmitter {
   /** One result per account; an account removed meanwhile is a failed result of its own. */
   syncAll(): Promise<SyncResult[]>;
   listFolders(accountId: string, options?: { refresh?: boolean }): Promise<FolderInfo[]>;
-  /** STATUS of any folder, watched or not, on a pooled connection; NOT_FOUND when there is no such folder. */
+  /** STATUS of any folder, watched or not, on a pooled connection; NOT_FOUND (what: 'folder' or 'account') when there is none. */
   folderStatus(accountId: string, folder: string): Promise<FolderCounts>;
   /** Rejects with a coded ImapPushError (NOT_FOUND, SELECT_FAILED, ...) for server faults too. */
   fetchMessage(accountId: string, folder: string, uid: number, options?: { maxBytes?: number }): Promise<ParsedMessage>;
@@ -536,7 +549,7 @@ export class MailEngine extends EventEmitter {
    * for bad options; server faults reject the iteration.
    */
   messages(accountId: string, folder: string, options?: MessagesOptions): AsyncIterableIterator<ListedMessage>;
-  /** One body part ('1', '2.1'), decoded (BINARY where offered); NOT_FOUND for a missing message or part. */
+  /** One body part ('1', '2.1'), decoded (BINARY where offered); NOT_FOUND (what: 'message', 'part', ...) for a missing one. */
   downloadPart(accountId: string, folder: string, uid: number, part: string, options?: { maxBytes?: number }): Promise<PartStream>;
   /** GETQUOTAROOT (RFC 9208); UNSUPPORTED without QUOTA. */
   quota(accountId: string, folder?: string): Promise<QuotaResult>;

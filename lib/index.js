@@ -2,7 +2,7 @@
 
 const { EventEmitter } = require('events');
 const { NativeEngine } = require('./binding');
-const { ImapPushError, optionError } = require('./errors');
+const { ImapPushError, optionError, accountNotFound } = require('./errors');
 const { normalizeEngineOptions, normalizeAccount, MAX_BODY_BYTES } = require('./options');
 const { Notifier } = require('./notify');
 const { newMessage } = require('./events');
@@ -39,7 +39,8 @@ function errorFrom(payload) {
  * Faults are reported through 'connectionStatus'; no 'error' event is ever
  * emitted, so an app without an 'error' listener cannot be crashed by a server.
  * Every promise-returning method reports bad arguments (TypeError) and engine
- * state (CLOSED, UNKNOWN_ACCOUNT) by rejecting, never by throwing.
+ * state (CLOSED, UNKNOWN_ACCOUNT; NOT_FOUND with what: 'account' from the
+ * mailbox actions) by rejecting, never by throwing.
  */
 class MailEngine extends EventEmitter {
   constructor(options = {}) {
@@ -190,21 +191,6 @@ class MailEngine extends EventEmitter {
     return answer.message;
   }
 
-  /**
-   * A folder's counts, watched or not: { accountId, folder, exists, unseen,
-   * uidNext, highestModseq } from STATUS on a pooled connection. Rejects with
-   * UNKNOWN_ACCOUNT, NOT_FOUND (no such folder), ...
-   */
-  async folderStatus(accountId, folder) {
-    checkAccountId(accountId);
-    if (typeof folder !== 'string' || folder === '') throw optionError('folder', 'must be a non-empty string');
-    this._checkAccount(accountId);
-    const answer = await this._request(accountId, (id) => this._native.folderStatus(id, accountId, folder));
-    if (answer.errorCode) throw Object.assign(errorFrom(answer), { accountId, folder });
-    const { exists, unseen, uidNext, highestModseq } = answer;
-    return { accountId, folder, exists, unseen, uidNext, highestModseq };
-  }
-
   poolStats(accountId) {
     return this._closed ? { open: 0, busy: 0, idle: 0, created: 0, reused: 0, healthChecks: 0, failures: 0, waitTimeMs: 0 }
       : this._native.poolStats(accountId);
@@ -215,15 +201,21 @@ class MailEngine extends EventEmitter {
   }
 
   // Throws what a request for this account must reject with.
-  _checkAccount(accountId) {
+  _checkAccount(accountId, action = false) {
     if (this._closed || this._closing) throw closedError();
-    if (!this._accounts.has(accountId)) throw unknownAccount(accountId);
+    if (!this._accounts.has(accountId)) throw action ? accountNotFound(accountId) : unknownAccount(accountId);
   }
 
-  _request(accountId, start) {
+  // A mailbox action's request (issue 16): an unknown or removed account is NOT_FOUND (what: 'account').
+  _action(accountId, start) {
+    this._checkAccount(accountId, true);
+    return this._request(accountId, start, true);
+  }
+
+  _request(accountId, start, action = false) {
     const id = this._nextRequest++;
     return new Promise((resolve, reject) => {
-      this._requests.set(id, { accountId, resolve, reject });
+      this._requests.set(id, { accountId, action, resolve, reject });
       this._native.ref();
       try {
         start(id);
@@ -339,7 +331,8 @@ class MailEngine extends EventEmitter {
         this._accounts.delete(payload.accountId);
         // A sync queued behind a running one dies with the account unanswered.
         for (const [id, pending] of this._requests) {
-          if (pending.accountId === payload.accountId) this._settle(id, 'reject', unknownAccount(payload.accountId));
+          if (pending.accountId !== payload.accountId) continue;
+          this._settle(id, 'reject', pending.action ? accountNotFound(payload.accountId) : unknownAccount(payload.accountId));
         }
         this._updateRef();
         for (const resolve of this._removing.get(payload.accountId) || []) resolve();

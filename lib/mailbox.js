@@ -1,12 +1,12 @@
 'use strict';
 
-// Mailbox-level actions on MailEngine (issue 16): append, folder management
-// and quota, on the pooled connections like the message actions in
+// Mailbox-level actions on MailEngine (issue 16): append, folder management,
+// folderStatus and quota, on the pooled connections like the message actions in
 // lib/actions.js. An appended message comes back to a watched folder as a
 // newMessage, once, like anyone else's delivery.
 
 const { optionError } = require('./errors');
-const { actionError, checkFlags } = require('./actions');
+const { actionError, checkFlags, checkFolder } = require('./actions');
 const { MONTHS, dateOption } = require('./search');
 
 // The engine's parser caps a literal at 64 MiB; an APPEND is held to the same.
@@ -81,8 +81,7 @@ function install(MailEngine, checkAccountId) {
     checkAccountId(accountId);
     checkPath(path, op === 'rename' ? 'from' : 'path');
     if (op === 'rename') checkPath(to, 'to');
-    engine._checkAccount(accountId);
-    const answer = await engine._request(accountId, (id) => engine._native.folderCommand(id, accountId, op, path, to));
+    const answer = await engine._action(accountId, (id) => engine._native.folderCommand(id, accountId, op, path, to));
     if (answer.errorCode) throw actionError(answer);
     return op === 'rename' ? { path: to, from: path } : { path };
   }
@@ -94,8 +93,7 @@ function install(MailEngine, checkAccountId) {
       checkPath(folder, 'folder');
       const bytes = messageBytes(raw);
       const { flags, internalDate } = appendOptions(options);
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId,
+      const answer = await this._action(accountId,
         (id) => this._native.appendMessage(id, accountId, folder, bytes, flags, internalDate, messageIdOf(bytes)));
       if (answer.errorCode) throw actionError(answer);
       return { uid: answer.uid || null, uidValidity: answer.uidValidity || null };
@@ -115,12 +113,23 @@ function install(MailEngine, checkAccountId) {
     unsubscribeFolder(accountId, path) {
       return folderOp(this, 'unsubscribe', accountId, path);
     },
+    /**
+     * A folder's counts, watched or not: { accountId, folder, exists, unseen, uidNext, highestModseq } (the
+     * folderChanged shape) from STATUS on a pooled connection. NOT_FOUND (what: 'account' or 'folder'), ...
+     */
+    async folderStatus(accountId, folder) {
+      checkAccountId(accountId);
+      checkFolder(folder);
+      const answer = await this._action(accountId, (id) => this._native.folderStatus(id, accountId, folder));
+      if (answer.errorCode) throw actionError(answer);
+      const { exists, unseen, uidNext, highestModseq } = answer;
+      return { accountId, folder, exists, unseen, uidNext, highestModseq };
+    },
     /** GETQUOTAROOT (RFC 9208); UNSUPPORTED without QUOTA. */
     async quota(accountId, folder = 'INBOX') {
       checkAccountId(accountId);
       checkPath(folder, 'folder');
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId, (id) => this._native.getQuota(id, accountId, folder));
+      const answer = await this._action(accountId, (id) => this._native.getQuota(id, accountId, folder));
       if (answer.errorCode) throw actionError(answer);
       return quotaResult(answer);
     },

@@ -17,6 +17,9 @@ const MAX_PART_BYTES = 64 * 1024 * 1024;
 const DEFAULT_PART_BYTES = 25 * 1024 * 1024;
 const SECTION = /^[1-9]\d{0,3}(\.[1-9]\d{0,3}){0,15}$/;
 
+// What a downloadPart NOT_FOUND is about, from the engine's message (src/imap/part_download.cpp).
+const partMissing = (message) => (/^cannot select /.test(message) ? 'folder' : /^no message /.test(message) ? 'message' : 'part');
+
 function listOptions(options) {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw optionError('options', 'must be an object');
@@ -60,9 +63,8 @@ function install(MailEngine, checkAccountId) {
       if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_PART_BYTES) {
         throw optionError('maxBytes', `must be an integer from 1 to ${MAX_PART_BYTES}`);
       }
-      this._checkAccount(accountId);
-      const answer = await this._request(accountId, (id) => this._native.downloadPart(id, accountId, folder, uid, part, maxBytes));
-      if (answer.errorCode) throw actionError(answer);
+      const answer = await this._action(accountId, (id) => this._native.downloadPart(id, accountId, folder, uid, part, maxBytes));
+      if (answer.errorCode) throw actionError(answer, partMissing);
       const stream = Readable.from([answer.data], { objectMode: false });
       return Object.assign(stream, { contentType: answer.partType, transferEncoding: answer.partEncoding, truncated: answer.truncated,
         size: answer.data.length });
@@ -82,7 +84,7 @@ function install(MailEngine, checkAccountId) {
         if (range) chosen = chosen.slice(range.start - 1, range.end);
         for (let i = 0; i < chosen.length; i += batchSize) {
           const batch = chosen.slice(i, i + batchSize);
-          const answer = await engine._request(accountId,
+          const answer = await engine._action(accountId,
             (id) => engine._native.listMessages(id, accountId, folder, uidSet(batch), withStructure, withHeaders));
           if (answer.errorCode) throw actionError(answer);
           const byUid = new Map((answer.items || []).map(({ requestId, ...m }) => {

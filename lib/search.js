@@ -21,6 +21,11 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 // Bounds the work a criteria object can ask for (nesting and size).
 const MAX_DEPTH = 16;
 const MAX_TOKENS = 1000;
+// The most characters a `uid` set takes on the command line, as the engine's
+// own split of STORE/EXPUNGE sets (src/imap/actions.cpp kMaxSetChars): a
+// SEARCH cannot be split, so a longer top-level set goes as its span
+// (first:last) and search() keeps the UIDs the set names.
+const MAX_SET_CHARS = 4000;
 
 /** A Date, a date string or a time in ms as a valid Date; a TypeError naming `path` otherwise. */
 function dateOption(v, path) {
@@ -44,11 +49,15 @@ function text(v, path) {
 /**
  * Compiles criteria into [kinds, texts] for the engine's searchMessages:
  * kinds[i] is 'a' (keyword, number, date or set), 's' (string), '(' or ')'.
- * `uidSet` turns the `uid` key's value into a set string.
+ * `uidSet` turns the `uid` key's value into a compressed set string. A
+ * top-level one longer than MAX_SET_CHARS is sent as its span and comes back
+ * third, [kinds, texts, within]: the results must be cut to it. Inside or/not
+ * a span would change the meaning, so there it is a TypeError.
  */
 function compileCriteria(criteria, uidSet) {
   const kinds = [];
   const texts = [];
+  let within = null;
   const push = (kind, t) => {
     if (kinds.length >= MAX_TOKENS) throw optionError('criteria', `is too large (more than ${MAX_TOKENS} terms)`);
     kinds.push(kind);
@@ -83,8 +92,14 @@ function compileCriteria(criteria, uidSet) {
         push('a', SIZE_KEYS[key]);
         push('a', String(v));
       } else if (key === 'uid') {
+        let set = uidSet(v);
+        if (set.length > MAX_SET_CHARS) {
+          if (depth > 0) throw optionError(at, `a UID set this long (${set.length} characters once compressed) can only be a top-level key`);
+          within = set;
+          set = `${set.match(/^\d+/)[0]}:${set.match(/\d+$/)[0]}`;
+        }
         push('a', 'UID');
-        push('a', uidSet(v));
+        push('a', set);
       } else if (key === 'modseq') {
         if (!Number.isSafeInteger(v) || v < 0) throw optionError(at, 'must be a MODSEQ (a non-negative integer)');
         push('a', 'MODSEQ');
@@ -119,7 +134,20 @@ function compileCriteria(criteria, uidSet) {
     }
   }
   body(criteria === undefined ? {} : criteria, 'criteria', 0);
-  return [kinds.join(''), texts];
+  return within ? [kinds.join(''), texts, within] : [kinds.join(''), texts];
+}
+
+/** The ascending `uids` that the compressed (ascending, merged) set string `set` names. */
+function withinSet(uids, set) {
+  const ranges = set.split(',').map((part) => part.split(':').map(Number));
+  const out = [];
+  let i = 0;
+  for (const uid of uids) {
+    while (i < ranges.length && (ranges[i][1] ?? ranges[i][0]) < uid) i++;
+    if (i === ranges.length) break;
+    if (uid >= ranges[i][0]) out.push(uid);
+  }
+  return out;
 }
 
 // A server's answer sizes the arrays built from it: a hostile set like
@@ -147,4 +175,4 @@ function expandSet(set) {
   return out;
 }
 
-module.exports = { compileCriteria, imapDate, dateOption, expandSet, setSize, MAX_RESULT_UIDS, MONTHS };
+module.exports = { compileCriteria, imapDate, dateOption, expandSet, setSize, withinSet, MAX_RESULT_UIDS, MAX_SET_CHARS, MONTHS };

@@ -141,6 +141,10 @@ export class MockImapServer extends EventEmitter {
   clients(): MockClientInfo[];
 
   hasCapability(name: string): boolean;
+  /**
+   * Turns one capability on or off for what comes next (MOVE, UIDPLUS, ESEARCH, QUOTA, CONDSTORE, QRESYNC, ...).
+   * 'X-GM-EXT-1' also accepts Gmail's X-GM-RAW search key, run as a plain TEXT search.
+   */
   setCapability(name: string, enabled: boolean): void;
 
   mailbox(name?: string): MockMailbox | null;
@@ -183,6 +187,11 @@ export class MockImapServer extends EventEmitter {
   hugeLiteral(size: number, options?: { all?: boolean }): void;
   /** Commands matching are read and never answered; null turns it off. */
   neverAnswer(matcher: ((entry: MockCommandLogEntry) => boolean) | null): void;
+  /**
+   * Commands matching `matcher` are answered with `answer` instead of being run: one line starting 'NO ' or 'BAD '
+   * (default 'NO Refused by the test'), e.g. 'NO [LIMIT] Too many keywords'. null turns it off.
+   */
+  refuse(matcher: ((entry: MockCommandLogEntry) => boolean) | null, answer?: string): void;
   /** Delays every response by ms (0: off). */
   delay(ms?: number): void;
   /** The next n connections are accepted and closed at once. */

@@ -5,18 +5,22 @@
 // Dovecot. The app's own change must come back exactly once, as the same
 // flagsChanged / messageDeleted event another client's change produces.
 
+const { DEFAULT_CAPS } = require('imap-push/testing');
 const { uidSet } = require('../lib/actions');
 const { dovecotAvailable } = require('./support/dovecot');
 const { useEngineFixture } = require('./support/engine-fixture');
 const { waitUntil } = require('./support/wait');
 
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
+const without = (...caps) => DEFAULT_CAPS.filter((c) => !caps.includes(c));
 
 describe('uid sets', () => {
   test('numbers, arrays and set strings become one compressed set', () => {
     expect(uidSet(7)).toBe('7');
     expect(uidSet([5, 1, 2, 3, 9, 3])).toBe('1:3,5,9');
     expect(uidSet('1:5,9')).toBe('1:5,9');
+    expect(uidSet('9,5:4,1,2,3')).toBe('1:5,9'); // a string is compressed too
+    expect(uidSet('7:3,1:2,10:12,11')).toBe('1:7,10:12');
   });
   test.each([[0], [[]], ['1:*'], ['1;2'], ['01'], ['0:3'], [[1.5]], [2 ** 32], ['1, 2'], [null]])('rejects %p with a TypeError naming uids', (bad) => {
     expect(() => uidSet(bad)).toThrow(TypeError);
@@ -104,6 +108,50 @@ describe('mailbox actions against the mock server', () => {
     expect(server.mailbox('INBOX').messages[0].flags).toContain('\\Flagged');
   });
 
+  test.each(['removeFlags', 'setFlags'])('%s with unchangedSince that lost rejects with MODIFIED and changes nothing', async (method) => {
+    await start();
+    const uid = server.appendMessage('INBOX', { subject: 'x', flags: ['\\Seen', '\\Flagged'] });
+    const before = server.mailbox('INBOX').messages[0].modseq;
+    server.setFlags('INBOX', uid, ['\\Seen', '\\Flagged', '$Other']); // another client, meanwhile
+    await expect(engine[method]('a', 'INBOX', uid, ['\\Flagged'], { unchangedSince: before })).rejects.toMatchObject({
+      code: 'MODIFIED', modified: String(uid), accountId: 'a', folder: 'INBOX',
+    });
+    expect(server.mailbox('INBOX').messages[0].flags).toEqual(['\\Seen', '\\Flagged', '$Other']);
+    const now = server.mailbox('INBOX').messages[0].modseq;
+    await expect(engine[method]('a', 'INBOX', uid, ['\\Flagged'], { unchangedSince: now })).resolves.toMatchObject({ uids: String(uid) });
+    expect(server.mailbox('INBOX').messages[0].flags).toEqual(method === 'setFlags' ? ['\\Flagged'] : ['\\Seen', '$Other']);
+  });
+
+  test('unchangedSince without CONDSTORE rejects with UNSUPPORTED before any STORE is sent', async () => {
+    await start(without('CONDSTORE'));
+    const uid = server.appendMessage('INBOX', { subject: 'x' });
+    const mark = server.commandLog.length;
+    for (const method of ['addFlags', 'removeFlags', 'setFlags']) {
+      await expect(engine[method]('a', 'INBOX', uid, ['\\Seen'], { unchangedSince: 1 })).rejects.toMatchObject({
+        code: 'UNSUPPORTED', message: expect.stringContaining('CONDSTORE'),
+      });
+    }
+    expect(server.commandLog.slice(mark).filter((c) => c.command === 'UID STORE')).toHaveLength(0);
+    expect(server.mailbox('INBOX').messages[0].flags).toEqual([]);
+    await expect(engine.addFlags('a', 'INBOX', uid, ['\\Seen'])).resolves.toEqual({ uids: String(uid) }); // no MODSEQ without CONDSTORE
+  });
+
+  test("COMMAND_FAILED carries the server's text: a STORE answered NO, a SEARCH answered BAD", async () => {
+    await start();
+    const uid = server.appendMessage('INBOX', { subject: 'x' });
+    server.refuse((e) => e.command === 'UID STORE', 'NO [LIMIT] Too many keywords on this message');
+    await expect(engine.addFlags('a', 'INBOX', uid, ['$One'])).rejects.toMatchObject({
+      code: 'COMMAND_FAILED', accountId: 'a', folder: 'INBOX', message: expect.stringContaining('[LIMIT] Too many keywords on this message'),
+    });
+    server.refuse((e) => e.command === 'UID SEARCH' && e.args.includes('SUBJECT'), 'BAD Search query too complex here');
+    await expect(engine.search('a', 'INBOX', { subject: 'x' })).rejects.toMatchObject({
+      code: 'COMMAND_FAILED', message: expect.stringContaining('Search query too complex here'),
+    });
+    server.refuse(null);
+    expect(server.mailbox('INBOX').messages[0].flags).toEqual([]);
+    expect(await engine.search('a', 'INBOX', { subject: 'x' })).toEqual([uid]); // a refusal leaves the connection usable
+  });
+
   test('deleteMessages expunges exactly the UIDs asked for, and yields one messageDeleted each', async () => {
     const events = await start();
     const keep = server.appendMessage('INBOX', { subject: 'keep', flags: ['\\Deleted'] }); // another client's pending delete
@@ -128,8 +176,8 @@ describe('mailbox actions against the mock server', () => {
   test('errors carry codes, and bad arguments reject with a TypeError naming the option', async () => {
     await start();
     const uid = server.appendMessage('INBOX', { subject: 'x' });
-    await expect(engine.addFlags('a', 'Nope', uid, ['\\Seen'])).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(engine.addFlags('zzz', 'INBOX', uid, ['\\Seen'])).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(engine.addFlags('a', 'Nope', uid, ['\\Seen'])).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder' });
+    await expect(engine.addFlags('zzz', 'INBOX', uid, ['\\Seen'])).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'account' });
     await expect(engine.addFlags('a', 'INBOX', uid, ['bad flag'])).rejects.toMatchObject({ option: 'flags' });
     await expect(engine.addFlags('a', 'INBOX', uid, ['\\Seen)'])).rejects.toBeInstanceOf(TypeError);
     await expect(engine.addFlags('a', 'INBOX', uid, [])).rejects.toMatchObject({ option: 'flags' });

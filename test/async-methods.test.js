@@ -34,6 +34,27 @@ const requests = (id) => ({
   fetchMessage: (e) => e.fetchMessage(id, 'INBOX', 1),
 });
 
+// Every mailbox action (issue 16), called on account `id`: an unknown account is NOT_FOUND (what: 'account').
+const actions = (id) => ({
+  append: (e) => e.append(id, 'INBOX', 'Subject: x\r\n\r\nx\r\n'),
+  search: (e) => e.search(id, 'INBOX', {}),
+  addFlags: (e) => e.addFlags(id, 'INBOX', 1, ['\\Seen']),
+  removeFlags: (e) => e.removeFlags(id, 'INBOX', 1, ['\\Seen']),
+  setFlags: (e) => e.setFlags(id, 'INBOX', 1, ['\\Seen']),
+  move: (e) => e.move(id, 'INBOX', 1, 'Archive'),
+  copy: (e) => e.copy(id, 'INBOX', 1, 'Archive'),
+  deleteMessages: (e) => e.deleteMessages(id, 'INBOX', 1),
+  messages: (e) => e.messages(id, 'INBOX').next(),
+  downloadPart: (e) => e.downloadPart(id, 'INBOX', 1, '1'),
+  createFolder: (e) => e.createFolder(id, 'X'),
+  renameFolder: (e) => e.renameFolder(id, 'X', 'Y'),
+  deleteFolder: (e) => e.deleteFolder(id, 'X'),
+  subscribeFolder: (e) => e.subscribeFolder(id, 'X'),
+  unsubscribeFolder: (e) => e.unsubscribeFolder(id, 'X'),
+  quota: (e) => e.quota(id, 'INBOX'),
+  folderStatus: (e) => e.folderStatus(id, 'INBOX'),
+});
+
 describe('async method errors', () => {
   let engine;
   beforeEach(() => {
@@ -64,10 +85,17 @@ describe('async method errors', () => {
     expect(await rejection(() => call(engine))).toMatchObject({ name: 'ImapPushError', code: 'UNKNOWN_ACCOUNT' });
   });
 
+  test.each(Object.entries(actions('nope')))('%s of an unknown account rejects with NOT_FOUND, what: account', async (_, call) => {
+    const err = await rejection(() => call(engine));
+    expect(err).toMatchObject({ name: 'ImapPushError', code: 'NOT_FOUND', what: 'account', accountId: 'nope' });
+    expect(err.message).toBe("no account 'nope'");
+  });
+
   const everyCall = {
     addAccount: (e) => e.addAccount({ id: 'b', host: '127.0.0.1', user: 'u', pass: 'p' }),
     syncAll: (e) => e.syncAll(),
     ...requests('nope'),
+    ...actions('nope'),
   };
 
   test('on a closed engine every method rejects with CLOSED; close() resolves again', async () => {
@@ -149,6 +177,17 @@ describe('requests against a server', () => {
     expect(outcome).toMatchObject({ name: 'ImapPushError', code: 'UNKNOWN_ACCOUNT' });
     await removed;
     expectSyncResult(await running); // it ran: its failure is a result
+  });
+
+  // A change in flight may have happened: that stays CONNECTION_LOST (actions.test.js); a search is simply gone.
+  test('a search pending when its account is removed rejects with NOT_FOUND, what: account', async () => {
+    await add('acc');
+    await settled();
+    srv.stall();
+    const pending = engine.search('acc', 'INBOX', {}).then(() => 'resolved', (err) => err);
+    await new Promise((r) => setTimeout(r, 100));
+    await engine.removeAccount('acc');
+    expect(await pending).toMatchObject({ name: 'ImapPushError', code: 'NOT_FOUND', what: 'account', accountId: 'acc' });
   });
 
   test('syncAll: an account removed meanwhile is a failed SyncResult of its own', async () => {

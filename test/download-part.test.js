@@ -59,10 +59,10 @@ describe('downloadPart against the mock server', () => {
 
   test('a missing part or message is NOT_FOUND; bad arguments are TypeErrors', async () => {
     const uid = await start();
-    await expect(engine.downloadPart('a', 'INBOX', uid, '3')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(engine.downloadPart('a', 'INBOX', uid, '2.1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(engine.downloadPart('a', 'INBOX', 999, '1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(engine.downloadPart('a', 'Nowhere', uid, '1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(engine.downloadPart('a', 'INBOX', uid, '3')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'part' });
+    await expect(engine.downloadPart('a', 'INBOX', uid, '2.1')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'part' });
+    await expect(engine.downloadPart('a', 'INBOX', 999, '1')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'message' });
+    await expect(engine.downloadPart('a', 'Nowhere', uid, '1')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder' });
     for (const bad of ['', 'x', '0', '1.', '1..2', '12345', '1 2', 'TEXT']) {
       await expect(engine.downloadPart('a', 'INBOX', uid, bad)).rejects.toThrow(/part/);
     }

@@ -19,6 +19,7 @@ describe('mailbox-action routes', () => {
   let engine;
   let web;
   let api;
+  let router;
 
   beforeEach(async () => {
     imap = new MockImapServer({ users: { alice: 'alice-pw' } });
@@ -27,7 +28,8 @@ describe('mailbox-action routes', () => {
     await imap.listen();
     engine = new MailEngine({ reconnect: { initialDelayMs: 50 } });
     const app = express();
-    app.use('/imap', createRouter(engine, { authorize, ...ROUTER_OPTIONS }));
+    router = createRouter(engine, { authorize, ...ROUTER_OPTIONS });
+    app.use('/imap', router);
     web = await listen(app);
     api = client(`${web.base}/imap`).request;
     const r = await api('POST', '/idle/start', { headers: as('A'), body: { id: 'main', host: '127.0.0.1', port: imap.port, tls: 'none', allowInsecureAuth: true, user: 'alice', pass: 'alice-pw' } });
@@ -63,28 +65,46 @@ describe('mailbox-action routes', () => {
     expect(imap.mailboxNames().sort()).toEqual(['Archive', 'INBOX']);
   });
 
-  test("another tenant gets 404 for every route, and nothing changes", async () => {
-    const B = as('B');
-    const calls = [
-      ['POST', '/accounts/main/flags', { folder: 'INBOX', uids: 1, add: ['\\Seen'] }],
-      ['POST', '/accounts/main/search', { folder: 'INBOX', criteria: {} }],
-      ['GET', '/accounts/main/messages?folder=INBOX'],
-      ['POST', '/accounts/main/move', { folder: 'INBOX', uids: 1, destination: 'Archive' }],
-      ['POST', '/accounts/main/copy', { folder: 'INBOX', uids: 1, destination: 'Archive' }],
-      ['POST', '/accounts/main/delete', { folder: 'INBOX', uids: 1 }],
-      ['POST', '/accounts/main/append', { folder: 'INBOX', raw: 'Subject: x\r\n\r\n' }],
-      ['GET', '/accounts/main/messages/1/parts/1'],
-      ['POST', '/accounts/main/folders', { path: 'X' }],
-      ['PATCH', '/accounts/main/folders', { from: 'Archive', to: 'Y' }],
-      ['DELETE', '/accounts/main/folders?path=Archive'],
-    ];
+  const NO_MAIN = { error: { code: 'NOT_FOUND', what: 'account', message: "no account 'main'" } };
+  const calls = [
+    ['POST', '/accounts/main/flags', { folder: 'INBOX', uids: 1, add: ['\\Seen'] }],
+    ['POST', '/accounts/main/search', { folder: 'INBOX', criteria: {} }],
+    ['GET', '/accounts/main/messages?folder=INBOX'],
+    ['POST', '/accounts/main/move', { folder: 'INBOX', uids: 1, destination: 'Archive' }],
+    ['POST', '/accounts/main/copy', { folder: 'INBOX', uids: 1, destination: 'Archive' }],
+    ['POST', '/accounts/main/delete', { folder: 'INBOX', uids: 1 }],
+    ['POST', '/accounts/main/append', { folder: 'INBOX', raw: 'Subject: x\r\n\r\n' }],
+    ['GET', '/accounts/main/messages/1/parts/1'],
+    ['POST', '/accounts/main/folders', { path: 'X' }],
+    ['PATCH', '/accounts/main/folders', { from: 'Archive', to: 'Y' }],
+    ['DELETE', '/accounts/main/folders?path=Archive'],
+  ];
+
+  test('another tenant gets 404 for every route, the very answer for an id nobody has, and nothing changes', async () => {
     for (const [method, path, body] of calls) {
-      const r = await api(method, path, { headers: B, body });
-      expect([path, r.status, r.json && r.json.error.code]).toEqual([path, 404, 'UNKNOWN_ACCOUNT']);
+      const theirs = await api(method, path, { headers: as('B'), body });
+      const nobodys = await api(method, path.replace('/main/', '/nope/'), { headers: as('A'), body });
+      expect([path, theirs.status, theirs.json]).toEqual([path, 404, NO_MAIN]);
+      expect([path, nobodys.status, nobodys.json]).toEqual([path, 404, { error: { ...NO_MAIN.error, message: "no account 'nope'" } }]);
     }
     expect(imap.mailbox('INBOX').messages).toHaveLength(5);
     expect(imap.mailbox('INBOX').messages.every((m) => m.flags.length === 0)).toBe(true);
     expect(imap.mailboxNames().sort()).toEqual(['Archive', 'INBOX']);
+  });
+
+  test('an account removed from the engine meanwhile is the same 404 as one the tenant cannot see', async () => {
+    // Removed between the router's check and the engine's answer: the engine's NOT_FOUND names its own key.
+    const raced = await engine.search('engine-key', 'INBOX', {}).catch((err) => err);
+    expect(raced).toMatchObject({ code: 'NOT_FOUND', what: 'account' });
+    engine.search = () => Promise.reject(raced);
+    const r = await api('POST', '/accounts/main/search', { headers: as('A'), body: { folder: 'INBOX', criteria: {} } });
+    expect([r.status, r.json]).toEqual([404, NO_MAIN]);
+    delete engine.search;
+    await engine.removeAccount(router.accountKey('A', 'main'));
+    for (const [method, path, body] of calls) {
+      const r = await api(method, path, { headers: as('A'), body });
+      expect([path, r.status, r.json]).toEqual([path, 404, NO_MAIN]);
+    }
   });
 
   test('bad bodies are 400 INVALID_OPTION; server refusals keep their codes', async () => {
@@ -104,7 +124,15 @@ describe('mailbox-action routes', () => {
     const missing = await api('POST', '/accounts/main/move', { headers: A, body: { folder: 'INBOX', uids: 1, destination: 'Nowhere' } });
     expect([missing.status, missing.json.error.code]).toEqual([409, 'TRYCREATE']);
     const gone = await api('GET', '/accounts/main/messages/99/parts/1', { headers: A });
-    expect([gone.status, gone.json.error.code]).toEqual([404, 'NOT_FOUND']);
+    expect([gone.status, gone.json]).toEqual([404, { error: { code: 'NOT_FOUND', what: 'message', message: 'no such message' } }]);
+    const noFolder = await api('POST', '/accounts/main/move', { headers: A, body: { folder: 'Nowhere', uids: 1, destination: 'Archive' } });
+    expect([noFolder.status, noFolder.json]).toEqual([404, { error: { code: 'NOT_FOUND', what: 'folder', message: 'no such folder' } }]);
+    // COMMAND_FAILED: the engine's error carries the server's text; the router answers a fixed one, never the server's.
+    const exists = await api('POST', '/accounts/main/folders', { headers: A, body: { path: 'Archive' } });
+    expect([exists.status, exists.json]).toEqual([502, { error: { code: 'COMMAND_FAILED', message: 'the server refused a command' } }]);
+    await expect(engine.createFolder(router.accountKey('A', 'main'), 'Archive')).rejects.toMatchObject({
+      code: 'COMMAND_FAILED', message: expect.stringContaining('[ALREADYEXISTS] Mailbox already exists'),
+    });
     await waitUntil(() => imap.mailbox('INBOX').messages.length === 5, 1000, 'nothing changed');
   });
 });

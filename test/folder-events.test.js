@@ -122,8 +122,8 @@ describe('folder events against the mock server', () => {
     const st = await engine.folderStatus('a', 'Archive');
     expect(st).toEqual({ accountId: 'a', folder: 'Archive', exists: 2, unseen: 1, uidNext: 3,
       highestModseq: server.mailbox('Archive').highestModseq });
-    await expect(engine.folderStatus('a', 'Nope')).rejects.toMatchObject({ code: 'NOT_FOUND', accountId: 'a', folder: 'Nope' });
-    await expect(engine.folderStatus('b', 'INBOX')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(engine.folderStatus('a', 'Nope')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder', accountId: 'a', folder: 'Nope' });
+    await expect(engine.folderStatus('b', 'INBOX')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'account', accountId: 'b' });
     await expect(engine.folderStatus('a', '')).rejects.toThrow(TypeError);
     await expect(engine.folderStatus('a', '')).rejects.toThrow(/folder/);
     await expect(engine.folderStatus('', 'INBOX')).rejects.toThrow(/accountId/);

@@ -81,7 +81,7 @@ describe('append, folders and quota against the mock server', () => {
     await expect(engine.append('a', 'INBOX', 42)).rejects.toThrow(/raw/);
     await expect(engine.append('a', 'INBOX', RAW, { flags: ['two words'] })).rejects.toThrow(/flags/);
     await expect(engine.append('a', 'INBOX', RAW, { internalDate: 'soon' })).rejects.toThrow(/internalDate/);
-    await expect(engine.append('nobody', 'INBOX', RAW)).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(engine.append('nobody', 'INBOX', RAW)).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'account' });
     expect(server.mailbox('INBOX').messages).toHaveLength(0);
   });
 
@@ -91,7 +91,9 @@ describe('append, folders and quota against the mock server', () => {
     expect(await paths()).toEqual(['INBOX']); // fills the folder cache
     expect(await engine.createFolder('a', 'Projects')).toEqual({ path: 'Projects' });
     expect(await paths()).toEqual(['INBOX', 'Projects']);
-    await expect(engine.createFolder('a', 'Projects')).rejects.toMatchObject({ code: 'COMMAND_FAILED' });
+    await expect(engine.createFolder('a', 'Projects')).rejects.toMatchObject({
+      code: 'COMMAND_FAILED', message: expect.stringContaining('[ALREADYEXISTS] Mailbox already exists'), // the server's text
+    });
     expect(await engine.renameFolder('a', 'Projects', 'Done')).toEqual({ path: 'Done', from: 'Projects' });
     expect(await paths()).toEqual(['Done', 'INBOX']);
     await engine.unsubscribeFolder('a', 'Done');
@@ -100,8 +102,8 @@ describe('append, folders and quota against the mock server', () => {
     expect(server.subscriptions.has('Done')).toBe(true);
     expect(await engine.deleteFolder('a', 'Done')).toEqual({ path: 'Done' });
     expect(await paths()).toEqual(['INBOX']);
-    await expect(engine.deleteFolder('a', 'Done')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(engine.renameFolder('a', 'Done', 'X')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(engine.deleteFolder('a', 'Done')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder' });
+    await expect(engine.renameFolder('a', 'Done', 'X')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder' });
     await expect(engine.createFolder('a', 'a\r\nb')).rejects.toThrow(/path/);
     await expect(engine.renameFolder('a', 'INBOX', '')).rejects.toThrow(/to/);
   });
@@ -115,7 +117,7 @@ describe('append, folders and quota against the mock server', () => {
       roots: [{ root: '', resources: { STORAGE: { usage: server.quotaUsage().STORAGE, limit: 1024 }, MESSAGE: { usage: 1, limit: 100 } } }],
       storage: { usedBytes: server.quotaUsage().STORAGE * 1024, limitBytes: 1024 * 1024 },
     });
-    await expect(engine.quota('a', 'Nowhere')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(engine.quota('a', 'Nowhere')).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder' });
     await fx.reset();
     await start(without('QUOTA'));
     await expect(engine.quota('a')).rejects.toMatchObject({ code: 'UNSUPPORTED' });

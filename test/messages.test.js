@@ -109,8 +109,8 @@ describe('messages() against the mock server', () => {
     expect(() => engine.messages('a', 'INBOX', { range: { start: 0 } })).toThrow(/range/);
     expect(() => engine.messages('a', 'INBOX', { colour: 1 })).toThrow(/colour/);
     expect(() => engine.messages('a', '', {})).toThrow(/folder/);
-    await expect(collect(engine.messages('a', 'Nowhere'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(collect(engine.messages('nobody', 'INBOX'))).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(collect(engine.messages('a', 'Nowhere'))).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'folder' });
+    await expect(collect(engine.messages('nobody', 'INBOX'))).rejects.toMatchObject({ code: 'NOT_FOUND', what: 'account' });
   });
 });
 

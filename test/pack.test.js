@@ -20,7 +20,7 @@ const EXPECTED_OUTSIDE_SRC = [
   'package.json', 'prebuilds/README.md',
   // imap-push/testing: the mock IMAP server for users' own tests, and no other test code.
   'lib/testing.js', 'lib/testing.d.ts',
-  ...['certs', 'imap-syntax', 'mime', 'mock-imap-copy', 'mock-imap-folders', 'mock-imap-search', 'mock-imap-server', 'mock-imap-session', 'mock-options']
+  ...['certs', 'imap-syntax', 'mime', 'mock-imap-copy', 'mock-imap-faults', 'mock-imap-folders', 'mock-imap-search', 'mock-imap-server', 'mock-imap-session', 'mock-options']
     .map((n) => `lib/testing/${n}.js`),
 ];
 

@@ -1,6 +1,7 @@
 'use strict';
 // SEARCH criteria for the mock server: the common keys a sync engine uses,
-// AND-ed as in RFC 3501, with NOT / OR / parenthesised groups.
+// AND-ed as in RFC 3501, with NOT / OR / parenthesised groups, MODSEQ
+// (CONDSTORE) and, with X-GM-EXT-1 on, Gmail's X-GM-RAW (as TEXT).
 const syn = require('./imap-syntax');
 const mime = require('./mime');
 
@@ -72,6 +73,12 @@ function runSearch(session, args) {
       case 'HEADER': { const h = next('header'); const needle = next('string'); return (m) => headerHas(m, h, needle); }
       case 'BODY': { const needle = next('string').toLowerCase(); return (m) => mime.section(m.raw, 'TEXT').toLowerCase().includes(needle); }
       case 'TEXT': { const needle = next('string').toLowerCase(); return (m) => m.raw.toLowerCase().includes(needle); }
+      // Gmail's search syntax, only with X-GM-EXT-1 (setCapability): run as a plain TEXT search.
+      case 'X-GM-RAW': {
+        if (!session.server.hasCapability('X-GM-EXT-1')) throw new ImapSyntaxError(`Unknown search key ${k}`);
+        const needle = next('string').toLowerCase();
+        return (m) => m.raw.toLowerCase().includes(needle);
+      }
       case 'NOT': { const p = key(); return (m, s) => !p(m, s); }
       case 'OR': { const a = key(); const b = key(); return (m, s) => a(m, s) || b(m, s); }
       default: {

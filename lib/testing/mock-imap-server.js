@@ -9,6 +9,7 @@ const { EventEmitter } = require('events');
 const { Session, normFlags } = require('./mock-imap-session');
 const mime = require('./mime');
 const { normalizeMockOptions } = require('./mock-options');
+const { faultMethods } = require('./mock-imap-faults');
 
 const DEFAULT_CAPS = ['IMAP4rev1', 'IDLE', 'CONDSTORE', 'UIDPLUS', 'MOVE', 'ESEARCH', 'QUOTA', 'ENABLE', 'LITERAL+', 'SASL-IR',
   'AUTH=PLAIN', 'AUTH=XOAUTH2', 'AUTH=OAUTHBEARER'];
@@ -387,88 +388,9 @@ class MockImapServer extends EventEmitter {
   waitForNext(matcher, timeoutMs = 5000) {
     return this.waitFor(matcher, timeoutMs, { includePast: false });
   }
-
-  // ---- faults -------------------------------------------------------------
-
-  setAuthFail(on = true) {
-    this._authFail = !!on;
-  }
-
-  // New connections get "* BYE Too many connections" (like a per-user limit).
-  setTooManyConnections(on = true) {
-    this._tooMany = !!on;
-  }
-
-  failNextConnections(n = 1) {
-    this._failNext = n;
-  }
-
-  delay(ms = 0) {
-    this._delayMs = Math.max(0, ms);
-  }
-
-  stall(ms = Infinity) {
-    this._stalled = true;
-    clearTimeout(this._stallTimer);
-    for (const s of this._sessions) s.socket.pause();
-    if (Number.isFinite(ms)) this._stallTimer = setTimeout(() => this.unstall(), ms);
-  }
-
-  unstall() {
-    clearTimeout(this._stallTimer);
-    this._stalled = false;
-    for (const s of this._sessions) {
-      if (s.closed) continue;
-      s.socket.resume();
-      s.pump();
-      s.process();
-    }
-  }
-
-  // Commands matching `matcher(entry)` (a command log entry) are read and
-  // never answered, like a server that hangs on one request. null: off.
-  neverAnswer(matcher) {
-    this._unanswered = matcher || null;
-  }
-
-  dropAll() {
-    for (const s of this._sessions) s.destroy();
-  }
-
-  _session(id) {
-    const s = [...this._sessions].find((x) => x.id === id);
-    if (!s) throw new Error(`MockImapServer: no connection ${id}`);
-    return s;
-  }
-
-  // One connection only, e.g. a pooled one while the IDLE one stays.
-  dropConnection(id) {
-    this._session(id).destroy();
-  }
-
-  // Stops reading one connection: it looks alive but never answers.
-  stallConnection(id) {
-    this._session(id).socket.pause();
-  }
-
-  byeAll(text = 'Server shutting down') {
-    for (const s of this._sessions) {
-      s.write(`* BYE ${text}\r\n`, () => s.end());
-      s.ending = true;
-    }
-  }
-
-  _targets(all) {
-    return [...this._sessions].filter((s) => all || s.state === 'selected');
-  }
-
-  injectRaw(data, { all = false } = {}) {
-    for (const s of this._targets(all)) s.write(data);
-  }
-
-  hugeLiteral(size, { all = false } = {}) {
-    this.injectRaw(`* 1 FETCH (BODY[] {${size}}\r\nxxxxxxxx`, { all });
-  }
 }
+
+// Faults (drop, stall, BYE, malformed lines, refusals): lib/testing/mock-imap-faults.js.
+Object.assign(MockImapServer.prototype, faultMethods);
 
 module.exports = { MockImapServer, DEFAULT_CAPS, DEFAULT_UIDVALIDITY };

@@ -261,6 +261,12 @@ class Session {
     const entry = this.server._log(this, tag, name, text);
     // A hung command: read, never answered (the connection stays up).
     if (this.server._unanswered && this.server._unanswered(entry)) return;
+    const refused = this.server._refused && this.server._refused(entry);
+    if (refused) {
+      const [status, text] = refused.split(/ (.*)/s, 2);
+      this.tagged(tag, status, text);
+      return;
+    }
     if (!name || !ALL_COMMANDS.has(name) || !this.commandEnabled(name)) {
       this.write(`${tag} BAD Error in IMAP command ${name || ''}: Unknown command.\r\n`);
       return;
@@ -776,7 +782,7 @@ class Session {
     let unchangedSince = null;
     if (args[i] && args[i].type === 'list') {
       const mods = args[i++].value;
-      if (String(mods[0] && mods[0].value).toUpperCase() !== 'UNCHANGEDSINCE' || !mods[1]) {
+      if (String(mods[0] && mods[0].value).toUpperCase() !== 'UNCHANGEDSINCE' || !mods[1] || !this.server.hasCapability('CONDSTORE')) {
         throw new ImapSyntaxError('Bad STORE modifier');
       }
       unchangedSince = Number(mods[1].value);

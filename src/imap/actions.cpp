@@ -81,6 +81,12 @@ void storeFlags(LentClient* conn, StoreRequest req, std::function<void(ActionOut
     fail(*out, "COMMAND_FAILED", "not a UID set: " + req.uids);
     return done(*out);
   }
+  // Checked before anything is sent: a server without CONDSTORE would answer
+  // UNCHANGEDSINCE with BAD, or worse, ignore it and change messages unconditionally.
+  if (req.unchangedSince && !conn->hasCap("CONDSTORE")) {
+    fail(*out, "UNSUPPORTED", "unchangedSince needs CONDSTORE (RFC 7162), which the server does not offer");
+    return done(*out);
+  }
   // Long sets go as several commands, each line well under what servers take.
   auto chunks = std::make_shared<std::vector<std::string>>(set->toChunks(kMaxSetChars));
   std::string folder = req.folder;

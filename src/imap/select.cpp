@@ -21,7 +21,11 @@ void ensureSelected(LentClient* conn, const std::string& folderUtf8, std::functi
     if (c.name == "UIDVALIDITY" && !c.args.empty()) conn->selectedUidValidity = toU32(c.args[0]);
     if (*jobCodes) (*jobCodes)(c);
   };
-  conn->send(conn->astringArgs("SELECT", {wire}), [conn, wire, jobCodes, done = std::move(done)](const Response& r) {
+  auto parts = conn->astringArgs("SELECT", {wire});
+  // As the sync selects (sync/sync.cpp): with CONDSTORE on, every STORE reports
+  // its MODSEQ, whichever pooled connection runs it (RFC 7162 3.1.8).
+  if (conn->hasCap("CONDSTORE") && !conn->qresync) parts.back() += " (CONDSTORE)";
+  conn->send(std::move(parts), [conn, wire, jobCodes, done = std::move(done)](const Response& r) {
     conn->codes = std::move(*jobCodes);
     if (r.status != "OK") {
       conn->selected.clear();
