@@ -193,6 +193,7 @@ interface AccountBase extends Pick<EngineOptions, 'idle' | 'keepalive' | 'reconn
   notifications?: never;
   auth?: never;
   maxQueuedEvents?: never;
+  logger?: never;
 }
 
 export interface AccessToken {
