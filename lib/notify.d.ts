@@ -98,7 +98,8 @@ export interface Health {
 
 export class Notifier {
   constructor(engine: MailEngine, options?: NotificationOptions);
-  readonly options: Required<NotificationOptions>;
+  /** The options in force, defaults filled in: a copy, so writing to it changes nothing. */
+  readonly options: Readonly<Required<NotificationOptions>>;
   /** handler gets every matching event as it happens; returns unsubscribe(). */
   subscribe(filter: NotificationFilter, handler: (item: NotificationItem) => void): () => void;
   /** Bounded buffer: a slow consumer gets folderUpdated items instead of an unbounded backlog. */
