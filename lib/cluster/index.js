@@ -103,7 +103,9 @@ class Cluster extends EventEmitter {
         if (!running) return;
         const i = fields.indexOf('payload');
         try {
-          await handler(JSON.parse(fields[i + 1]), entryId);
+          // A handler that never settles holds this consumer's loop, not stop(): its entry stays pending, for
+          // another consumer to claim after claimMs.
+          await call(Promise.resolve().then(() => handler(JSON.parse(fields[i + 1]), entryId)));
           await call(r.xack(stream, group, entryId));
         } catch {
           // left pending: claimed again after claimMs
