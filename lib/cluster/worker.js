@@ -23,9 +23,17 @@ const { FullSync } = require('./full-sync');
 const { StatusTopic, errorFields } = require('./status');
 
 const MAX_RETRY_MS = 5 * 60 * 1000;
+// A takeover tick comes this long after the moment it waits for (a heartbeat or a lease running out), so that
+// Redis has let it go by then.
+const WAKE_MARGIN_MS = 25;
 
-// Takes a free lease with the next fencing token: 0 when it is held.
-const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+// Takes a free lease with the next fencing token. When it is held: minus the milliseconds it has left (0 when
+// unknown), so the worker can come back the moment it ends rather than a tick later.
+const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then
+  local left = redis.call('PTTL', KEYS[1])
+  if left > 0 then return -left end
+  return 0
+end
 local t = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. t, 'PX', ARGV[2])
 return t`;
@@ -56,6 +64,8 @@ class ClusterWorker extends EventEmitter {
     this.id = id || `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this._redisUrl = redis;
     this._leaseMs = leaseMs;
+    this._minWakeMs = Math.max(100, Math.floor(leaseMs / 50));
+    this._lastTickAt = 0;
     this._sealer = sealer(secret);
     this._engineOptions = engine;
     this._maxAccounts = maxAccounts;
@@ -90,13 +100,36 @@ class ClusterWorker extends EventEmitter {
     for (const name of ['messageDeleted', 'flagsChanged']) {
       this.engine.on(name, (e) => this._queue(() => this._publishChange(name, e)));
     }
+    this._running = true;
     await this._tick();
     this._timer = setInterval(() => this._tick().catch((err) => this.emit('warning', err)), Math.floor(this._leaseMs / 3));
   }
 
+  // A tick every leaseMs / 3 would take a dead worker's accounts up to a third of a lease after their leases end.
+  // So each tick also notes when the next takeover can happen: the earliest moment another worker's heartbeat
+  // grows older than leaseMs (it is then no longer live, and its accounts are placed anew) or a lease this worker
+  // should hold, but found held, runs out. When that comes before the next regular tick, an extra tick runs then.
+  // Live workers heartbeat every leaseMs / 3 and renew their leases, so in a healthy cluster neither moment comes
+  // before the next tick, and no extra tick (and no extra Redis command) happens: only a worker that stopped
+  // heartbeating, or a lease that is not being renewed, brings one. Extra ticks are at least minWakeMs apart.
+  _wakeAt(at) {
+    clearTimeout(this._wake);
+    this._wake = null;
+    if (!this._running || at === Infinity) return;
+    const now = Date.now();
+    if (at - now >= Math.floor(this._leaseMs / 3)) return; // the regular tick comes first
+    const delay = Math.max(at - now, this._lastTickAt + this._minWakeMs - now, 0);
+    this._wake = setTimeout(() => {
+      this._wake = null;
+      this._tick().catch((err) => this.emit('warning', err));
+    }, delay);
+  }
+
   /** Hands every account over at once: leases released, so other workers take them on their next tick. */
   async stop() {
+    this._running = false;
     clearInterval(this._timer);
+    clearTimeout(this._wake);
     await this._ticking;
     await this._fullSync.stop();
     await Promise.all([...this._watching]);
@@ -117,19 +150,29 @@ class ClusterWorker extends EventEmitter {
   }
 
   _tick() {
-    if (!this._ticking) this._ticking = this._tickOnce().finally(() => { this._ticking = null; });
+    if (!this._ticking) {
+      this._lastTickAt = Date.now();
+      this._ticking = this._tickOnce().then((wakeAt) => this._wakeAt(wakeAt)).finally(() => { this._ticking = null; });
+    }
     return this._ticking;
   }
 
+  // One tick; resolves with the moment a takeover may be possible next (see _wakeAt), Infinity for none.
   async _tickOnce() {
     const now = Date.now();
     const r = this.redis;
+    let wakeAt = Infinity;
     await r.zadd(this._k.workers, now, this.id);
     await r.hset(this._k.worker(this.id), { pid: process.pid, host: os.hostname(), accounts: this._owned.size, heartbeatAt: now,
       maxAccounts: this._maxAccounts === Infinity ? '' : this._maxAccounts });
     await r.pexpire(this._k.worker(this.id), this._leaseMs * 2);
     await r.zremrangebyscore(this._k.workers, '-inf', now - this._leaseMs);
-    const live = await r.zrangebyscore(this._k.workers, now - this._leaseMs, '+inf');
+    const beats = await r.zrangebyscore(this._k.workers, now - this._leaseMs, '+inf', 'WITHSCORES');
+    const live = [];
+    for (let i = 0; i < beats.length; i += 2) {
+      live.push(beats[i]);
+      if (beats[i] !== this.id) wakeAt = Math.min(wakeAt, Number(beats[i + 1]) + this._leaseMs + WAKE_MARGIN_MS);
+    }
     const ids = new Set(await r.hkeys(this._k.accounts));
     for (const id of this._backoff.keys()) if (!ids.has(id)) this._backoff.delete(id);
     const place = placer(this.id, this._maxAccounts, () => this._owned.size, live, await loads(r, this._k, live));
@@ -147,18 +190,24 @@ class ClusterWorker extends EventEmitter {
       if (this._owned.has(id) || place(id, false) !== this.id || this._backoff.get(id)?.until > now) continue;
       const sentAt = Date.now();
       const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
-      if (!token) continue;
+      if (token <= 0) {
+        if (token < 0) wakeAt = Math.min(wakeAt, Date.now() - token + WAKE_MARGIN_MS); // held: come back when it ends
+        continue;
+      }
       // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
       const started = this._watch(id, `${this.id}:${token}`, sentAt).finally(() => this._watching.delete(started));
       this._watching.add(started);
     }
     await this._fullSync.poll();
+    return wakeAt;
   }
 
   // Renews the lease: false when it is lost. One the deadline dropped while the renewal was on its way is
   // given back, as the renewal may just have extended it, so the next owner need not wait for it to expire.
   async _renew(id, held) {
     const sentAt = Date.now();
+    // An extra tick (_wakeAt) soon after a regular one does not renew again what was renewed moments ago.
+    if (this._owned.get(id) === held && sentAt - held.renewedAt < this._leaseMs / 6) return true;
     const ok = this._owned.get(id) === held && await this.redis.imapPushrenew(this._k.lease(id), held.lease, this._leaseMs);
     if (this._owned.get(id) !== held) {
       if (ok) await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});
@@ -173,6 +222,7 @@ class ClusterWorker extends EventEmitter {
   // here, whatever Redis could be told, so that a new owner never finds this one still on the server.
   _holdUntil(id, held, sentAt) {
     clearTimeout(held.deadline);
+    held.renewedAt = sentAt;
     const left = sentAt + this._leaseMs - Math.floor(this._leaseMs / 4) - Date.now();
     held.deadline = setTimeout(() => {
       if (this._owned.get(id) !== held) return;
