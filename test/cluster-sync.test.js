@@ -120,6 +120,60 @@ maybe('cluster full sync and status', () => {
     expect(Number(fx.redis.cli('XLEN', 't:EmailFullSync'))).toBe(0);
   }, 60000);
 
+  test('fetchBodies: every path (push, catch-up after a handover, full sync) carries top-level headers, body and attachments', async () => {
+    fx = await startCluster({ users: USERS, accounts: [] });
+    const { cluster, imap } = fx;
+    await cluster.addAccount(fx.account('user1', { fetchBodies: true }));
+    await cluster.addAccount(fx.account('user2')); // without: envelopes only
+    const raw = (subject) => ['From: Ann <ann@example.com>', 'To: Bob <bob@example.com>', `Subject: ${subject}`,
+      'Date: Tue, 01 Dec 2026 10:00:00 +0000', 'Message-ID: <m@example.com>', 'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'Hello body',
+      '--b1', 'Content-Type: text/html; charset=utf-8', '', '<p>Hello body</p>', '--b1',
+      'Content-Type: application/octet-stream; name="a.bin"', 'Content-Disposition: attachment; filename="a.bin"',
+      'Content-Transfer-Encoding: base64', '', 'AAECAwQ=', '--b1--', ''].join('\r\n');
+    const news = fx.collect('EmailNewMessage');
+    const statuses = fx.collect('EmailStatus');
+    const recorded = () => ['user1', 'user2'].every((id) => fx.redis.cli('EXISTS', `t:state:${id}`).trim() === '1');
+    const entryOf = (accountId, subject, pred = () => true) => news.filter((p) => p.accountId === accountId && pred(p))
+      .flatMap((p) => p.messages).find((m) => m.envelope.subject === subject);
+    const checkBodies = (m, subject) => {
+      expect(Object.keys(m).sort()).toEqual(['attachments', 'body', 'envelope', 'flags', 'folder', 'headers', 'id', 'uid', 'uidValidity']);
+      expect(m.headers).toContainEqual(['Subject', subject]);
+      expect(m.headers).toContainEqual(['From', 'Ann <ann@example.com>']);
+      expect(Object.keys(m.body).sort()).toEqual(['html', 'size', 'text', 'truncated']);
+      expect(m.body.text).toMatch(/^Hello body/);
+      expect(m.body.html).toMatch(/^<p>Hello body<\/p>/);
+      expect(m.body).toMatchObject({ truncated: false, size: expect.any(Number) });
+      expect(m.attachments).toEqual([{ filename: 'a.bin', contentType: 'application/octet-stream', disposition: 'attachment',
+        contentId: null, size: 5, content: Buffer.from([0, 1, 2, 3, 4]).toString('base64') }]);
+    };
+    const envelopeOnly = (m) => expect(Object.keys(m).sort()).toEqual(['envelope', 'flags', 'folder', 'id', 'uid', 'uidValidity']);
+
+    // Pushed through IDLE.
+    const w1 = await fx.startWorker('w1');
+    await waitUntil(recorded, 15000, 'both accounts recorded');
+    imap.appendMessage('INBOX', { raw: raw('pushed') });
+    await waitUntil(() => entryOf('user1', 'pushed') && entryOf('user2', 'pushed'), 10000, 'the pushes');
+    checkBodies(entryOf('user1', 'pushed'), 'pushed');
+    envelopeOnly(entryOf('user2', 'pushed'));
+
+    // Arrived while no worker held the accounts: the next owner's catch-up publishes it.
+    await w1.stop();
+    imap.appendMessage('INBOX', { raw: raw('while nobody watched') });
+    await fx.startWorker('w2');
+    await waitUntil(() => entryOf('user1', 'while nobody watched') && entryOf('user2', 'while nobody watched'), 15000, 'the catch-up');
+    checkBodies(entryOf('user1', 'while nobody watched'), 'while nobody watched');
+    envelopeOnly(entryOf('user2', 'while nobody watched'));
+
+    // A full sync.
+    const { requestId } = await cluster.requestFullSync('user1');
+    await waitUntil(() => synced(statuses, news, requestId), 15000, 'the full sync');
+    const synced1 = news.filter((p) => p.fullSync === requestId).flatMap((p) => p.messages);
+    expect(synced1.map((m) => m.envelope.subject).sort()).toEqual(['pushed', 'while nobody watched']);
+    for (const m of synced1) checkBodies(m, m.envelope.subject);
+    expect(synced1.find((m) => m.envelope.subject === 'pushed').id).toBe(entryOf('user1', 'pushed').id);
+  }, 60000);
+
   test('removeAccount drops its outstanding requests', async () => {
     fx = await startCluster({ users: USERS });
     await fx.cluster.requestFullSync('user1');

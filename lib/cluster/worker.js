@@ -241,6 +241,8 @@ class ClusterWorker extends EventEmitter {
     try {
       const sealed = await this.redis.hget(this._k.accounts, id);
       const account = engineAccount(id, this._sealer.open(id, sealed), this._getAccessToken);
+      // fetchBodies: every entry published for it carries the parsed message, whichever path found it.
+      held.bodies = account.fetchBodies ? { ...(account.maxBodyBytes ? { maxBytes: account.maxBodyBytes } : {}) } : null;
       const status = await this.engine.addAccount(account);
       if (this._owned.get(id) !== held) {
         // Dropped while it was being added (lost, rebalanced or removed): nothing may watch it here.
@@ -291,7 +293,7 @@ class ClusterWorker extends EventEmitter {
     try {
       for await (const m of this.engine.messages(id, folder, { uids: missed, batchSize: 500 })) {
         held.caught.add(`${folder}:${m.uid}`);
-        await this._publishNew(m, true);
+        await this._publishNew(m, true, await this._body(id, held, m));
       }
     } finally {
       const seen = held.catching.get(folder);
@@ -304,10 +306,30 @@ class ClusterWorker extends EventEmitter {
     }
   }
 
-  async _publishNew(m, caughtUp = false) {
+  /**
+   * The parsed message for an entry, when the account has fetchBodies: a newMessage event's own, else fetched
+   * (messages(), which a catch-up and a full sync list with, gives envelopes only). undefined without
+   * fetchBodies, or for a message gone meanwhile (its entry is published without a body).
+   */
+  async _body(id, held, m) {
+    if (!held.bodies) return undefined;
+    if (m.message) return m.message;
+    try {
+      return await this.engine.fetchMessage(id, m.folder, m.uid, held.bodies);
+    } catch (err) {
+      if (err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  async _publishNew(m, caughtUp = false, parsed = m.message) {
     const held = this._owned.get(m.accountId);
     if (!held) return;
     if (!caughtUp && held.caught.delete(`${m.folder}:${m.uid}`)) return;
+    if (!caughtUp && held.bodies && !parsed) {
+      parsed = await this._body(m.accountId, held, m);
+      if (this._owned.get(m.accountId) !== held) return;
+    }
     const st = held.state.get(m.folder) || { uidValidity: m.uidValidity, lastUid: 0 };
     if (!caughtUp && held.catching.has(m.folder)) {
       held.catching.set(m.folder, Math.max(held.catching.get(m.folder), m.uid));
@@ -318,7 +340,7 @@ class ClusterWorker extends EventEmitter {
     const payload = JSON.stringify({
       accountId: m.accountId,
       provider: 'imap',
-      messages: [messageEntry(m)],
+      messages: [messageEntry(m, parsed)],
     });
     await this._write(m.accountId, held, payload, m.folder);
   }
