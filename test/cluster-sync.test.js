@@ -10,7 +10,7 @@
 const { ImapPushError } = require('imap-push');
 const { redisAvailable } = require('./support/redis');
 const { startCluster, exited } = require('./support/cluster-fixture');
-const { waitUntil } = require('./support/wait');
+const { waitUntil, sleep } = require('./support/wait');
 
 if (!redisAvailable() && !process.env.CI) console.warn('\n*** cluster-sync.test.js SKIPPED: redis-server is not installed ***\n');
 const maybe = redisAvailable() || process.env.CI ? describe : describe.skip;
@@ -172,6 +172,49 @@ maybe('cluster full sync and status', () => {
     expect(synced1.map((m) => m.envelope.subject).sort()).toEqual(['pushed', 'while nobody watched']);
     for (const m of synced1) checkBodies(m, m.envelope.subject);
     expect(synced1.find((m) => m.envelope.subject === 'pushed').id).toBe(entryOf('user1', 'pushed').id);
+  }, 60000);
+
+  test('while no worker holds the account: an expunge and a flag change are published to EmailChanged by the next owner', async () => {
+    fx = await startCluster({ users: { user1: USERS.user1 } });
+    const { imap } = fx;
+    for (let i = 1; i <= 3; i++) imap.appendMessage('INBOX', { subject: `old ${i}` }); // UIDs 1-3, before any owner
+    const changed = fx.collect('EmailChanged');
+    const news = fx.collect('EmailNewMessage');
+    const statuses = fx.collect('EmailStatus');
+    const watchedBy = (w) => statuses.some((st) => st.type === 'watched' && st.workerId === w);
+    const state = () => JSON.parse(fx.redis.cli('HGET', 't:state:user1', 'INBOX'));
+    const w1 = fx.spawnWorker('w1');
+    await waitUntil(() => watchedBy('w1'), 15000, 'w1 watching user1');
+    expect(state()).toMatchObject({ lastUid: 3, uids: '1:3', highestModseq: imap.mailbox('INBOX').highestModseq });
+    // A flag change while w1 watches: published through IDLE, and the recorded HIGHESTMODSEQ moves past it.
+    imap.setFlags('INBOX', 1, ['\\Answered']);
+    await waitUntil(() => changed.some((c) => c.uid === 1), 10000, "the live flag change");
+    await waitUntil(() => state().highestModseq === imap.mailbox('INBOX').highestModseq, 5000, 'the HIGHESTMODSEQ recorded');
+
+    w1.child.kill('SIGKILL');
+    await exited(w1.child);
+    const mark = changed.length;
+    imap.expunge('INBOX', 2);
+    imap.setFlags('INBOX', 3, ['\\Seen', '\\Flagged']);
+    imap.appendMessage('INBOX', { subject: 'new while down', flags: ['\\Seen'] }); // UID 4: new mail, not a change
+    await fx.startWorker('w2');
+    await waitUntil(() => watchedBy('w2'), fx.leaseMs + 10000, 'w2 watching user1');
+    await waitUntil(() => changed.length >= mark + 2, 5000, 'the changes of the gap');
+    await sleep(500); // anything more it would publish
+    const gap = changed.slice(mark);
+    expect(gap.map((c) => ({ ...c, ...(c.flags ? { flags: [...c.flags].sort() } : {}) }))).toEqual([
+      { type: 'messageDeleted', accountId: 'user1', folder: 'INBOX', uid: 2 },
+      { type: 'flagsChanged', accountId: 'user1', folder: 'INBOX', uid: 3, flags: ['\\Flagged', '\\Seen'] },
+    ]);
+    expect(news.flatMap((p) => p.messages).filter((m) => m.envelope.subject === 'new while down').map((m) => m.uid)).toEqual([4]);
+    expect(state()).toMatchObject({ lastUid: 4, uids: '1,3:4', highestModseq: imap.mailbox('INBOX').highestModseq });
+
+    // The next owner finds nothing more to report: the state moved on with what was published.
+    await fx.workers.find((w) => w.id === 'w2').stop();
+    await fx.startWorker('w3');
+    await waitUntil(() => watchedBy('w3'), fx.leaseMs + 10000, 'w3 watching user1');
+    await sleep(500);
+    expect(changed.length).toBe(mark + 2);
   }, 60000);
 
   test('removeAccount drops its outstanding requests', async () => {

@@ -44,7 +44,7 @@ const keys = (p) => ({
   worker: (id) => `${p}:worker:${id}`, // hash pid, host, accounts, heartbeatAt (expires)
   lease: (id) => `${p}:lease:${id}`, // "workerId:fence", expires after leaseMs
   fence: `${p}:fence`, // counter: every lease taken gets the next token
-  state: (id) => `${p}:state:${id}`, // hash folder -> { uidValidity, lastUid }
+  state: (id) => `${p}:state:${id}`, // hash folder -> { uidValidity, lastUid, highestModseq, uids } (sync-state.js)
   stream: (topic) => `${p}:${topic}`,
 });
 

@@ -20,6 +20,7 @@ const { connect, checkCommon, WORKER_KEYS, keys, sealer, messageEntry, STREAM_MA
 const { loads, placer } = require('./placement');
 const { engineAccount } = require('./accounts');
 const { FullSync } = require('./full-sync');
+const { UidRanges, readState, writeState } = require('./sync-state');
 const { StatusTopic, errorFields } = require('./status');
 
 const MAX_RETRY_MS = 5 * 60 * 1000;
@@ -253,8 +254,8 @@ class ClusterWorker extends EventEmitter {
       const stored = await this.redis.hgetall(this._k.state(id));
       for (const folder of held.folders) {
         if (this._owned.get(id) !== held) return;
-        const saved = stored[folder] ? JSON.parse(stored[folder]) : null;
-        await this._catchUp(id, held, folder, saved);
+        const saved = stored[folder] ? readState(stored[folder]) : null;
+        await this._catchUp(id, held, folder, saved, status.folders.find((f) => f.folder === folder));
       }
       if (this._owned.get(id) !== held) return;
       await this._status.publish(id, { type: 'watched', folders: held.folders }, held);
@@ -273,19 +274,24 @@ class ClusterWorker extends EventEmitter {
     }
   }
 
-  // Mail that arrived while nobody watched: what the folder has past the
-  // last UID the previous owner published. The first owner only records
-  // where the folder stands.
-  async _catchUp(id, held, folder, saved) {
+  // What happened while nobody watched: mail past the last UID the previous owner published, the UIDs it knew
+  // that are gone (expunged), and, where the server has CONDSTORE, the messages whose flags changed past the
+  // HIGHESTMODSEQ it recorded. The first owner only records where the folder stands. `selected` is the folder's
+  // status as addAccount resolved it: its HIGHESTMODSEQ is from the IDLE session's SELECT, and every change after
+  // that comes through IDLE.
+  async _catchUp(id, held, folder, saved, selected = {}) {
     const uids = await this.engine.search(id, folder, {});
     const top = uids.length ? uids[uids.length - 1] : 0;
     const status = this.engine.status(id);
     const uidValidity = (status.folders.find((f) => f.folder === folder) || {}).uidValidity || null;
+    const modseq = selected.uidValidity === uidValidity ? selected.highestModseq ?? null : null;
     if (!saved || saved.uidValidity !== uidValidity) {
-      held.state.set(folder, { uidValidity, lastUid: saved ? 0 : top });
+      // A new UIDVALIDITY: every message is new (lastUid 0), and what the old one held is gone with it.
+      held.state.set(folder, { uidValidity, lastUid: saved ? 0 : top, highestModseq: modseq, uids: saved ? new UidRanges() : UidRanges.from(uids) });
       if (!saved) return this._write(id, held, '', folder);
     } else {
       held.state.set(folder, saved);
+      await this._catchUpChanges(id, held, folder, uids, modseq);
     }
     const missed = uids.filter((u) => u > held.state.get(folder).lastUid);
     if (!missed.length) return;
@@ -300,9 +306,43 @@ class ClusterWorker extends EventEmitter {
       held.catching.delete(folder);
       const st = held.state.get(folder);
       if (seen > st.lastUid) {
-        held.state.set(folder, { ...st, lastUid: seen });
+        st.lastUid = seen;
         await this._write(id, held, '', folder);
       }
+    }
+  }
+
+  // Expunges and flag changes of known messages (UID <= lastUid) while nobody watched, to EmailChanged; the
+  // state is written with each entry, and its highestModseq moves on only once every change up to it is out.
+  async _catchUpChanges(id, held, folder, uids, modseq) {
+    const st = held.state.get(folder);
+    if (st.uids) {
+      const present = new Set(uids);
+      for (const uid of st.uids.upTo(st.lastUid)) {
+        if (present.has(uid)) continue;
+        if (this._owned.get(id) !== held) return;
+        st.uids.delete(uid);
+        await this._publishChanged(id, held, { type: 'messageDeleted', accountId: id, folder, uid });
+      }
+    } else {
+      st.uids = UidRanges.from(uids.filter((u) => u <= st.lastUid)); // a state from before uids were kept
+    }
+    if (modseq === null) {
+      if (st.highestModseq !== null) { st.highestModseq = null; await this._write(id, held, '', folder); }
+      return;
+    }
+    if (st.highestModseq !== null && modseq > st.highestModseq) {
+      const changed = (await this.engine.search(id, folder, { modseq: st.highestModseq + 1 })).filter((u) => u <= st.lastUid);
+      if (changed.length) {
+        for await (const m of this.engine.messages(id, folder, { uids: changed, batchSize: 500 })) {
+          if (this._owned.get(id) !== held) return;
+          await this._publishChanged(id, held, { type: 'flagsChanged', accountId: id, folder, uid: m.uid, flags: m.flags });
+        }
+      }
+    }
+    if (st.highestModseq !== modseq) {
+      st.highestModseq = Math.max(st.highestModseq ?? 0, modseq);
+      await this._write(id, held, '', folder);
     }
   }
 
@@ -330,13 +370,18 @@ class ClusterWorker extends EventEmitter {
       parsed = await this._body(m.accountId, held, m);
       if (this._owned.get(m.accountId) !== held) return;
     }
-    const st = held.state.get(m.folder) || { uidValidity: m.uidValidity, lastUid: 0 };
+    let st = held.state.get(m.folder);
+    if (!st || st.uidValidity !== m.uidValidity) {
+      st = { uidValidity: m.uidValidity, lastUid: 0, highestModseq: null, uids: new UidRanges() };
+      held.state.set(m.folder, st);
+    }
     if (!caughtUp && held.catching.has(m.folder)) {
       held.catching.set(m.folder, Math.max(held.catching.get(m.folder), m.uid));
     } else {
       // lastUid only grows: IDLE may have reported newer UIDs than the catch-up's.
-      held.state.set(m.folder, { uidValidity: m.uidValidity, lastUid: Math.max(st.uidValidity === m.uidValidity ? st.lastUid : 0, m.uid) });
+      st.lastUid = Math.max(st.lastUid, m.uid);
     }
+    if (st.uids) st.uids.add(m.uid);
     const payload = JSON.stringify({
       accountId: m.accountId,
       provider: 'imap',
@@ -345,15 +390,25 @@ class ClusterWorker extends EventEmitter {
     await this._write(m.accountId, held, payload, m.folder);
   }
 
+  // From IDLE: an expunged UID leaves the folder's known UIDs, and a flag change (CONDSTORE) moves its
+  // highestModseq on once the account is caught up (before that, its catch-up decides where it stands).
   async _publishChange(name, e) {
     const held = this._owned.get(e.accountId);
     if (!held) return;
-    const payload = JSON.stringify({ type: name, accountId: e.accountId, folder: e.folder, uid: e.uid, flags: e.flags });
-    await this._publish(e.accountId, held, 'EmailChanged', payload, '', '');
+    const st = held.state.get(e.folder);
+    if (st && name === 'messageDeleted' && st.uids && e.uid !== null) st.uids.delete(e.uid);
+    if (st && name === 'flagsChanged' && held.watched && st.highestModseq !== null && e.modseq > st.highestModseq) st.highestModseq = e.modseq;
+    await this._publishChanged(e.accountId, held, { type: name, accountId: e.accountId, folder: e.folder, uid: e.uid, flags: e.flags });
+  }
+
+  // One EmailChanged entry, with its folder's state when there is one.
+  async _publishChanged(id, held, change) {
+    const st = held.state.get(change.folder);
+    await this._publish(id, held, 'EmailChanged', JSON.stringify(change), st ? change.folder : '', st ? writeState(st) : '');
   }
 
   async _write(id, held, payload, folder) {
-    await this._publish(id, held, 'EmailNewMessage', payload, folder, JSON.stringify(held.state.get(folder)));
+    await this._publish(id, held, 'EmailNewMessage', payload, folder, writeState(held.state.get(folder)));
   }
 
   // A write Redis did not take (down, unreachable) is tried again rather than skipped: a later one would store
