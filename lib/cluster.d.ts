@@ -1,6 +1,7 @@
 // require('imap-push/cluster'): accounts leased across worker processes through one Redis (needs the ioredis package).
 import { EventEmitter } from 'events';
-import type { AccessToken, AccountOptions, ConnectionState, EngineOptions, Envelope, ErrorCode, ParsedMessage } from './index';
+import type { AccessToken, AccountOptions, ConnectionState, EngineOptions, Envelope, ErrorCode } from './index';
+import type { MessageAttachment } from './mime';
 
 export interface ClusterOptions {
   /** redis:// or rediss:// URL. */
@@ -66,8 +67,30 @@ export interface ClusterMessage {
   uidValidity: number;
   envelope: Envelope;
   flags: string[];
-  /** With the account's fetchBodies. */
-  body?: ParsedMessage;
+  /** With the account's fetchBodies (on every path: IDLE, a catch-up, a full sync): the header fields in order, [name, value decoded]. */
+  headers?: Array<[string, string]>;
+  /** With fetchBodies. */
+  body?: ClusterMessageBody;
+  /** With fetchBodies. */
+  attachments?: ClusterAttachment[];
+}
+
+/** A message's body as our MIME parser (parseMessage) reads it. */
+export interface ClusterMessageBody {
+  /** Inline text/plain parts in UTF-8 with '\n' line ends; null when there are none. */
+  text: string | null;
+  /** Inline text/html parts in UTF-8 with '\n' line ends; null when there are none. */
+  html: string | null;
+  /** The message's size in bytes, as parsed. */
+  size: number;
+  /** maxBodyBytes (or another parser limit) cut something off. */
+  truncated: boolean;
+}
+
+/** A MessageAttachment with its bytes in base64. */
+export interface ClusterAttachment extends Omit<MessageAttachment, 'content'> {
+  /** The transfer-decoded bytes, base64-encoded. */
+  content: string;
 }
 
 export interface EmailNewMessagePayload {

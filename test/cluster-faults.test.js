@@ -58,6 +58,58 @@ maybe('cluster faults on Redis', () => {
     noOverlap();
   }, 60000);
 
+  test('SIGKILL at a 9 s lease: the survivor takes the leases as they end, not a tick later, within leaseMs + 2 s', async () => {
+    const lease = 9000;
+    const period = lease / 3; // the regular tick
+    rig = await startRig({ leaseMs: lease });
+    // When each worker ticks (its heartbeat): the victim is the worker whose survivor ticks furthest from the moment
+    // its leases end, so that a takeover left to the survivor's regular tick would come at least period / 2 late.
+    const beat = async (name) => Number(await rig.cluster.redis.hget(`t:worker:${name}`, 'heartbeatAt'));
+    const nextBeat = async (name) => {
+      const before = await beat(name);
+      await waitUntil(async () => (await beat(name)) !== before, period + 5000, `a tick of ${name}`);
+      return beat(name);
+    };
+    rig.spawnWorker('w1');
+    await waitUntil(async () => rig.allWatchedOnce() && (await rig.allOwned(['w1'])), 15000, 'w1 watching everything');
+    let w2After;
+    for (let attempt = 0; ; attempt++) {
+      // Started just after a tick of w1, w2 ticks its start-up time (about 0.5-2 s) after w1 does.
+      await nextBeat('w1');
+      const w2 = rig.spawnWorker('w2');
+      await waitUntil(() => ownedByBoth(), 20000, 'every account owned, by both workers');
+      const t1 = await nextBeat('w1');
+      const t2 = await nextBeat('w2');
+      w2After = (((t2 - t1) % period) + period) % period;
+      // Ticks less than 400 ms apart could each come first (timers drift): no telling which one takes over.
+      if ((w2After >= 400 && w2After <= period - 400) || attempt === 3) break;
+      w2.child.send('stop');
+      await new Promise((resolve) => w2.child.once('exit', resolve));
+    }
+    await waitUntil(() => rig.allWatchedOnce(), 15000, 'one watcher per account');
+    await waitUntil(() => rig.allRecorded(), 15000, "every account's sync state in Redis");
+    const [victim, survivor, lateBy] = w2After >= period / 2 ? ['w1', 'w2', w2After] : ['w2', 'w1', period - w2After];
+    const mine = Object.entries(await rig.owners()).filter(([, w]) => w === victim).map(([id]) => id);
+    expect(mine.length).toBeGreaterThan(0);
+    await nextBeat(victim);
+    await sleep(200); // its renewals, which follow the heartbeat
+    rig.workers.find((w) => w.name === victim && w.child.exitCode === null).child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const leaseEnds = Math.max(...await Promise.all(mine.map(async (id) => Date.now() + await rig.cluster.redis.pttl(`t:lease:${id}`))));
+    rig.imap.appendMessage('INBOX', { subject: 'during the long gap' });
+    await waitUntil(() => rig.allOwned([survivor]), lease + 8000, `${survivor} holding every lease`);
+    const takenAt = Date.now();
+    await waitUntil(async () => rig.allWatchedOnce(), lease + 8000, `${survivor} watching everything`);
+    const watchedMs = Date.now() - killedAt;
+    await rig.waitPublished('during the long gap');
+    console.log(`SIGKILL (lease ${lease} ms): the leases ended ${leaseEnds - killedAt} ms after the kill, ${survivor} held them ` +
+      `${takenAt - leaseEnds} ms later (its regular tick would have come ~${Math.round(lateBy)} ms later) and watched ` +
+      `everything ${watchedMs} ms after the kill`);
+    expect(takenAt - leaseEnds).toBeLessThan(1000);
+    expect(watchedMs).toBeLessThanOrEqual(lease + 2000);
+    noOverlap();
+  }, 120000);
+
   test('SIGSTOP past the lease: taken over, then fenced: no entry from the paused worker, its sessions closed, nothing lost', async () => {
     const { w1 } = await twoWorkers();
     const lost = await w1Accounts();

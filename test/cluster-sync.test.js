@@ -10,7 +10,7 @@
 const { ImapPushError } = require('imap-push');
 const { redisAvailable } = require('./support/redis');
 const { startCluster, exited } = require('./support/cluster-fixture');
-const { waitUntil } = require('./support/wait');
+const { waitUntil, sleep } = require('./support/wait');
 
 if (!redisAvailable() && !process.env.CI) console.warn('\n*** cluster-sync.test.js SKIPPED: redis-server is not installed ***\n');
 const maybe = redisAvailable() || process.env.CI ? describe : describe.skip;
@@ -118,6 +118,103 @@ maybe('cluster full sync and status', () => {
     expect(doneEntry(statuses, requestId)).toMatchObject({ workerId: 'w2', ok: true, messages: 120 });
     expect(syncedUids(news, requestId, 'user1', 'INBOX').size).toBe(120);
     expect(Number(fx.redis.cli('XLEN', 't:EmailFullSync'))).toBe(0);
+  }, 60000);
+
+  test('fetchBodies: every path (push, catch-up after a handover, full sync) carries top-level headers, body and attachments', async () => {
+    fx = await startCluster({ users: USERS, accounts: [] });
+    const { cluster, imap } = fx;
+    await cluster.addAccount(fx.account('user1', { fetchBodies: true }));
+    await cluster.addAccount(fx.account('user2')); // without: envelopes only
+    const raw = (subject) => ['From: Ann <ann@example.com>', 'To: Bob <bob@example.com>', `Subject: ${subject}`,
+      'Date: Tue, 01 Dec 2026 10:00:00 +0000', 'Message-ID: <m@example.com>', 'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'Hello body',
+      '--b1', 'Content-Type: text/html; charset=utf-8', '', '<p>Hello body</p>', '--b1',
+      'Content-Type: application/octet-stream; name="a.bin"', 'Content-Disposition: attachment; filename="a.bin"',
+      'Content-Transfer-Encoding: base64', '', 'AAECAwQ=', '--b1--', ''].join('\r\n');
+    const news = fx.collect('EmailNewMessage');
+    const statuses = fx.collect('EmailStatus');
+    const recorded = () => ['user1', 'user2'].every((id) => fx.redis.cli('EXISTS', `t:state:${id}`).trim() === '1');
+    const entryOf = (accountId, subject, pred = () => true) => news.filter((p) => p.accountId === accountId && pred(p))
+      .flatMap((p) => p.messages).find((m) => m.envelope.subject === subject);
+    const checkBodies = (m, subject) => {
+      expect(Object.keys(m).sort()).toEqual(['attachments', 'body', 'envelope', 'flags', 'folder', 'headers', 'id', 'uid', 'uidValidity']);
+      expect(m.headers).toContainEqual(['Subject', subject]);
+      expect(m.headers).toContainEqual(['From', 'Ann <ann@example.com>']);
+      expect(Object.keys(m.body).sort()).toEqual(['html', 'size', 'text', 'truncated']);
+      expect(m.body.text).toMatch(/^Hello body/);
+      expect(m.body.html).toMatch(/^<p>Hello body<\/p>/);
+      expect(m.body).toMatchObject({ truncated: false, size: expect.any(Number) });
+      expect(m.attachments).toEqual([{ filename: 'a.bin', contentType: 'application/octet-stream', disposition: 'attachment',
+        contentId: null, size: 5, content: Buffer.from([0, 1, 2, 3, 4]).toString('base64') }]);
+    };
+    const envelopeOnly = (m) => expect(Object.keys(m).sort()).toEqual(['envelope', 'flags', 'folder', 'id', 'uid', 'uidValidity']);
+
+    // Pushed through IDLE.
+    const w1 = await fx.startWorker('w1');
+    await waitUntil(recorded, 15000, 'both accounts recorded');
+    imap.appendMessage('INBOX', { raw: raw('pushed') });
+    await waitUntil(() => entryOf('user1', 'pushed') && entryOf('user2', 'pushed'), 10000, 'the pushes');
+    checkBodies(entryOf('user1', 'pushed'), 'pushed');
+    envelopeOnly(entryOf('user2', 'pushed'));
+
+    // Arrived while no worker held the accounts: the next owner's catch-up publishes it.
+    await w1.stop();
+    imap.appendMessage('INBOX', { raw: raw('while nobody watched') });
+    await fx.startWorker('w2');
+    await waitUntil(() => entryOf('user1', 'while nobody watched') && entryOf('user2', 'while nobody watched'), 15000, 'the catch-up');
+    checkBodies(entryOf('user1', 'while nobody watched'), 'while nobody watched');
+    envelopeOnly(entryOf('user2', 'while nobody watched'));
+
+    // A full sync.
+    const { requestId } = await cluster.requestFullSync('user1');
+    await waitUntil(() => synced(statuses, news, requestId), 15000, 'the full sync');
+    const synced1 = news.filter((p) => p.fullSync === requestId).flatMap((p) => p.messages);
+    expect(synced1.map((m) => m.envelope.subject).sort()).toEqual(['pushed', 'while nobody watched']);
+    for (const m of synced1) checkBodies(m, m.envelope.subject);
+    expect(synced1.find((m) => m.envelope.subject === 'pushed').id).toBe(entryOf('user1', 'pushed').id);
+  }, 60000);
+
+  test('while no worker holds the account: an expunge and a flag change are published to EmailChanged by the next owner', async () => {
+    fx = await startCluster({ users: { user1: USERS.user1 } });
+    const { imap } = fx;
+    for (let i = 1; i <= 3; i++) imap.appendMessage('INBOX', { subject: `old ${i}` }); // UIDs 1-3, before any owner
+    const changed = fx.collect('EmailChanged');
+    const news = fx.collect('EmailNewMessage');
+    const statuses = fx.collect('EmailStatus');
+    const watchedBy = (w) => statuses.some((st) => st.type === 'watched' && st.workerId === w);
+    const state = () => JSON.parse(fx.redis.cli('HGET', 't:state:user1', 'INBOX'));
+    const w1 = fx.spawnWorker('w1');
+    await waitUntil(() => watchedBy('w1'), 15000, 'w1 watching user1');
+    expect(state()).toMatchObject({ lastUid: 3, uids: '1:3', highestModseq: imap.mailbox('INBOX').highestModseq });
+    // A flag change while w1 watches: published through IDLE, and the recorded HIGHESTMODSEQ moves past it.
+    imap.setFlags('INBOX', 1, ['\\Answered']);
+    await waitUntil(() => changed.some((c) => c.uid === 1), 10000, "the live flag change");
+    await waitUntil(() => state().highestModseq === imap.mailbox('INBOX').highestModseq, 5000, 'the HIGHESTMODSEQ recorded');
+
+    w1.child.kill('SIGKILL');
+    await exited(w1.child);
+    const mark = changed.length;
+    imap.expunge('INBOX', 2);
+    imap.setFlags('INBOX', 3, ['\\Seen', '\\Flagged']);
+    imap.appendMessage('INBOX', { subject: 'new while down', flags: ['\\Seen'] }); // UID 4: new mail, not a change
+    await fx.startWorker('w2');
+    await waitUntil(() => watchedBy('w2'), fx.leaseMs + 10000, 'w2 watching user1');
+    await waitUntil(() => changed.length >= mark + 2, 5000, 'the changes of the gap');
+    await sleep(500); // anything more it would publish
+    const gap = changed.slice(mark);
+    expect(gap.map((c) => ({ ...c, ...(c.flags ? { flags: [...c.flags].sort() } : {}) }))).toEqual([
+      { type: 'messageDeleted', accountId: 'user1', folder: 'INBOX', uid: 2 },
+      { type: 'flagsChanged', accountId: 'user1', folder: 'INBOX', uid: 3, flags: ['\\Flagged', '\\Seen'] },
+    ]);
+    expect(news.flatMap((p) => p.messages).filter((m) => m.envelope.subject === 'new while down').map((m) => m.uid)).toEqual([4]);
+    expect(state()).toMatchObject({ lastUid: 4, uids: '1,3:4', highestModseq: imap.mailbox('INBOX').highestModseq });
+
+    // The next owner finds nothing more to report: the state moved on with what was published.
+    await fx.workers.find((w) => w.id === 'w2').stop();
+    await fx.startWorker('w3');
+    await waitUntil(() => watchedBy('w3'), fx.leaseMs + 10000, 'w3 watching user1');
+    await sleep(500);
+    expect(changed.length).toBe(mark + 2);
   }, 60000);
 
   test('removeAccount drops its outstanding requests', async () => {

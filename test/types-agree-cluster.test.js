@@ -8,6 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const ts = require('typescript');
 const cluster = require('imap-push/cluster');
+const { parseMessage } = require('imap-push');
 const { CLUSTER_KEYS, WORKER_KEYS, TOPICS, messageEntry } = require('../lib/cluster/common');
 const { FULL_SYNC_KEYS } = require('../lib/cluster/full-sync');
 
@@ -27,9 +28,16 @@ test('option keys: exactly the ones the constructors and requestFullSync accept'
   expect(() => new cluster.ClusterWorker({ redis: 'redis://127.0.0.1:1', secret: 's'.repeat(16), maxAcounts: 1 })).toThrow(/maxAcounts/);
 });
 
-test('ClusterMessage has the keys of a published message entry', () => {
-  const m = messageEntry({ accountId: 'a', folder: 'INBOX', uid: 1, uidValidity: 1, envelope: {}, flags: [], message: {} });
+test('ClusterMessage has the keys of a published message entry, its body and attachments those of theirs', async () => {
+  const raw = ['Subject: s', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '',
+    'hi', '--b', 'Content-Type: image/png', 'Content-Disposition: attachment; filename=x.png', 'Content-Transfer-Encoding: base64', '',
+    'iVBORw0KGgo=', '--b--', ''].join('\r\n');
+  const m = messageEntry({ accountId: 'a', folder: 'INBOX', uid: 1, uidValidity: 1, envelope: {}, flags: [] }, await parseMessage(raw));
   expect(Object.keys(m).sort()).toEqual(keys(typeOf('ClusterMessage')));
+  expect(Object.keys(m.body).sort()).toEqual(keys(typeOf('ClusterMessageBody')));
+  expect(m.attachments).toHaveLength(1);
+  expect(Object.keys(m.attachments[0]).sort()).toEqual(keys(typeOf('ClusterAttachment')));
+  expect(typeof m.attachments[0].content).toBe('string');
 });
 
 test('TopicPayloads has a payload type for each topic consume() reads', () => {

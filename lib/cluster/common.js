@@ -44,7 +44,7 @@ const keys = (p) => ({
   worker: (id) => `${p}:worker:${id}`, // hash pid, host, accounts, heartbeatAt (expires)
   lease: (id) => `${p}:lease:${id}`, // "workerId:fence", expires after leaseMs
   fence: `${p}:fence`, // counter: every lease taken gets the next token
-  state: (id) => `${p}:state:${id}`, // hash folder -> { uidValidity, lastUid }
+  state: (id) => `${p}:state:${id}`, // hash folder -> { uidValidity, lastUid, highestModseq, uids } (sync-state.js)
   stream: (topic) => `${p}:${topic}`,
 });
 
@@ -78,10 +78,28 @@ function messageId(accountId, folder, uidValidity, uid) {
   return crypto.createHash('sha256').update(JSON.stringify([accountId, folder, uidValidity, uid])).digest('base64url').slice(0, 22);
 }
 
-/** One message of an EmailNewMessage payload, from a newMessage event or a messages() item. */
-function messageEntry(m) {
+/**
+ * A message parsed by our MIME parser (lib/mime), as a payload carries it: its header fields, its body (the
+ * inline text and HTML, with the message's size and whether a limit cut it), and its attachments, their bytes
+ * in base64 (JSON has no bytes).
+ */
+function bodyFields(parsed) {
+  if (!parsed) return {};
+  return {
+    headers: parsed.headers,
+    body: { text: parsed.text, html: parsed.html, size: parsed.size, truncated: parsed.truncated },
+    attachments: parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, disposition: a.disposition,
+      contentId: a.contentId, size: a.size, content: Buffer.from(a.content.buffer, a.content.byteOffset, a.content.length).toString('base64') })),
+  };
+}
+
+/**
+ * One message of an EmailNewMessage payload, from a newMessage event or a messages() item; `parsed` is the
+ * parsed message when the account has fetchBodies (a newMessage event's own `message` by default).
+ */
+function messageEntry(m, parsed = m.message) {
   return { id: messageId(m.accountId, m.folder, m.uidValidity, m.uid), folder: m.folder, uid: m.uid, uidValidity: m.uidValidity,
-    envelope: m.envelope, flags: m.flags, ...(m.message ? { body: m.message } : {}) };
+    envelope: m.envelope, flags: m.flags, ...bodyFields(parsed) };
 }
 
 // Rendezvous hashing: each account goes to the live worker with the highest

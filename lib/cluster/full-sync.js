@@ -28,6 +28,7 @@ const { statusPayload, errorFields } = require('./status');
 
 const GROUP = 'owners';
 const BATCH = 100;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024; // with bodies, an entry is flushed early once its messages reach this size
 const MAX_RUNNING = 4; // syncs at once per worker; the rest wait for a later tick
 const MAX_TRIES = 3; // a request failing this often on one worker is answered ok: false
 const FULL_SYNC_KEYS = ['folders', 'since'];
@@ -184,17 +185,23 @@ class FullSync {
     let total = 0;
     for (const folder of options.folders || held.folders) {
       let batch = [];
+      let bytes = 0;
       let count = 0;
       const flush = async () => {
         if (!batch.length) return;
         await this._publish(id, held, requestId, batch);
         count += batch.length;
         batch = [];
+        bytes = 0;
       };
       for await (const m of this._w.engine.messages(id, folder, { batchSize: BATCH, ...(options.since ? { since: options.since } : {}) })) {
         if (!this._holds(id, held)) throw new Lost();
-        batch.push(messageEntry(m));
-        if (batch.length >= BATCH) await flush();
+        // With fetchBodies each message carries its parsed body, fetched here (messages() lists envelopes).
+        const parsed = await this._w._body(id, held, m);
+        if (!this._holds(id, held)) throw new Lost();
+        batch.push(messageEntry(m, parsed));
+        bytes += parsed ? parsed.size : 0;
+        if (batch.length >= BATCH || bytes >= MAX_BATCH_BYTES) await flush();
       }
       await flush();
       folders.push({ folder, messages: count });

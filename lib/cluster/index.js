@@ -4,7 +4,8 @@
 // processes on any number of machines, through one Redis. Cluster is the
 // admin side: it stores accounts (credentials sealed with AES-256-GCM), says
 // who owns what, and consumes the topics the workers publish:
-//   ${prefix}:EmailNewMessage   { accountId, provider: 'imap', messages: [{ id, folder, uid, uidValidity, envelope, flags, body? }] }
+//   ${prefix}:EmailNewMessage   { accountId, provider: 'imap', messages: [{ id, folder, uid, uidValidity, envelope, flags,
+//                                 headers?, body?: { text, html, size, truncated }, attachments? }] } (bodies: fetchBodies)
 //   ${prefix}:EmailChanged      { type: 'messageDeleted' | 'flagsChanged', accountId, folder, uid, flags? }
 //   ${prefix}:EmailStatus       { type: 'watched' | 'connection' | 'failed' | 'fullSync', accountId, workerId, at, ... } (status.js)
 // and takes requests on ${prefix}:EmailFullSync (full-sync.js).
@@ -103,7 +104,9 @@ class Cluster extends EventEmitter {
         if (!running) return;
         const i = fields.indexOf('payload');
         try {
-          await handler(JSON.parse(fields[i + 1]), entryId);
+          // A handler that never settles holds this consumer's loop, not stop(): its entry stays pending, for
+          // another consumer to claim after claimMs.
+          await call(Promise.resolve().then(() => handler(JSON.parse(fields[i + 1]), entryId)));
           await call(r.xack(stream, group, entryId));
         } catch {
           // left pending: claimed again after claimMs

@@ -20,12 +20,21 @@ const { connect, checkCommon, WORKER_KEYS, keys, sealer, messageEntry, STREAM_MA
 const { loads, placer } = require('./placement');
 const { engineAccount } = require('./accounts');
 const { FullSync } = require('./full-sync');
+const { UidRanges, readState, writeState } = require('./sync-state');
 const { StatusTopic, errorFields } = require('./status');
 
 const MAX_RETRY_MS = 5 * 60 * 1000;
+// A takeover tick comes this long after the moment it waits for (a heartbeat or a lease running out), so that
+// Redis has let it go by then.
+const WAKE_MARGIN_MS = 25;
 
-// Takes a free lease with the next fencing token: 0 when it is held.
-const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+// Takes a free lease with the next fencing token. When it is held: minus the milliseconds it has left (0 when
+// unknown), so the worker can come back the moment it ends rather than a tick later.
+const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then
+  local left = redis.call('PTTL', KEYS[1])
+  if left > 0 then return -left end
+  return 0
+end
 local t = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. t, 'PX', ARGV[2])
 return t`;
@@ -56,6 +65,8 @@ class ClusterWorker extends EventEmitter {
     this.id = id || `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
     this._redisUrl = redis;
     this._leaseMs = leaseMs;
+    this._minWakeMs = Math.max(100, Math.floor(leaseMs / 50));
+    this._lastTickAt = 0;
     this._sealer = sealer(secret);
     this._engineOptions = engine;
     this._maxAccounts = maxAccounts;
@@ -90,13 +101,36 @@ class ClusterWorker extends EventEmitter {
     for (const name of ['messageDeleted', 'flagsChanged']) {
       this.engine.on(name, (e) => this._queue(() => this._publishChange(name, e)));
     }
+    this._running = true;
     await this._tick();
     this._timer = setInterval(() => this._tick().catch((err) => this.emit('warning', err)), Math.floor(this._leaseMs / 3));
   }
 
+  // A tick every leaseMs / 3 would take a dead worker's accounts up to a third of a lease after their leases end.
+  // So each tick also notes when the next takeover can happen: the earliest moment another worker's heartbeat
+  // grows older than leaseMs (it is then no longer live, and its accounts are placed anew) or a lease this worker
+  // should hold, but found held, runs out. When that comes before the next regular tick, an extra tick runs then.
+  // Live workers heartbeat every leaseMs / 3 and renew their leases, so in a healthy cluster neither moment comes
+  // before the next tick, and no extra tick (and no extra Redis command) happens: only a worker that stopped
+  // heartbeating, or a lease that is not being renewed, brings one. Extra ticks are at least minWakeMs apart.
+  _wakeAt(at) {
+    clearTimeout(this._wake);
+    this._wake = null;
+    if (!this._running || at === Infinity) return;
+    const now = Date.now();
+    if (at - now >= Math.floor(this._leaseMs / 3)) return; // the regular tick comes first
+    const delay = Math.max(at - now, this._lastTickAt + this._minWakeMs - now, 0);
+    this._wake = setTimeout(() => {
+      this._wake = null;
+      this._tick().catch((err) => this.emit('warning', err));
+    }, delay);
+  }
+
   /** Hands every account over at once: leases released, so other workers take them on their next tick. */
   async stop() {
+    this._running = false;
     clearInterval(this._timer);
+    clearTimeout(this._wake);
     await this._ticking;
     await this._fullSync.stop();
     await Promise.all([...this._watching]);
@@ -117,19 +151,29 @@ class ClusterWorker extends EventEmitter {
   }
 
   _tick() {
-    if (!this._ticking) this._ticking = this._tickOnce().finally(() => { this._ticking = null; });
+    if (!this._ticking) {
+      this._lastTickAt = Date.now();
+      this._ticking = this._tickOnce().then((wakeAt) => this._wakeAt(wakeAt)).finally(() => { this._ticking = null; });
+    }
     return this._ticking;
   }
 
+  // One tick; resolves with the moment a takeover may be possible next (see _wakeAt), Infinity for none.
   async _tickOnce() {
     const now = Date.now();
     const r = this.redis;
+    let wakeAt = Infinity;
     await r.zadd(this._k.workers, now, this.id);
     await r.hset(this._k.worker(this.id), { pid: process.pid, host: os.hostname(), accounts: this._owned.size, heartbeatAt: now,
       maxAccounts: this._maxAccounts === Infinity ? '' : this._maxAccounts });
     await r.pexpire(this._k.worker(this.id), this._leaseMs * 2);
     await r.zremrangebyscore(this._k.workers, '-inf', now - this._leaseMs);
-    const live = await r.zrangebyscore(this._k.workers, now - this._leaseMs, '+inf');
+    const beats = await r.zrangebyscore(this._k.workers, now - this._leaseMs, '+inf', 'WITHSCORES');
+    const live = [];
+    for (let i = 0; i < beats.length; i += 2) {
+      live.push(beats[i]);
+      if (beats[i] !== this.id) wakeAt = Math.min(wakeAt, Number(beats[i + 1]) + this._leaseMs + WAKE_MARGIN_MS);
+    }
     const ids = new Set(await r.hkeys(this._k.accounts));
     for (const id of this._backoff.keys()) if (!ids.has(id)) this._backoff.delete(id);
     const place = placer(this.id, this._maxAccounts, () => this._owned.size, live, await loads(r, this._k, live));
@@ -147,18 +191,24 @@ class ClusterWorker extends EventEmitter {
       if (this._owned.has(id) || place(id, false) !== this.id || this._backoff.get(id)?.until > now) continue;
       const sentAt = Date.now();
       const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
-      if (!token) continue;
+      if (token <= 0) {
+        if (token < 0) wakeAt = Math.min(wakeAt, Date.now() - token + WAKE_MARGIN_MS); // held: come back when it ends
+        continue;
+      }
       // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
       const started = this._watch(id, `${this.id}:${token}`, sentAt).finally(() => this._watching.delete(started));
       this._watching.add(started);
     }
     await this._fullSync.poll();
+    return wakeAt;
   }
 
   // Renews the lease: false when it is lost. One the deadline dropped while the renewal was on its way is
   // given back, as the renewal may just have extended it, so the next owner need not wait for it to expire.
   async _renew(id, held) {
     const sentAt = Date.now();
+    // An extra tick (_wakeAt) soon after a regular one does not renew again what was renewed moments ago.
+    if (this._owned.get(id) === held && sentAt - held.renewedAt < this._leaseMs / 6) return true;
     const ok = this._owned.get(id) === held && await this.redis.imapPushrenew(this._k.lease(id), held.lease, this._leaseMs);
     if (this._owned.get(id) !== held) {
       if (ok) await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});
@@ -173,6 +223,7 @@ class ClusterWorker extends EventEmitter {
   // here, whatever Redis could be told, so that a new owner never finds this one still on the server.
   _holdUntil(id, held, sentAt) {
     clearTimeout(held.deadline);
+    held.renewedAt = sentAt;
     const left = sentAt + this._leaseMs - Math.floor(this._leaseMs / 4) - Date.now();
     held.deadline = setTimeout(() => {
       if (this._owned.get(id) !== held) return;
@@ -191,6 +242,8 @@ class ClusterWorker extends EventEmitter {
     try {
       const sealed = await this.redis.hget(this._k.accounts, id);
       const account = engineAccount(id, this._sealer.open(id, sealed), this._getAccessToken);
+      // fetchBodies: every entry published for it carries the parsed message, whichever path found it.
+      held.bodies = account.fetchBodies ? { ...(account.maxBodyBytes ? { maxBytes: account.maxBodyBytes } : {}) } : null;
       const status = await this.engine.addAccount(account);
       if (this._owned.get(id) !== held) {
         // Dropped while it was being added (lost, rebalanced or removed): nothing may watch it here.
@@ -201,8 +254,8 @@ class ClusterWorker extends EventEmitter {
       const stored = await this.redis.hgetall(this._k.state(id));
       for (const folder of held.folders) {
         if (this._owned.get(id) !== held) return;
-        const saved = stored[folder] ? JSON.parse(stored[folder]) : null;
-        await this._catchUp(id, held, folder, saved);
+        const saved = stored[folder] ? readState(stored[folder]) : null;
+        await this._catchUp(id, held, folder, saved, status.folders.find((f) => f.folder === folder));
       }
       if (this._owned.get(id) !== held) return;
       await this._status.publish(id, { type: 'watched', folders: held.folders }, held);
@@ -221,19 +274,24 @@ class ClusterWorker extends EventEmitter {
     }
   }
 
-  // Mail that arrived while nobody watched: what the folder has past the
-  // last UID the previous owner published. The first owner only records
-  // where the folder stands.
-  async _catchUp(id, held, folder, saved) {
+  // What happened while nobody watched: mail past the last UID the previous owner published, the UIDs it knew
+  // that are gone (expunged), and, where the server has CONDSTORE, the messages whose flags changed past the
+  // HIGHESTMODSEQ it recorded. The first owner only records where the folder stands. `selected` is the folder's
+  // status as addAccount resolved it: its HIGHESTMODSEQ is from the IDLE session's SELECT, and every change after
+  // that comes through IDLE.
+  async _catchUp(id, held, folder, saved, selected = {}) {
     const uids = await this.engine.search(id, folder, {});
     const top = uids.length ? uids[uids.length - 1] : 0;
     const status = this.engine.status(id);
     const uidValidity = (status.folders.find((f) => f.folder === folder) || {}).uidValidity || null;
+    const modseq = selected.uidValidity === uidValidity ? selected.highestModseq ?? null : null;
     if (!saved || saved.uidValidity !== uidValidity) {
-      held.state.set(folder, { uidValidity, lastUid: saved ? 0 : top });
+      // A new UIDVALIDITY: every message is new (lastUid 0), and what the old one held is gone with it.
+      held.state.set(folder, { uidValidity, lastUid: saved ? 0 : top, highestModseq: modseq, uids: saved ? new UidRanges() : UidRanges.from(uids) });
       if (!saved) return this._write(id, held, '', folder);
     } else {
       held.state.set(folder, saved);
+      await this._catchUpChanges(id, held, folder, uids, modseq);
     }
     const missed = uids.filter((u) => u > held.state.get(folder).lastUid);
     if (!missed.length) return;
@@ -241,47 +299,116 @@ class ClusterWorker extends EventEmitter {
     try {
       for await (const m of this.engine.messages(id, folder, { uids: missed, batchSize: 500 })) {
         held.caught.add(`${folder}:${m.uid}`);
-        await this._publishNew(m, true);
+        await this._publishNew(m, true, await this._body(id, held, m));
       }
     } finally {
       const seen = held.catching.get(folder);
       held.catching.delete(folder);
       const st = held.state.get(folder);
       if (seen > st.lastUid) {
-        held.state.set(folder, { ...st, lastUid: seen });
+        st.lastUid = seen;
         await this._write(id, held, '', folder);
       }
     }
   }
 
-  async _publishNew(m, caughtUp = false) {
+  // Expunges and flag changes of known messages (UID <= lastUid) while nobody watched, to EmailChanged; the
+  // state is written with each entry, and its highestModseq moves on only once every change up to it is out.
+  async _catchUpChanges(id, held, folder, uids, modseq) {
+    const st = held.state.get(folder);
+    if (st.uids) {
+      const present = new Set(uids);
+      for (const uid of st.uids.upTo(st.lastUid)) {
+        if (present.has(uid)) continue;
+        if (this._owned.get(id) !== held) return;
+        st.uids.delete(uid);
+        await this._publishChanged(id, held, { type: 'messageDeleted', accountId: id, folder, uid });
+      }
+    } else {
+      st.uids = UidRanges.from(uids.filter((u) => u <= st.lastUid)); // a state from before uids were kept
+    }
+    if (modseq === null) {
+      if (st.highestModseq !== null) { st.highestModseq = null; await this._write(id, held, '', folder); }
+      return;
+    }
+    if (st.highestModseq !== null && modseq > st.highestModseq) {
+      const changed = (await this.engine.search(id, folder, { modseq: st.highestModseq + 1 })).filter((u) => u <= st.lastUid);
+      if (changed.length) {
+        for await (const m of this.engine.messages(id, folder, { uids: changed, batchSize: 500 })) {
+          if (this._owned.get(id) !== held) return;
+          await this._publishChanged(id, held, { type: 'flagsChanged', accountId: id, folder, uid: m.uid, flags: m.flags });
+        }
+      }
+    }
+    if (st.highestModseq !== modseq) {
+      st.highestModseq = Math.max(st.highestModseq ?? 0, modseq);
+      await this._write(id, held, '', folder);
+    }
+  }
+
+  /**
+   * The parsed message for an entry, when the account has fetchBodies: a newMessage event's own, else fetched
+   * (messages(), which a catch-up and a full sync list with, gives envelopes only). undefined without
+   * fetchBodies, or for a message gone meanwhile (its entry is published without a body).
+   */
+  async _body(id, held, m) {
+    if (!held.bodies) return undefined;
+    if (m.message) return m.message;
+    try {
+      return await this.engine.fetchMessage(id, m.folder, m.uid, held.bodies);
+    } catch (err) {
+      if (err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  async _publishNew(m, caughtUp = false, parsed = m.message) {
     const held = this._owned.get(m.accountId);
     if (!held) return;
     if (!caughtUp && held.caught.delete(`${m.folder}:${m.uid}`)) return;
-    const st = held.state.get(m.folder) || { uidValidity: m.uidValidity, lastUid: 0 };
+    if (!caughtUp && held.bodies && !parsed) {
+      parsed = await this._body(m.accountId, held, m);
+      if (this._owned.get(m.accountId) !== held) return;
+    }
+    let st = held.state.get(m.folder);
+    if (!st || st.uidValidity !== m.uidValidity) {
+      st = { uidValidity: m.uidValidity, lastUid: 0, highestModseq: null, uids: new UidRanges() };
+      held.state.set(m.folder, st);
+    }
     if (!caughtUp && held.catching.has(m.folder)) {
       held.catching.set(m.folder, Math.max(held.catching.get(m.folder), m.uid));
     } else {
       // lastUid only grows: IDLE may have reported newer UIDs than the catch-up's.
-      held.state.set(m.folder, { uidValidity: m.uidValidity, lastUid: Math.max(st.uidValidity === m.uidValidity ? st.lastUid : 0, m.uid) });
+      st.lastUid = Math.max(st.lastUid, m.uid);
     }
+    if (st.uids) st.uids.add(m.uid);
     const payload = JSON.stringify({
       accountId: m.accountId,
       provider: 'imap',
-      messages: [messageEntry(m)],
+      messages: [messageEntry(m, parsed)],
     });
     await this._write(m.accountId, held, payload, m.folder);
   }
 
+  // From IDLE: an expunged UID leaves the folder's known UIDs, and a flag change (CONDSTORE) moves its
+  // highestModseq on once the account is caught up (before that, its catch-up decides where it stands).
   async _publishChange(name, e) {
     const held = this._owned.get(e.accountId);
     if (!held) return;
-    const payload = JSON.stringify({ type: name, accountId: e.accountId, folder: e.folder, uid: e.uid, flags: e.flags });
-    await this._publish(e.accountId, held, 'EmailChanged', payload, '', '');
+    const st = held.state.get(e.folder);
+    if (st && name === 'messageDeleted' && st.uids && e.uid !== null) st.uids.delete(e.uid);
+    if (st && name === 'flagsChanged' && held.watched && st.highestModseq !== null && e.modseq > st.highestModseq) st.highestModseq = e.modseq;
+    await this._publishChanged(e.accountId, held, { type: name, accountId: e.accountId, folder: e.folder, uid: e.uid, flags: e.flags });
+  }
+
+  // One EmailChanged entry, with its folder's state when there is one.
+  async _publishChanged(id, held, change) {
+    const st = held.state.get(change.folder);
+    await this._publish(id, held, 'EmailChanged', JSON.stringify(change), st ? change.folder : '', st ? writeState(st) : '');
   }
 
   async _write(id, held, payload, folder) {
-    await this._publish(id, held, 'EmailNewMessage', payload, folder, JSON.stringify(held.state.get(folder)));
+    await this._publish(id, held, 'EmailNewMessage', payload, folder, writeState(held.state.get(folder)));
   }
 
   // A write Redis did not take (down, unreachable) is tried again rather than skipped: a later one would store

@@ -16,7 +16,7 @@ async function cluster(): Promise<void> {
   const workers: WorkerInfo[] = await c.workers();
   const max: number | null = workers[0]?.maxAccounts ?? null;
   const news = c.consume('EmailNewMessage', { group: 'store', consumer: 'c1', claimMs: 1000, blockMs: 100 }, async (p: EmailNewMessagePayload, entryId: string) => {
-    for (const m of p.messages) void [m.id, m.uid, m.envelope.subject, m.body?.text, p.fullSync, entryId];
+    for (const m of p.messages) void [m.id, m.uid, m.envelope.subject, m.body?.text, m.body?.truncated, m.headers?.[0]?.[1], m.attachments?.[0]?.content.length, p.fullSync, entryId];
   });
   c.consume('EmailStatus', { group: 'g', consumer: 'c' }, (s: EmailStatusPayload) => {
     if (s.type === 'connection') void [s.state, s.error?.code];
