@@ -69,7 +69,9 @@ class EngineLog {
     const fields = pickFields(payload);
     switch (name) {
       case 'connectionStatus': {
-        const level = payload.state === 'error' ? 'warn' : 'info';
+        // A fault (a drop, a BYE, a malformed line) is worth a warning even though the engine
+        // retries it: a logger filtered at warn should still show a flapping account.
+        const level = payload.state === 'error' || payload.errorCode ? 'warn' : 'info';
         this._write(level, fields, `connection ${payload.previous || '?'} -> ${payload.state}`);
         return;
       }

@@ -90,7 +90,7 @@ describe('logging a real session', () => {
     expect(statuses.filter((s) => s.attempt === undefined).every((s) => s.retryInMs === undefined)).toBe(true);
     const logged = calls.filter((c) => c.args[0].accountId === 'r' && c.args[0].attempt !== undefined)
       .map((c) => [c.level, c.args[0].state, c.args[0].attempt, c.args[0].retryInMs]);
-    expect(logged).toEqual([['info', 'disconnected', 1, 50], ['info', 'disconnected', 2, 100], ['info', 'disconnected', 3, 200]]);
+    expect(logged).toEqual([['warn', 'disconnected', 1, 50], ['warn', 'disconnected', 2, 100], ['warn', 'disconnected', 3, 200]]);
   }, 30000);
 
   test('protocol errors (a malformed line, a BYE) are records with accountId and code; what the line held is not', async () => {
@@ -112,6 +112,7 @@ describe('logging a real session', () => {
       error: expect.stringMatching(/malformed/), attempt: 1, retryInMs: 50,
     });
     expect(malformed.args[1]).toBe('connection idle -> disconnected');
+    expect(malformed.level).toBe('warn');
 
     server.byeAll('going away');
     await waitUntil(() => record('SERVER_BYE'), 10000, 'a SERVER_BYE record');
