@@ -12,7 +12,7 @@ const EXPECTED_OUTSIDE_SRC = [
   'CMakeLists.txt', 'LICENSE', 'README.md', 'bin/imap-push.js',
   'binding/addon.cc', 'binding/convert.cc', 'binding/convert.h', 'binding/decode_fetch.cc', 'binding/keys.cc',
   'binding/exports.map', 'binding/imap_value.cc', 'binding/imap_value.h', 'binding/keys.h', 'binding/mime_convert.cc', 'binding/mime_convert.h', 'binding/requests.cc', 'binding/requests.h',
-  'lib/binding.js', 'lib/bodystructure.js', 'lib/cluster.d.ts', ...['accounts', 'common', 'full-sync', 'index', 'outages', 'placement', 'status', 'worker'].map((n) => `lib/cluster/${n}.js`), 'lib/dashboard.html', 'lib/dashboard-history.js', 'lib/dashboard-page.js',
+  'lib/binding.js', 'lib/bodystructure.js', 'lib/cluster.d.ts', ...['accounts', 'common', 'full-sync', 'index', 'outages', 'placement', 'status', 'sync-state', 'worker'].map((n) => `lib/cluster/${n}.js`), 'lib/dashboard.html', 'lib/dashboard-history.js', 'lib/dashboard-page.js',
   'lib/dashboard/app.js', 'lib/dashboard/charts.js', 'lib/dashboard/text.js', 'lib/errors.js', 'lib/events.js', 'lib/express-actions.js', 'lib/express.d.ts', 'lib/express.js',
   'lib/http.js', 'lib/index.d.ts', 'lib/index.js', 'lib/jwt.js', 'lib/metrics.js', 'lib/mime.d.ts', 'lib/mime.js',
   'lib/notify.d.ts', 'lib/notify.js', 'lib/search.js', 'lib/options.js', 'lib/push.js', 'lib/actions.js', 'lib/logger.js', 'lib/mailbox.js', 'lib/messages.js', 'lib/platform.js', 'scripts/install.js',
