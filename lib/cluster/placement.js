@@ -53,6 +53,21 @@ class RankCache {
     };
   }
 
+  /**
+   * Ranks the accounts not ranked yet for these live workers, giving the event loop a turn every `chunk` of them:
+   * after the workers change, a pass over 100,000 accounts is seconds of CPU, and the lease deadlines (timers)
+   * must still fire on time meanwhile.
+   */
+  async warm(ids, live, chunk = 1000) {
+    const rankOf = this.for(live);
+    let n = 0;
+    for (const id of ids) {
+      if (this._ranks.has(id)) continue;
+      rankOf(id);
+      if (++n % chunk === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   /** Forgets the accounts no longer stored. */
   retain(ids) {
     for (const id of this._ranks.keys()) if (!ids.has(id)) this._ranks.delete(id);

@@ -213,6 +213,7 @@ class ClusterWorker extends EventEmitter {
     const ids = new Set(stored);
     for (const id of this._backoff.keys()) if (!ids.has(id)) this._backoff.delete(id);
     this._ranks.retain(ids);
+    await this._ranks.warm(ids, live); // nothing to do unless the live workers changed
     let taking = 0;
     const place = placer(this.id, this._maxAccounts, () => this._owned.size + taking, live, await loads(r, this._k, live), this._ranks.for(live));
     const drops = [];
