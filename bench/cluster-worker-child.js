@@ -58,7 +58,7 @@ worker._tickOnce = async () => {
   current = { at: Date.now(), ms: 0, cpuMs: 0, renewMs: 0, renews: 0, owned: 0 };
   const tick = current;
   try {
-    await tickOnce();
+    return await tickOnce(); // when the next takeover may come (the worker's _wakeAt): dropping it made it tick every ms
   } finally {
     tick.ms = Number(process.hrtime.bigint() - t) / 1e6;
     const used = process.cpuUsage(cpu);
