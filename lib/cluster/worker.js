@@ -51,6 +51,11 @@ return out`;
 // back: one round trip for the lot).
 const RENEW_BATCH = 1000;
 const ACQUIRE_BATCH = 200;
+// Account starts (addAccount and catch-up) in flight at most: a worker alone at first, which rendezvous gives
+// every account, does not start them all at once and hand most of them over a tick later. When this limits a
+// tick, another comes a second later rather than a tick period.
+const MAX_STARTING = 1000;
+const STARTING_WAKE_MS = 1000;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 // The stream entry and the state it accounts for, together, only under the lease. The entry
@@ -87,6 +92,7 @@ class ClusterWorker extends EventEmitter {
     this._ticking = null;
     this._watching = new Set(); // account starts in progress: addAccount and catch-up, outside the tick
     this._removing = new Map(); // accountId -> the engine's removal of it, in progress: a new start waits for it
+    this._dropping = new Set(); // drops the tick started and did not wait for (removal, then the lease released)
     this._ranks = new RankCache();
     // accountId -> { until, delayMs }: an account that failed to start (a wrong password, a server down) is not
     // taken again before `until`, a tick at first, doubling up to MAX_RETRY_MS, so a bad login is not retried every tick.
@@ -168,6 +174,7 @@ class ClusterWorker extends EventEmitter {
     await Promise.all([...this._watching]);
     await this._chain;
     await Promise.all([...this._owned.keys()].map((id) => this._drop(id, true)));
+    await Promise.all([...this._dropping]);
     await Promise.all([...this._removing.values()]);
     await this.redis.zrem(this._k.workers, this.id).catch(() => {});
     await this.redis.del(this._k.worker(this.id)).catch(() => {});
@@ -231,10 +238,21 @@ class ClusterWorker extends EventEmitter {
         drops.push(this._drop(id, true)); // rebalanced: hand over
       }
     }
-    await Promise.all(drops);
+    // Not waited for: closing many accounts' sessions (a hand-over to a worker that just joined) can take longer
+    // than a lease, and the next tick's renewals of the accounts kept must not wait on it. Each drop has already
+    // taken its account out of _owned; a start of the same account waits for its removal (_watch).
+    for (const d of drops) {
+      const p = d.catch((err) => this.emit('warning', err)).finally(() => this._dropping.delete(p));
+      this._dropping.add(p);
+    }
     const wanted = [];
+    const room = MAX_STARTING - this._watching.size;
     for (const id of ids) {
       if (this._owned.has(id) || this._backoff.get(id)?.until > now || place(id, false) !== this.id) continue;
+      if (wanted.length >= room) {
+        wakeAt = Math.min(wakeAt, Date.now() + STARTING_WAKE_MS);
+        break;
+      }
       wanted.push(id);
       taking++; // counted at once, so that place() stops at maxAccounts
     }
