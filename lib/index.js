@@ -293,6 +293,10 @@ class MailEngine extends EventEmitter {
         err.accountId = payload.accountId;
         if (payload.folder) err.folder = payload.folder;
         pending.reject(err);
+        // A removeAccount() that crossed the failure: the engine drops a failed account itself and sends no
+        // accountRemoved for it, so the removal is done here.
+        for (const resolve of this._removing.get(payload.accountId) || []) resolve();
+        this._removing.delete(payload.accountId);
         return;
       }
       case 'tokenRequest':
