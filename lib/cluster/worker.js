@@ -292,17 +292,20 @@ class ClusterWorker extends EventEmitter {
       const batch = due.slice(b * RENEW_BATCH, (b + 1) * RENEW_BATCH);
       const ok = await this.redis.imapPushrenewmany(batch.length, ...batch.map(([id]) => this._k.lease(id)), this._leaseMs,
         ...batch.map(([, h]) => h.lease));
-      const late = [];
       batch.forEach(([id, h], i) => {
         if (this._owned.get(id) !== h) {
-          if (ok[i]) late.push(this.redis.imapPushrelease(this._k.lease(id), h.lease).catch(() => {}));
+          // Given back only once the engine has closed its sessions: before that, a new owner would find them.
+          if (ok[i]) {
+            const p = Promise.resolve(this._removing.get(id)).then(() => this.redis.imapPushrelease(this._k.lease(id), h.lease))
+              .catch(() => {}).finally(() => this._dropping.delete(p));
+            this._dropping.add(p);
+          }
           out.set(id, true);
           return;
         }
         if (ok[i]) this._holdUntil(id, h, sentAt);
         out.set(id, !!ok[i]);
       });
-      await Promise.all(late);
     }));
     return out;
   }
