@@ -245,33 +245,41 @@ class ClusterWorker extends EventEmitter {
       const p = d.catch((err) => this.emit('warning', err)).finally(() => this._dropping.delete(p));
       this._dropping.add(p);
     }
-    const wanted = [];
-    const room = MAX_STARTING - this._watching.size;
-    for (const id of ids) {
-      if (this._owned.has(id) || this._backoff.get(id)?.until > now || place(id, false) !== this.id) continue;
-      if (wanted.length >= room) {
-        wakeAt = Math.min(wakeAt, Date.now() + STARTING_WAKE_MS);
-        break;
-      }
-      wanted.push(id);
-      taking++; // counted at once, so that place() stops at maxAccounts
-    }
-    for (let i = 0; i < wanted.length && this._running; i += ACQUIRE_BATCH) {
-      const batch = wanted.slice(i, i + ACQUIRE_BATCH);
+    // Accounts are asked for ACQUIRE_BATCH at a time. One that is asked for holds a place under maxAccounts until
+    // its answer; when the places run out, the batch goes first, so that an account held elsewhere (its lease not
+    // yet ended) gives its place back to the next one instead of blocking it for the tick.
+    let batch = [];
+    const flush = async () => {
+      const asked = batch;
+      batch = [];
+      if (!asked.length) return;
       const sentAt = Date.now();
-      const tokens = await Promise.all(batch.map((id) => r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs)));
-      batch.forEach((id, j) => {
+      const tokens = await Promise.all(asked.map((id) => r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs)));
+      asked.forEach((id, j) => {
         taking--;
         const token = tokens[j];
         if (token <= 0) {
           if (token < 0) wakeAt = Math.min(wakeAt, Date.now() - token + WAKE_MARGIN_MS); // held: come back when it ends
           return;
         }
+        if (!this._running) return;
         // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
         const started = this._watch(id, `${this.id}:${token}`, sentAt).finally(() => this._watching.delete(started));
         this._watching.add(started);
       });
+    };
+    for (const id of ids) {
+      if (!this._running) break;
+      if (batch.length >= ACQUIRE_BATCH || (taking > 0 && this._owned.size + taking >= this._maxAccounts)) await flush();
+      if (this._owned.has(id) || this._backoff.get(id)?.until > now || place(id, false) !== this.id) continue;
+      if (this._watching.size + batch.length >= MAX_STARTING) {
+        wakeAt = Math.min(wakeAt, Date.now() + STARTING_WAKE_MS);
+        break;
+      }
+      batch.push(id);
+      taking++; // counted at once, so that place() stops at maxAccounts
     }
+    await flush();
     await this._fullSync.poll();
     return wakeAt;
   }
