@@ -262,7 +262,6 @@ class ClusterWorker extends EventEmitter {
           if (token < 0) wakeAt = Math.min(wakeAt, Date.now() - token + WAKE_MARGIN_MS); // held: come back when it ends
           return;
         }
-        if (!this._running) return;
         // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
         const started = this._watch(id, `${this.id}:${token}`, sentAt).finally(() => this._watching.delete(started));
         this._watching.add(started);
