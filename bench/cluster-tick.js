@@ -6,10 +6,15 @@
 //    other, against the same K renewals sent at once (ioredis then writes
 //    them back to back: one pipeline), with the worker's own renew script: a
 //    real ClusterWorker is started (no accounts) and its Redis client used;
+//    and the worker's own renewal pass (_renewAll: RENEW_MANY, 1,000 leases
+//    per round trip, as the tick renews since the batching change);
 //  - the rendezvous pass: ownerOf() of N accounts against W live workers,
-//    which the tick runs for every stored account (and again for the held ones).
+//    which the tick ran for every stored account (and again for the held ones)
+//    before the ranking was cached, and the tick's pass through the cache
+//    (RankCache): cold (the first tick after the live workers change) and warm.
 const { ClusterWorker } = require('imap-push/cluster');
 const { ownerOf } = require('../lib/cluster/common');
+const { RankCache } = require('../lib/cluster/placement');
 
 const cpuMs = (since) => {
   const u = process.cpuUsage(since);
@@ -40,8 +45,23 @@ async function tickCosts({ redisUrl, prefix, secret, leaseMs, leaseCounts, accou
         const ok = await Promise.all(keys.map(renew));
         if (ok.some((x) => !x)) throw new Error('a pipelined renewal failed');
       });
-      renewals.push({ leases: k, sequential, pipelined });
-      log(`renew ${k}: sequential ${sequential.ms.toFixed(0)} ms, pipelined ${pipelined.ms.toFixed(0)} ms`);
+      // The worker's pass, over leases it believes it holds (not started, so no engine account behind them).
+      const held = keys.map((key, i) => [`t${i}`, { lease: 'tick-bench:1', renewedAt: 0 }]);
+      for (const [id, h] of held) worker._owned.set(id, h);
+      let worker1;
+      try {
+        worker1 = await timed(async () => {
+          const ok = await worker._renewAll(held);
+          if ([...ok.values()].some((x) => !x)) throw new Error('a batched renewal failed');
+        });
+      } finally {
+        for (const [id, h] of held) {
+          clearTimeout(h.deadline);
+          worker._owned.delete(id);
+        }
+      }
+      renewals.push({ leases: k, sequential, pipelined, worker: worker1 });
+      log(`renew ${k}: sequential ${sequential.ms.toFixed(0)} ms, pipelined ${pipelined.ms.toFixed(0)} ms, worker (batched) ${worker1.ms.toFixed(0)} ms`);
       await r.del(...keys);
     }
   } finally {
@@ -55,8 +75,18 @@ async function tickCosts({ redisUrl, prefix, secret, leaseMs, leaseCounts, accou
     const t = await timed(() => {
       for (const id of ids) if (ownerOf(id, live) === 'w1') mine++;
     });
-    hashing.push({ accounts: n, workers, ...t, usPerAccount: (t.cpuMs * 1000) / n, mine });
-    log(`rendezvous pass over ${n} accounts, ${workers} workers: ${t.ms.toFixed(0)} ms (CPU ${t.cpuMs.toFixed(0)} ms)`);
+    const cache = new RankCache();
+    const pass = () => {
+      const rankOf = cache.for(live);
+      let m = 0;
+      for (const id of ids) if (rankOf(id)[0] === 'w1') m++;
+      if (m !== mine) throw new Error('the cached ranking disagrees');
+    };
+    const cold = await timed(pass);
+    const warm = await timed(pass);
+    hashing.push({ accounts: n, workers, ...t, usPerAccount: (t.cpuMs * 1000) / n, mine, cached: { cold, warm } });
+    log(`rendezvous pass over ${n} accounts, ${workers} workers: ${t.ms.toFixed(0)} ms (CPU ${t.cpuMs.toFixed(0)} ms); ` +
+      `cached: cold ${cold.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(1)} ms`);
   }
   return { renewals, hashing };
 }

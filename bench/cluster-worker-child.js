@@ -7,7 +7,8 @@
 // (counted, first few kept), and answers to requests { rid, cmd }:
 //   stats    -> { rss, baseRss, heapUsed, owned, ticks: [{ at, ms, cpuMs, renewMs, renews, owned }] } (ticks since the last stats)
 //   hashCost -> wall and CPU ms one rendezvous pass over every stored account takes (ownerOf against the live workers),
-//               which each tick does once for the accounts it holds and once for all of them
+//               which each tick did once for the accounts it holds and once for all of them before the
+//               ranking was cached (it is now worked out again only when the live workers change)
 // The tick is timed from outside the worker (its _tickOnce wrapped), and so is
 // the time the tick spends waiting for lease renewals (its Redis command wrapped).
 
@@ -28,16 +29,18 @@ worker.on('warning', (err) => {
   if (++warnings <= 5) send({ type: 'warning', message: err.message, code: err.code });
 });
 
+// The tick renews in batches (imapPushrenewmany: the number of leases first): renewMs is the time its batches
+// took (they run concurrently, so wall time may count twice when there are several), renews the leases.
 function wrapRenew(redis) {
-  const renew = redis.imapPushrenew.bind(redis);
-  redis.imapPushrenew = async (...args) => {
+  const renew = redis.imapPushrenewmany.bind(redis);
+  redis.imapPushrenewmany = async (...args) => {
     const t = process.hrtime.bigint();
     try {
       return await renew(...args);
     } finally {
       if (current) {
         current.renewMs += Number(process.hrtime.bigint() - t) / 1e6;
-        current.renews++;
+        current.renews += Number(args[0]);
       }
     }
   };
@@ -55,7 +58,7 @@ worker._tickOnce = async () => {
   current = { at: Date.now(), ms: 0, cpuMs: 0, renewMs: 0, renews: 0, owned: 0 };
   const tick = current;
   try {
-    await tickOnce();
+    return await tickOnce(); // when the next takeover may come (the worker's _wakeAt): dropping it made it tick every ms
   } finally {
     tick.ms = Number(process.hrtime.bigint() - t) / 1e6;
     const used = process.cpuUsage(cpu);

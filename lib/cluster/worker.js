@@ -17,7 +17,7 @@ const { MailEngine } = require('..');
 const { optionError } = require('../errors');
 const { normalizeEngineOptions } = require('../options');
 const { connect, checkCommon, WORKER_KEYS, keys, sealer, messageEntry, STREAM_MAXLEN } = require('./common');
-const { loads, placer } = require('./placement');
+const { loads, placer, RankCache } = require('./placement');
 const { engineAccount } = require('./accounts');
 const { FullSync } = require('./full-sync');
 const { UidRanges, readState, writeState } = require('./sync-state');
@@ -40,6 +40,22 @@ redis.call('SET', KEYS[1], ARGV[1] .. ':' .. t, 'PX', ARGV[2])
 return t`;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
+// RENEW over many leases in one round trip: KEYS the leases, ARGV[1] leaseMs, ARGV[i + 1] the value KEYS[i]
+// must still hold ("workerId:fence"). One 1 or 0 per lease.
+const RENEW_MANY = `local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i + 1] then out[i] = redis.call('PEXPIRE', key, ARGV[1]) else out[i] = 0 end
+end
+return out`;
+// Leases renewed per RENEW_MANY call, and leases asked for at once (each its own script call, written back to
+// back: one round trip for the lot).
+const RENEW_BATCH = 1000;
+const ACQUIRE_BATCH = 200;
+// Account starts (addAccount and catch-up) in flight at most: a worker alone at first, which rendezvous gives
+// every account, does not start them all at once and hand most of them over a tick later. When this limits a
+// tick, another comes a second later rather than a tick period.
+const MAX_STARTING = 1000;
+const STARTING_WAKE_MS = 1000;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 // The stream entry and the state it accounts for, together, only under the lease. The entry
@@ -75,6 +91,9 @@ class ClusterWorker extends EventEmitter {
     this._chain = Promise.resolve(); // publishes, in event order
     this._ticking = null;
     this._watching = new Set(); // account starts in progress: addAccount and catch-up, outside the tick
+    this._removing = new Map(); // accountId -> the engine's removal of it, in progress: a new start waits for it
+    this._dropping = new Set(); // drops the tick started and did not wait for (removal, then the lease released)
+    this._ranks = new RankCache();
     // accountId -> { until, delayMs }: an account that failed to start (a wrong password, a server down) is not
     // taken again before `until`, a tick at first, doubling up to MAX_RETRY_MS, so a bad login is not retried every tick.
     this._backoff = new Map();
@@ -95,6 +114,7 @@ class ClusterWorker extends EventEmitter {
     this.redis.on('ready', () => { this._redisDown = false; });
     const commands = { acquire: [2, ACQUIRE], renew: [1, RENEW], release: [1, RELEASE], publish: [3, PUBLISH], ...FullSync.commands() };
     for (const [name, [numberOfKeys, lua]] of Object.entries(commands)) this.redis.defineCommand(`imapPush${name}`, { numberOfKeys, lua });
+    this.redis.defineCommand('imapPushrenewmany', { lua: RENEW_MANY }); // the number of keys comes first
     this.engine = new MailEngine(this._engineOptions);
     this._status.attach(this.engine);
     this.engine.on('newMessage', (m) => this._queue(() => this._publishNew(m)));
@@ -102,8 +122,25 @@ class ClusterWorker extends EventEmitter {
       this.engine.on(name, (e) => this._queue(() => this._publishChange(name, e)));
     }
     this._running = true;
+    await this._beat();
     await this._tick();
     this._timer = setInterval(() => this._tick().catch((err) => this.emit('warning', err)), Math.floor(this._leaseMs / 3));
+    // The heartbeat on its own clock: a long tick (many accounts to take at once) does not make this worker look
+    // dead, and its accounts handed around, while it is renewing them.
+    this._beatTimer = setInterval(() => this._beat().catch(() => {}), Math.floor(this._leaseMs / 3));
+  }
+
+  // One round trip. Skipped while a tick has not started for a lease (a tick wedged on Redis): a worker that
+  // neither renews nor takes accounts should look dead, so that its accounts go elsewhere.
+  async _beat() {
+    const now = Date.now();
+    if (this._lastTickAt && now - this._lastTickAt > this._leaseMs) return;
+    await this.redis.multi()
+      .zadd(this._k.workers, now, this.id)
+      .hset(this._k.worker(this.id), { pid: process.pid, host: os.hostname(), accounts: this._owned.size, heartbeatAt: now,
+        maxAccounts: this._maxAccounts === Infinity ? '' : this._maxAccounts })
+      .pexpire(this._k.worker(this.id), this._leaseMs * 2)
+      .exec();
   }
 
   // A tick every leaseMs / 3 would take a dead worker's accounts up to a third of a lease after their leases end.
@@ -130,12 +167,15 @@ class ClusterWorker extends EventEmitter {
   async stop() {
     this._running = false;
     clearInterval(this._timer);
+    clearInterval(this._beatTimer);
     clearTimeout(this._wake);
     await this._ticking;
     await this._fullSync.stop();
     await Promise.all([...this._watching]);
     await this._chain;
-    for (const id of [...this._owned.keys()]) await this._drop(id, true);
+    await Promise.all([...this._owned.keys()].map((id) => this._drop(id, true)));
+    await Promise.all([...this._dropping]);
+    await Promise.all([...this._removing.values()]);
     await this.redis.zrem(this._k.workers, this.id).catch(() => {});
     await this.redis.del(this._k.worker(this.id)).catch(() => {});
     await this.engine.close();
@@ -159,63 +199,122 @@ class ClusterWorker extends EventEmitter {
   }
 
   // One tick; resolves with the moment a takeover may be possible next (see _wakeAt), Infinity for none.
+  // Renewals go in batches (one round trip per RENEW_BATCH leases), the rendezvous ranking is cached until the
+  // live workers change, accounts are let go together and taken in batches: a tick costs a few round trips,
+  // not one per account.
   async _tickOnce() {
     const now = Date.now();
     const r = this.redis;
     let wakeAt = Infinity;
-    await r.zadd(this._k.workers, now, this.id);
-    await r.hset(this._k.worker(this.id), { pid: process.pid, host: os.hostname(), accounts: this._owned.size, heartbeatAt: now,
-      maxAccounts: this._maxAccounts === Infinity ? '' : this._maxAccounts });
-    await r.pexpire(this._k.worker(this.id), this._leaseMs * 2);
-    await r.zremrangebyscore(this._k.workers, '-inf', now - this._leaseMs);
-    const beats = await r.zrangebyscore(this._k.workers, now - this._leaseMs, '+inf', 'WITHSCORES');
+    const [, [, beats], [, stored]] = await r.multi()
+      .zremrangebyscore(this._k.workers, '-inf', now - this._leaseMs)
+      .zrangebyscore(this._k.workers, now - this._leaseMs, '+inf', 'WITHSCORES')
+      .hkeys(this._k.accounts)
+      .exec();
     const live = [];
     for (let i = 0; i < beats.length; i += 2) {
       live.push(beats[i]);
       if (beats[i] !== this.id) wakeAt = Math.min(wakeAt, Number(beats[i + 1]) + this._leaseMs + WAKE_MARGIN_MS);
     }
-    const ids = new Set(await r.hkeys(this._k.accounts));
+    if (!live.includes(this.id)) live.push(this.id); // its heartbeat is on its own timer, maybe not written yet
+    const ids = new Set(stored);
     for (const id of this._backoff.keys()) if (!ids.has(id)) this._backoff.delete(id);
-    const place = placer(this.id, this._maxAccounts, () => this._owned.size, live, await loads(r, this._k, live));
-    for (const [id, held] of [...this._owned]) {
-      if (!ids.has(id)) {
-        await this._drop(id, true); // removed from the cluster
-      } else if (!(await this._renew(id, held))) {
-        await this._drop(id, false); // lost: someone else holds it now
-        this.emit('leaseLost', id);
+    this._ranks.retain(ids);
+    await this._ranks.warm(ids, live); // nothing to do unless the live workers changed
+    let taking = 0;
+    const place = placer(this.id, this._maxAccounts, () => this._owned.size + taking, live, await loads(r, this._k, live), this._ranks.for(live));
+    const drops = [];
+    const held = [];
+    for (const [id, h] of this._owned) {
+      if (!ids.has(id)) drops.push(this._drop(id, true)); // removed from the cluster
+      else held.push([id, h]);
+    }
+    const renewed = await this._renewAll(held);
+    for (const [id, h] of held) {
+      if (this._owned.get(id) !== h) continue;
+      if (!renewed.get(id)) {
+        drops.push(this._drop(id, false).then(() => this.emit('leaseLost', id))); // lost: someone else holds it now
       } else if (place(id, true) !== this.id) {
-        await this._drop(id, true); // rebalanced: hand over
+        drops.push(this._drop(id, true)); // rebalanced: hand over
       }
     }
-    for (const id of ids) {
-      if (this._owned.has(id) || place(id, false) !== this.id || this._backoff.get(id)?.until > now) continue;
+    // Not waited for: closing many accounts' sessions (a hand-over to a worker that just joined) can take longer
+    // than a lease, and the next tick's renewals of the accounts kept must not wait on it. Each drop has already
+    // taken its account out of _owned; a start of the same account waits for its removal (_watch).
+    for (const d of drops) {
+      const p = d.catch((err) => this.emit('warning', err)).finally(() => this._dropping.delete(p));
+      this._dropping.add(p);
+    }
+    // Accounts are asked for ACQUIRE_BATCH at a time. One that is asked for holds a place under maxAccounts until
+    // its answer; when the places run out, the batch goes first, so that an account held elsewhere (its lease not
+    // yet ended) gives its place back to the next one instead of blocking it for the tick.
+    let batch = [];
+    const flush = async () => {
+      const asked = batch;
+      batch = [];
+      if (!asked.length) return;
       const sentAt = Date.now();
-      const token = await r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs);
-      if (token <= 0) {
-        if (token < 0) wakeAt = Math.min(wakeAt, Date.now() - token + WAKE_MARGIN_MS); // held: come back when it ends
-        continue;
+      const tokens = await Promise.all(asked.map((id) => r.imapPushacquire(this._k.lease(id), this._k.fence, this.id, this._leaseMs)));
+      asked.forEach((id, j) => {
+        taking--;
+        const token = tokens[j];
+        if (token <= 0) {
+          if (token < 0) wakeAt = Math.min(wakeAt, Date.now() - token + WAKE_MARGIN_MS); // held: come back when it ends
+          return;
+        }
+        // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
+        const started = this._watch(id, `${this.id}:${token}`, sentAt).finally(() => this._watching.delete(started));
+        this._watching.add(started);
+      });
+    };
+    for (const id of ids) {
+      if (!this._running) break;
+      if (batch.length >= ACQUIRE_BATCH || (taking > 0 && this._owned.size + taking >= this._maxAccounts)) await flush();
+      if (this._owned.has(id) || this._backoff.get(id)?.until > now || place(id, false) !== this.id) continue;
+      if (this._watching.size + batch.length >= MAX_STARTING) {
+        wakeAt = Math.min(wakeAt, Date.now() + STARTING_WAKE_MS);
+        break;
       }
-      // Not awaited: a long catch-up must not hold up the next tick's renewals of the other leases.
-      const started = this._watch(id, `${this.id}:${token}`, sentAt).finally(() => this._watching.delete(started));
-      this._watching.add(started);
+      batch.push(id);
+      taking++; // counted at once, so that place() stops at maxAccounts
     }
+    await flush();
     await this._fullSync.poll();
     return wakeAt;
   }
 
-  // Renews the lease: false when it is lost. One the deadline dropped while the renewal was on its way is
-  // given back, as the renewal may just have extended it, so the next owner need not wait for it to expire.
-  async _renew(id, held) {
+  // Renews the leases of [[id, held]]: Map id -> false when it is lost. One the deadline dropped while the renewal
+  // was on its way is given back, as the renewal may just have extended it, so the next owner need not wait for
+  // it to expire. A lease renewed moments ago (an extra tick, see _wakeAt, soon after a regular one) is not
+  // renewed again.
+  async _renewAll(held) {
+    const out = new Map();
+    const due = [];
     const sentAt = Date.now();
-    // An extra tick (_wakeAt) soon after a regular one does not renew again what was renewed moments ago.
-    if (this._owned.get(id) === held && sentAt - held.renewedAt < this._leaseMs / 6) return true;
-    const ok = this._owned.get(id) === held && await this.redis.imapPushrenew(this._k.lease(id), held.lease, this._leaseMs);
-    if (this._owned.get(id) !== held) {
-      if (ok) await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});
-      return true;
+    for (const [id, h] of held) {
+      if (sentAt - h.renewedAt < this._leaseMs / 6) out.set(id, true);
+      else due.push([id, h]);
     }
-    if (ok) this._holdUntil(id, held, sentAt);
-    return !!ok;
+    await Promise.all(Array.from({ length: Math.ceil(due.length / RENEW_BATCH) }, async (_, b) => {
+      const batch = due.slice(b * RENEW_BATCH, (b + 1) * RENEW_BATCH);
+      const ok = await this.redis.imapPushrenewmany(batch.length, ...batch.map(([id]) => this._k.lease(id)), this._leaseMs,
+        ...batch.map(([, h]) => h.lease));
+      batch.forEach(([id, h], i) => {
+        if (this._owned.get(id) !== h) {
+          // Given back only once the engine has closed its sessions: before that, a new owner would find them.
+          if (ok[i]) {
+            const p = Promise.resolve(this._removing.get(id)).then(() => this.redis.imapPushrelease(this._k.lease(id), h.lease))
+              .catch(() => {}).finally(() => this._dropping.delete(p));
+            this._dropping.add(p);
+          }
+          out.set(id, true);
+          return;
+        }
+        if (ok[i]) this._holdUntil(id, h, sentAt);
+        out.set(id, !!ok[i]);
+      });
+    }));
+    return out;
   }
 
   // Redis counts the lease from when it ran the command, which is after sentAt: measured from sentAt, the
@@ -244,6 +343,11 @@ class ClusterWorker extends EventEmitter {
       const account = engineAccount(id, this._sealer.open(id, sealed), this._getAccessToken);
       // fetchBodies: every entry published for it carries the parsed message, whichever path found it.
       held.bodies = account.fetchBodies ? { ...(account.maxBodyBytes ? { maxBytes: account.maxBodyBytes } : {}) } : null;
+      // Let go and taken again quickly: its earlier sessions go first (the engine refuses a second add meanwhile).
+      while (this._removing.has(id)) await this._removing.get(id);
+      // Dropped meanwhile: not added at all. From here to the engine's own record of the add nothing waits, so a
+      // drop from now on removes it there (removeAccount() also ends an add in progress).
+      if (this._owned.get(id) !== held) return;
       const status = await this.engine.addAccount(account);
       if (this._owned.get(id) !== held) {
         // Dropped while it was being added (lost, rebalanced or removed): nothing may watch it here.
@@ -446,7 +550,12 @@ class ClusterWorker extends EventEmitter {
     if (!held) return;
     this._owned.delete(id);
     clearTimeout(held.deadline);
-    await this.engine.removeAccount(id).catch(() => {});
+    // Awaited before the lease goes back: its sessions (also one still connecting) are closed by then.
+    const removal = this.engine.removeAccount(id).catch(() => {}).finally(() => {
+      if (this._removing.get(id) === removal) this._removing.delete(id);
+    });
+    this._removing.set(id, removal);
+    await removal;
     if (release) {
       await this.redis.imapPushrelease(this._k.lease(id), held.lease).catch(() => {});
       this.emit('accountReleased', id);
