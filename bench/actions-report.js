@@ -73,9 +73,9 @@ function section([act, env], cfg, { cell, fmt, table, median }, m) {
       envelopeLine = `\`messages()\` against the envelope fetch of this session (\`bench/envelope.js --clients imap-push\`, the
 startup sync's \`newMessage\` events for all ${fmt(env.result.messages, 0)} messages of a mailbox written the same way, ${e.length} run(s):
 ${cell(e.map((r) => (env.result.messages / r.ms) * 1000), 0)} messages/s): ${fmt(pageRate, 0)} / ${fmt(envRate, 0)} = ${fmt((100 * pageRate) / envRate, 0)} %
-(target ≥ 90 %: ${pageRate >= 0.9 * envRate ? 'met' : 'not met'}). \`messages()\` keeps one \`UID FETCH\` in flight: the next batch is
-asked for only when the loop reaches it (so \`break\` stops fetching), so between two batches the server waits for a
-round trip and for the loop, where the raw socket's one \`UID FETCH 1:*\` streams without a pause.`;
+(target ≥ 90 %: ${pageRate >= 0.9 * envRate ? 'met' : 'not met'}). \`messages()\` asks for one batch ahead of the loop, so
+the server's round trip overlaps the loop's work (with one \`UID FETCH\` in flight it ran at 81 % on 2026-12-07); the raw
+socket's one \`UID FETCH 1:*\` streams without a pause.`;
     } else envelopeLine = 'Envelope-fetch rate of this session: no complete run.';
   }
   const load = Number(m.load.split(' ')[0]);

@@ -61,8 +61,8 @@ describe('messages() against the mock server', () => {
     expect(listFetches().map((c) => c.args.split(' ')[0])).toEqual(['1:10', '11:20', '21:25']);
   });
 
-  test('a batch is fetched only when the consumer reaches it', async () => {
-    await start(25);
+  test('one batch is fetched ahead of the consumer, and no further', async () => {
+    await start(35);
     const it = engine.messages('a', 'INBOX', { batchSize: 10 });
     const first = [];
     for await (const m of it) {
@@ -70,7 +70,10 @@ describe('messages() against the mock server', () => {
       if (first.length === 3) break;
     }
     expect(first).toEqual([1, 2, 3]);
-    expect(listFetches()).toHaveLength(1);
+    // The second batch was asked for while the loop was on the first; nothing past it.
+    await waitUntil(() => listFetches().length === 2, 5000, 'the batch ahead');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(listFetches().map((c) => c.args.split(' ')[0])).toEqual(['1:10', '11:20']);
   });
 
   test('uids, since/before and range choose', async () => {
