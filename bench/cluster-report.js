@@ -165,7 +165,7 @@ ${table(['run', 'accounts', 'stored B', 'watched B', 'with stream entries B', 'k
 
 \`node bench/cluster.js --scenario tick\`: one process, nothing else in it, on the same shared machine (load
 average ${tick && tick.result ? fmt(tick.result.load, 1) : 'n/a'}). Each tick renews every lease the worker holds, one awaited round trip after the
-other (\`imapPushrenew\`, the worker's own script, through a real \`ClusterWorker\`'s client), and runs \`ownerOf()\`
+other (\`imapPushrenewmany\`, the worker's own script, one lease per call, through a real \`ClusterWorker\`'s client), and runs \`ownerOf()\`
 (sha256 per live worker) for every stored account. "Pipelined": the same renewals sent at once.
 
 ${table(['leases renewed', 'one at a time ms', 'pipelined ms', 'µs per renewal, one at a time'], renewRows)}
@@ -179,7 +179,7 @@ in flight), then 10 workers started at once (a tick every leaseMs / 3; \`maxAcco
 20,000-descriptor limit every process here has, which root cannot raise in this container). Then a hold of
 ${fmt(cfg.holdMs / 1000, 0)} s or two tick periods, whichever is longer,
 with nothing happening, every tick timed inside the worker (its \`_tickOnce\` wrapped; CPU is the worker process's),
-and the part of it spent waiting for lease renewals (\`imapPushrenew\` wrapped), then one message per account.
+and the part of it spent waiting for lease renewals (\`imapPushrenewmany\` wrapped), then one message per account.
 "Hash pass" is one \`ownerOf()\` over every stored account against the live workers, in one worker: each tick does it
 once for the accounts the worker holds and once for every other account. A step holds when every account was
 watched and no lease was lost in the hold; after the first that does not, the larger ones are not run.

@@ -4,7 +4,8 @@
 // --scenario tick):
 //  - renewing K leases the way the tick does, one awaited round trip after the
 //    other, against the same K renewals sent at once (ioredis then writes
-//    them back to back: one pipeline), with the worker's own renew script: a
+//    them back to back: one pipeline), with the worker's own renew script
+//    (RENEW_MANY, here one lease per call, as the tick sent them before): a
 //    real ClusterWorker is started (no accounts) and its Redis client used;
 //    and the worker's own renewal pass (_renewAll: RENEW_MANY, 1,000 leases
 //    per round trip, as the tick renews since the batching change);
@@ -37,7 +38,7 @@ async function tickCosts({ redisUrl, prefix, secret, leaseMs, leaseCounts, accou
     for (const k of leaseCounts) {
       const keys = Array.from({ length: k }, (_, i) => `${prefix}:lease:t${i}`);
       await Promise.all(keys.map((key) => r.set(key, 'tick-bench:1', 'PX', leaseMs)));
-      const renew = (key) => r.imapPushrenew(key, 'tick-bench:1', leaseMs);
+      const renew = async (key) => (await r.imapPushrenewmany(1, key, leaseMs, 'tick-bench:1'))[0];
       const sequential = await timed(async () => {
         for (const key of keys) if (!(await renew(key))) throw new Error(`${key}: not renewed`);
       });

@@ -154,4 +154,4 @@ function install(MailEngine, checkAccountId) {
   });
 }
 
-module.exports = { install, uidSet, actionError, checkFlags, checkFolder };
+module.exports = { install, uidSet, checkFlags, checkFolder };

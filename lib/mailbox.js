@@ -5,8 +5,8 @@
 // lib/actions.js. An appended message comes back to a watched folder as a
 // newMessage, once, like anyone else's delivery.
 
-const { optionError } = require('./errors');
-const { actionError, checkFlags, checkFolder } = require('./actions');
+const { optionError, actionError } = require('./errors');
+const { checkFlags, checkFolder } = require('./actions');
 const { MONTHS, dateOption } = require('./search');
 
 // The engine's parser caps a literal at 64 MiB; an APPEND is held to the same.

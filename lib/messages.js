@@ -5,8 +5,8 @@
 // for it, so a 100,000-message folder never sits in memory at once.
 
 const { Readable } = require('stream');
-const { optionError } = require('./errors');
-const { actionError, checkFolder, uidSet } = require('./actions');
+const { optionError, actionError } = require('./errors');
+const { checkFolder, uidSet } = require('./actions');
 const { bodyStructure, headerFields } = require('./bodystructure');
 
 const FIELDS = ['bodyStructure', 'headers'];

@@ -38,10 +38,8 @@ end
 local t = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. t, 'PX', ARGV[2])
 return t`;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
-// RENEW over many leases in one round trip: KEYS the leases, ARGV[1] leaseMs, ARGV[i + 1] the value KEYS[i]
-// must still hold ("workerId:fence"). One 1 or 0 per lease.
+// Renews many leases in one round trip: KEYS the leases, ARGV[1] leaseMs, ARGV[i + 1] the value KEYS[i] must
+// still hold ("workerId:fence"). One 1 (renewed) or 0 (lost) per lease.
 const RENEW_MANY = `local out = {}
 for i, key in ipairs(KEYS) do
   if redis.call('GET', key) == ARGV[i + 1] then out[i] = redis.call('PEXPIRE', key, ARGV[1]) else out[i] = 0 end
@@ -112,7 +110,7 @@ class ClusterWorker extends EventEmitter {
       this.emit('warning', Object.assign(new Error(`redis unavailable: ${err.code || err.message}`), { code: 'REDIS_UNAVAILABLE' }));
     });
     this.redis.on('ready', () => { this._redisDown = false; });
-    const commands = { acquire: [2, ACQUIRE], renew: [1, RENEW], release: [1, RELEASE], publish: [3, PUBLISH], ...FullSync.commands() };
+    const commands = { acquire: [2, ACQUIRE], release: [1, RELEASE], publish: [3, PUBLISH], ...FullSync.commands() };
     for (const [name, [numberOfKeys, lua]] of Object.entries(commands)) this.redis.defineCommand(`imapPush${name}`, { numberOfKeys, lua });
     this.redis.defineCommand('imapPushrenewmany', { lua: RENEW_MANY }); // the number of keys comes first
     this.engine = new MailEngine(this._engineOptions);
